@@ -1,0 +1,192 @@
+"""The ``chatbi`` command line. Every error is one clear message and a non-zero exit, never a traceback.
+
+Each subcommand is a ``_cmd_*`` function registered in :func:`build_parser`; add new
+commands the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from semantic_layer import ModelError, SemanticLayerError, SemanticModel
+
+from .errors import ChatBIError
+
+__all__ = ["main", "build_parser", "parse_filter"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (ChatBIError, SemanticLayerError, OSError) as exc:
+        print(f"chatbi: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chatbi", description="Ask a warehouse questions through a semantic layer.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sample = sub.add_parser("sample", help="the telecom sample warehouse").add_subparsers(dest="sample_command")
+    build = sample.add_parser("build", help="build the sample warehouse (DuckDB)")
+    build.add_argument("--out", type=Path, help="write the warehouse to this file (default: the cache)")
+    build.set_defaults(func=_cmd_sample_build)
+
+    model = sub.add_parser("model", help="semantic model tools").add_subparsers(dest="model_command")
+    check = model.add_parser("check", help="validate a semantic model YAML file")
+    check.add_argument("path", type=Path)
+    check.set_defaults(func=_cmd_model_check)
+
+    query = sub.add_parser("query", help="run a structured query and print its SQL and result")
+    _add_source_args(query)
+    query.add_argument("-m", "--metric", action="append", default=[], help="metric name (repeatable)")
+    query.add_argument("-d", "--dimension", action="append", default=[], help="dimension, e.g. province or date.month")
+    query.add_argument("-f", "--filter", action="append", default=[],
+                       help="filter: 'province=广东,浙江', 'channel!=线上', 'revenue>1e6' (repeatable)")
+    query.add_argument("--from", dest="start", help="first date (inclusive, ISO)")
+    query.add_argument("--to", dest="end", help="last date (inclusive, ISO)")
+    query.add_argument("--compare", choices=["previous_period", "year_over_year", "pop", "yoy"])
+    query.add_argument("--share", action="store_true", help="add each row's share of the total")
+    query.add_argument("--order-by", action="append", default=[], help="metric or dimension; descending as --order-by=-name")
+    query.add_argument("--limit", type=int)
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.add_argument("--sql-only", action="store_true", help="print the SQL without running it")
+    query.set_defaults(func=_cmd_query)
+    return parser
+
+
+def _add_source_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help="semantic model YAML (default: the telecom sample)")
+    parser.add_argument("--database", help="DuckDB file or database URL (default: the telecom sample)")
+
+
+def open_chatbi(args: argparse.Namespace) -> Any:
+    """A ``ChatBI`` for the command's --model/--database, the sample when neither is given."""
+    from .api import ChatBI
+
+    if args.model is None and args.database is None:
+        return ChatBI.sample()
+    if args.model is None or args.database is None:
+        from .errors import ConfigError
+
+        raise ConfigError("give both --model and --database, or neither to use the telecom sample")
+    return ChatBI(args.model, args.database)
+
+
+def _cmd_sample_build(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        from sample_data.telecom import build_warehouse
+
+        path = build_warehouse(args.out)
+    else:
+        from .api import sample_warehouse_path
+
+        path = sample_warehouse_path()
+    print(path)
+    return 0
+
+
+def _cmd_model_check(args: argparse.Namespace) -> int:
+    try:
+        model = SemanticModel.from_yaml(args.path)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    warnings = [p for p in model.problems() if p.severity != "error"]
+    for p in warnings:
+        print(f"warning: {args.path}: {p.path}: {p.message}")
+    spec = model.spec
+    print(f"ok: {args.path}: model {spec.name!r} with {len(spec.tables)} tables, {len(spec.dimensions)} dimensions, "
+          f"{len(spec.metrics)} metrics, {len(spec.hierarchies)} hierarchies, {len(spec.metric_trees)} metric trees")
+    return 0
+
+
+_FILTER = re.compile(r"^\s*([\w.]+)\s*(!=|>=|<=|=|>|<)\s*(.+?)\s*$")
+
+
+def parse_filter(text: str, metric_names: set[str] | frozenset[str] | Any) -> dict[str, Any]:
+    """Parse a CLI filter into a filter dict.
+
+    >>> parse_filter("province=广东,浙江", set())
+    {'op': 'in', 'dimension': 'province', 'values': ['广东', '浙江']}
+    >>> parse_filter("revenue>1e6", {"revenue"})
+    {'op': '>', 'metric': 'revenue', 'value': 1000000.0}
+    """
+    match = _FILTER.match(text)
+    if not match:
+        from .errors import ConfigError
+
+        raise ConfigError(f"cannot read filter {text!r}; write it like 'province=广东,浙江' or 'revenue>1000000'")
+    name, op, raw = match.groups()
+    if name in metric_names:
+        return {"op": op, "metric": name, "value": _number(raw)}
+    if op in {"=", "!="}:
+        return {"op": "in" if op == "=" else "not_in", "dimension": name, "values": [v.strip() for v in raw.split(",")]}
+    return {"op": op, "dimension": name, "value": raw}
+
+
+def _number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    bi = open_chatbi(args)
+    filters = [parse_filter(f, set(bi.model.metrics)) for f in args.filter]
+    time_range = None
+    if args.start or args.end:
+        time_range = (args.start or "0001-01-01", args.end or "9999-12-31")
+    answer = bi.query(metrics=args.metric, dimensions=args.dimension, filters=filters, time_range=time_range,
+                      compare=args.compare, order_by=args.order_by, limit=args.limit, share=args.share)
+    return print_answer(answer, fmt=args.format, sql_only=args.sql_only)
+
+
+def print_answer(answer: Any, *, fmt: str = "table", sql_only: bool = False) -> int:
+    """Print an Answer for a terminal; returns the exit code (1 for errors)."""
+    if answer.status == "error":
+        print(f"chatbi: error: {answer.error or answer.text}", file=sys.stderr)
+        return 1
+    if answer.status == "clarify":
+        print(answer.text)
+        for i, option in enumerate(answer.clarification, 1):
+            print(f"  {i}. {option.label}")
+        return 0
+    if answer.sql:
+        print(f"-- SQL\n{answer.sql}\n" if fmt == "table" else "", end="")
+    if sql_only:
+        return 0
+    if answer.text and fmt == "table":
+        print(answer.text)
+    frame = answer.data
+    if frame is None:
+        return 0
+    if fmt == "csv":
+        print(frame.to_csv(index=False), end="")
+    elif fmt == "json":
+        print(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False)),
+                         ensure_ascii=False, indent=1))
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200):
+            print(frame.to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Errors of the ``chatbi`` package. Imports nothing internal.
+
+Each error subclasses :class:`ChatBIError` and the matching built-in. The facade turns
+them into ``Answer(status="error")``; the CLI prints their message, never a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ChatBIError", "EngineError", "QueryTimeout", "MissingDependencyError", "ConfigError"]
+
+
+class ChatBIError(Exception):
+    """Base of every error raised by ``chatbi``."""
+
+
+class EngineError(ChatBIError, RuntimeError):
+    """The warehouse failed to run a statement (down, bad credentials, missing table ...)."""
+
+
+class QueryTimeout(EngineError, TimeoutError):
+    """A statement ran longer than the configured timeout and was interrupted."""
+
+
+class MissingDependencyError(ChatBIError, ImportError):
+    """An optional package is needed; the message says which one to install."""
+
+
+class ConfigError(ChatBIError, ValueError):
+    """Invalid configuration given to ChatBI (arguments, settings, files)."""

@@ -1,0 +1,76 @@
+"""The member-value index: distinct values of low-cardinality dimensions, with their synonyms.
+
+Built once per ChatBI instance (one small query per dimension table) and reused by the
+translator, validation ("did you mean") and the app's suggestions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from semantic_layer import SemanticModel
+from semantic_layer.compiler.dialects import column, ident
+from sqlglot import exp
+
+from .errors import EngineError
+from .warehouse import Engine
+
+__all__ = ["Member", "MemberIndex", "build_member_index"]
+
+#: dimensions with more distinct values are not indexed (free text, ids)
+MAX_MEMBERS = 2000
+
+
+@dataclass(frozen=True)
+class Member:
+    dimension: str
+    value: str
+    #: other names: the label column's value (English name) and the model's synonyms
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MemberIndex:
+    members: dict[str, tuple[Member, ...]]
+
+    def values(self, dimension: str) -> frozenset[str]:
+        return frozenset(m.value for m in self.members.get(dimension, ()))
+
+    def as_sets(self) -> dict[str, frozenset[str]]:
+        return {d: self.values(d) for d in self.members}
+
+    def label(self, dimension: str, value: str, lang: str) -> str:
+        """The member's name in ``lang`` (English from the label column when there is one)."""
+        if lang == "zh":
+            return value
+        for m in self.members.get(dimension, ()):
+            if m.value == value and m.aliases:
+                return m.aliases[0]
+        return value
+
+
+def build_member_index(model: SemanticModel, engine: Engine) -> MemberIndex:
+    out: dict[str, tuple[Member, ...]] = {}
+    for name, dim in model.dimensions.items():
+        if dim.type != "categorical" or not dim.index_members or dim.table is None:
+            continue
+        col = dim.column or name
+        cols = [column(col, None, engine.dialect)]
+        if dim.label_column:
+            cols.append(column(dim.label_column, None, engine.dialect))
+        sql = (exp.select(*cols).distinct().from_(exp.Table(this=ident(dim.table, engine.dialect)))
+               .where(exp.Not(this=exp.Is(this=cols[0].copy(), expression=exp.Null())))
+               .order_by(cols[0].copy()).limit(MAX_MEMBERS + 1).sql(dialect=engine.dialect))
+        try:
+            frame = engine.execute(sql)
+        except EngineError:
+            continue  # an unreadable table must not stop ChatBI from starting; queries will report it
+        if len(frame) > MAX_MEMBERS:
+            continue
+        members = []
+        for row in frame.itertuples(index=False):
+            value = str(row[0])
+            aliases = ([str(row[1])] if dim.label_column and row[1] is not None else []) + list(dim.members.get(value, ()))
+            members.append(Member(name, value, tuple(dict.fromkeys(aliases))))
+        out[name] = tuple(members)
+    return MemberIndex(out)

@@ -1,0 +1,94 @@
+"""Compile a ``SemanticQuery`` to a sqlglot AST and SQL text for a dialect.
+
+>>> from semantic_layer import SemanticModel, SemanticQuery
+>>> from semantic_layer.compiler import compile_query
+>>> model = SemanticModel.from_dict({
+...     "name": "shop", "tables": {"sales": {"columns": {"day": "date", "city": "varchar", "amount": "double"},
+...                                          "time_column": "day"}},
+...     "dimensions": {"date": {"type": "time", "grains": ["month"]}, "city": {"table": "sales"}},
+...     "metrics": {"amount": {"table": "sales", "agg": "sum", "column": "amount"}}})
+>>> print(compile_query(model, SemanticQuery(metrics=["amount"], dimensions=["city"])).sql)
+SELECT g0.city AS city, g0.amount AS amount FROM (SELECT sales.city AS city, SUM(sales.amount) AS amount FROM sales GROUP BY sales.city) AS g0 ORDER BY amount DESC, city ASC
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from ..errors import QueryError
+from ..model import DimensionRef, SemanticModel
+from ..query import RelativeTimeFilter, SemanticQuery
+from ..validate import Issue, validate_query
+from .builder import Builder
+from .dialects import SUPPORTED_DIALECTS
+from .timeframe import Period, intersect, previous_period, relative_period, year_ago
+
+__all__ = ["CompiledQuery", "compile_query", "resolve_period", "SUPPORTED_DIALECTS"]
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    query: SemanticQuery
+    dialect: str
+    expression: exp.Select
+    sql: str
+    #: the resolved current period (inclusive) or None for all data
+    period: Period | None
+    #: the period compared against, when ``compare`` is set
+    compare_period: Period | None
+
+
+def resolve_period(query: SemanticQuery, anchor: dt.date | None) -> Period | None:
+    """The query's time window: ``time_range`` intersected with its relative-time filters."""
+    periods: list[Period] = []
+    if query.time_range is not None:
+        periods.append((query.time_range.start, query.time_range.end))
+    for f in query.filters:
+        if isinstance(f, RelativeTimeFilter):
+            if anchor is None:
+                raise QueryError("a relative period (last month, YTD ...) needs the model's time anchor",
+                                 (Issue("missing_anchor", "no time anchor to resolve a relative period"),))
+            periods.append(relative_period(anchor, f.unit, f.n, f.offset))
+    try:
+        return intersect(periods)
+    except ValueError as exc:
+        raise QueryError(str(exc), (Issue("empty_period", str(exc)),)) from None
+
+
+def compile_query(model: SemanticModel, query: SemanticQuery, dialect: str = "duckdb", *,
+                  anchor: dt.date | None = None, members: dict[str, frozenset[str]] | None = None) -> CompiledQuery:
+    """Validate and compile; raise :class:`QueryError` (with issues) when the query is invalid."""
+    if dialect not in SUPPORTED_DIALECTS:
+        raise QueryError(f"unsupported SQL dialect {dialect!r}; supported: {', '.join(SUPPORTED_DIALECTS)}")
+    issues = validate_query(model, query, members)
+    if issues:
+        raise QueryError("; ".join(str(i) for i in issues), tuple(issues))
+    period = resolve_period(query, anchor)
+    compare_period, shift = _comparison(model, query, period)
+    tree = Builder(model, query, dialect).build(period, compare_period, shift)
+    return CompiledQuery(query, dialect, tree, tree.sql(dialect=dialect), period, compare_period)
+
+
+def _comparison(model: SemanticModel, query: SemanticQuery, period: Period | None
+                ) -> tuple[Period | None, tuple[str, int] | None]:
+    if query.compare is None:
+        return None, None
+    grains = [r.grain for r in map(DimensionRef.parse, query.dimensions) if r.name == model.time_dimension and r.grain]
+    if grains:
+        unit = grains[0] if query.compare == "previous_period" else "year"
+        if unit == "week" and query.compare == "year_over_year":
+            unit, n = "week", 52  # keep weeks aligned on Mondays
+        else:
+            n = 1
+        if period is None:
+            return None, (unit, n)
+        from .timeframe import add_units
+
+        return (add_units(period[0], unit, -n), add_units(period[1], unit, -n)), (unit, n)
+    if period is None:
+        issue = Issue("compare_needs_period", "a period comparison needs a period (a time range or a time grain)")
+        raise QueryError(issue.message, (issue,))
+    return (previous_period(period) if query.compare == "previous_period" else year_ago(period)), None

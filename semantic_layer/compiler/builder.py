@@ -1,0 +1,341 @@
+"""Build the sqlglot AST of a semantic query.
+
+Shape of the SQL (each step a small function):
+
+1. leaf metrics are grouped by (fact table, aggregation kind); each group becomes one
+   aggregate subquery over its fact table and the dimension tables it needs, filtered
+   and grouped by the query's dimensions. Facts are aggregated separately, so a query
+   over two fact tables never double counts through a join fan-out.
+2. the groups are joined on the dimension columns (full outer join, keys coalesced);
+3. ratio and derived metrics are computed from the aggregated components, never as an
+   average of row-level ratios;
+4. period comparison joins the query with itself over the comparison period; thresholds
+   on metrics, shares of total, ordering and limit wrap the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from ..model import DimensionRef, SemanticModel
+from ..query import ComparisonFilter, MemberFilter, RangeFilter, SemanticQuery
+from ..spec import DerivedMetricSpec, MetricFilterSpec, RatioMetricSpec, SemiAdditiveMetricSpec, SimpleMetricSpec
+from .dialects import column, date_literal, ident, shift_bucket, time_bucket
+from .timeframe import Period
+
+__all__ = ["Builder"]
+
+_OPS: dict[str, type[exp.Binary]] = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
+_AGGS = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max, "count": exp.Count}
+
+
+@dataclass(frozen=True)
+class _Group:
+    table: str
+    semi: str | None  # None for additive aggregation, else "last" / "first"
+    leaves: tuple[str, ...]
+
+
+class Builder:
+    """Compiles one query for one dialect. Create per query; it keeps no shared state."""
+
+    def __init__(self, model: SemanticModel, query: SemanticQuery, dialect: str) -> None:
+        self.model = model
+        self.query = query
+        self.dialect = dialect
+        self.refs = tuple(DimensionRef.parse(d) for d in query.dimensions)
+        self.time_dim = model.time_dimension
+
+    # -- entry points -------------------------------------------------------------------
+    def build(self, period: Period | None, compare_period: Period | None, compare_shift: tuple[str, int] | None
+              ) -> exp.Select:
+        if not self.query.metrics:
+            return self._finish(self._members(period), order_default=[r.column for r in self.refs])
+        current = self._metrics_select(period)
+        if compare_period is not None:
+            previous = self._metrics_select(compare_period, bucket_shift=compare_shift)
+            current = self._compare(current, previous)
+        return self._finish(current, order_default=self._default_order())
+
+    # -- dimensions ---------------------------------------------------------------------
+    def _alias(self, table: str) -> str:
+        return table
+
+    def _dim_expr(self, ref: DimensionRef, fact: str, bucket_shift: tuple[str, int] | None = None) -> exp.Expression:
+        table = self.model.dimension_table(fact, ref.name)
+        assert table is not None, f"{ref.name} unreachable from {fact}"
+        col = column(self.model.dimension_column(ref.name, table), self._alias(table), self.dialect)
+        if ref.grain:
+            bucket = time_bucket(col, ref.grain, self.dialect)
+            if bucket_shift is not None:
+                return shift_bucket(bucket, bucket_shift[0], bucket_shift[1], self.dialect)
+            return bucket
+        return col
+
+    def _time_column(self, fact: str) -> exp.Column:
+        table = self.model.dimension_table(fact, self.time_dim)
+        assert table is not None
+        return column(self.model.dimension_column(self.time_dim, table), self._alias(table), self.dialect)
+
+    def _tables_needed(self, fact: str, dims: list[str]) -> list[str]:
+        needed: list[str] = []
+        for d in dims:
+            table = self.model.dimension_table(fact, d)
+            if table and table != fact:
+                for j in self.model.join_path(fact, table) or ():
+                    if j.right not in needed:
+                        needed.append(j.right)
+        return needed
+
+    def _from(self, fact: str, dims: list[str]) -> exp.Select:
+        select = exp.Select().from_(exp.Table(this=ident(fact, self.dialect)))
+        for table in self._tables_needed(fact, dims):
+            path = self.model.join_path(fact, table) or ()
+            join = path[-1]
+            on = exp.and_(*(exp.EQ(this=column(lc, join.left, self.dialect), expression=column(rc, join.right, self.dialect))
+                            for lc, rc in join.keys.items()))
+            select = select.join(exp.Table(this=ident(table, self.dialect)), on=on, join_type="left")
+        return select
+
+    def _row_filters(self, fact: str, period: Period | None) -> list[exp.Expression]:
+        conds: list[exp.Expression] = []
+        for f in self.query.filters:
+            if isinstance(f, MemberFilter):
+                conds.append(self._member_condition(fact, f.dimension, f.op, f.values))
+            elif isinstance(f, (ComparisonFilter, RangeFilter)) and f.dimension is not None:
+                target = self._dim_expr(DimensionRef(f.dimension), fact)
+                if isinstance(f, ComparisonFilter):
+                    conds.append(_OPS[f.op](this=target, expression=self._value(f.dimension, f.value)))
+                else:
+                    conds.append(exp.Between(this=target, low=self._value(f.dimension, f.low),
+                                             high=self._value(f.dimension, f.high)))
+        if period is not None:
+            conds.append(exp.Between(this=self._time_column(fact), low=date_literal(period[0], self.dialect),
+                                     high=date_literal(period[1], self.dialect)))
+        return conds
+
+    def _member_condition(self, fact: str, dimension: str, op: str, values: tuple[object, ...]) -> exp.Expression:
+        target = self._dim_expr(DimensionRef(dimension), fact)
+        cond: exp.Expression = exp.In(this=target, expressions=[self._value(dimension, v) for v in values])
+        return exp.Not(this=cond) if op == "not_in" else cond
+
+    def _value(self, dimension: str, value: object) -> exp.Expression:
+        if self.model.dimensions[dimension].type == "time":
+            return date_literal(str(value), self.dialect)
+        if isinstance(value, bool):
+            return exp.Boolean(this=value)
+        if isinstance(value, (int, float)):
+            return exp.Literal.number(value)
+        return exp.Literal.string(str(value))
+
+    # -- aggregation groups -------------------------------------------------------------
+    def _groups(self) -> list[_Group]:
+        order: dict[tuple[str, str | None], list[str]] = {}
+        for name in self.query.metrics:
+            for leaf in self.model.leaf_metrics(name):
+                spec = self.model.metrics[leaf]
+                assert isinstance(spec, (SimpleMetricSpec, SemiAdditiveMetricSpec))
+                key = (spec.table, spec.time_agg if isinstance(spec, SemiAdditiveMetricSpec) else None)
+                if leaf not in order.setdefault(key, []):
+                    order[key].append(leaf)
+        return [_Group(t, s, tuple(leaves)) for (t, s), leaves in order.items()]
+
+    def _leaf_agg(self, leaf: str, fact: str) -> exp.Expression:
+        spec = self.model.metrics[leaf]
+        assert isinstance(spec, (SimpleMetricSpec, SemiAdditiveMetricSpec))
+        arg: exp.Expression = exp.Star() if spec.column == "*" else column(spec.column, fact, self.dialect)
+        if spec.filters:
+            cond = exp.and_(*(self._metric_filter(fact, f) for f in spec.filters))
+            then = exp.Literal.number(1) if spec.column == "*" else arg
+            arg = exp.Case(ifs=[exp.If(this=cond, true=then)])
+        if isinstance(spec, SimpleMetricSpec) and spec.agg == "count_distinct":
+            return exp.Count(this=exp.Distinct(expressions=[arg]))
+        return _AGGS[spec.agg](this=arg)
+
+    def _metric_filter(self, fact: str, f: MetricFilterSpec) -> exp.Expression:
+        return self._member_condition(fact, f.dimension, f.op, f.values)
+
+    def _group_select(self, group: _Group, period: Period | None, bucket_shift: tuple[str, int] | None) -> exp.Select:
+        fact = group.table
+        dims = [r.name for r in self.refs]
+        filter_dims = [f.dimension for f in self.query.filters if getattr(f, "dimension", None)]
+        metric_filter_dims = [f.dimension for leaf in group.leaves
+                              for f in getattr(self.model.metrics[leaf], "filters", ())]
+        select = self._from(fact, list(dict.fromkeys(dims + filter_dims + metric_filter_dims)))  # type: ignore[arg-type]
+        conds = self._row_filters(fact, period)
+        if conds:
+            select = select.where(exp.and_(*conds))
+        dim_exprs = [(r, self._dim_expr(r, fact, bucket_shift)) for r in self.refs]
+        if group.semi is None:
+            select = select.select(*(exp.alias_(e, ident(r.column, self.dialect)) for r, e in dim_exprs),
+                                   *(exp.alias_(self._leaf_agg(leaf, fact), ident(leaf, self.dialect)) for leaf in group.leaves))
+            if dim_exprs:
+                select = select.group_by(*(e for _, e in dim_exprs))
+            return select
+        return self._semi_select(select, group, fact, dim_exprs)
+
+    def _semi_select(self, base: exp.Select, group: _Group, fact: str,
+                     dim_exprs: list[tuple[DimensionRef, exp.Expression]]) -> exp.Select:
+        """Value of the last (first) date of each time bucket, summed over other dimensions."""
+        t = self._time_column(fact)
+        buckets = [e for r, e in dim_exprs if r.name == self.time_dim]
+        window_fn = exp.Max if group.semi == "last" else exp.Min
+        edge = exp.Window(this=window_fn(this=t.copy()), partition_by=buckets or None)
+        inner = base.select(*(exp.alias_(e, ident(r.column, self.dialect)) for r, e in dim_exprs),
+                            exp.alias_(t.copy(), "_t"),
+                            *(exp.alias_(self._leaf_agg(leaf, fact), ident(leaf, self.dialect)) for leaf in group.leaves),
+                            exp.alias_(edge, "_edge"))
+        inner = inner.group_by(*(e for _, e in dim_exprs), t.copy())
+        outer = exp.Select().from_(inner.subquery("d")).where(
+            exp.EQ(this=exp.column("_t", "d"), expression=exp.column("_edge", "d")))
+        outer = outer.select(*(column(r.column, "d", self.dialect) for r, _ in dim_exprs),
+                             *(exp.alias_(exp.Sum(this=column(leaf, "d", self.dialect)), ident(leaf, self.dialect))
+                               for leaf in group.leaves))
+        if dim_exprs:
+            outer = outer.group_by(*(column(r.column, "d", self.dialect) for r, _ in dim_exprs))
+        return outer
+
+    # -- metrics over joined groups ------------------------------------------------------
+    def _metrics_select(self, period: Period | None, bucket_shift: tuple[str, int] | None = None) -> exp.Select:
+        groups = self._groups()
+        aliases = [f"g{i}" for i in range(len(groups))]
+        leaf_at: dict[str, exp.Expression] = {}
+        for alias, group in zip(aliases, groups):
+            for leaf in group.leaves:
+                leaf_at[leaf] = column(leaf, alias, self.dialect)
+        select = exp.Select().from_(self._group_select(groups[0], period, bucket_shift).subquery(aliases[0]))
+        for i in range(1, len(groups)):
+            sub = self._group_select(groups[i], period, bucket_shift).subquery(aliases[i])
+            if self.refs:
+                on = exp.and_(*(exp.EQ(this=self._coalesced(r, aliases[:i]), expression=column(r.column, aliases[i], self.dialect))
+                                for r in self.refs))
+                select = select.join(sub, on=on, join_type="full outer")
+            else:
+                select = select.join(sub, join_type="cross")
+        dims = [exp.alias_(self._coalesced(r, aliases), ident(r.column, self.dialect)) for r in self.refs]
+        metrics = [exp.alias_(self._metric_expr(m, leaf_at), ident(m, self.dialect)) for m in self.query.metrics]
+        return select.select(*dims, *metrics)
+
+    def _coalesced(self, ref: DimensionRef, aliases: list[str]) -> exp.Expression:
+        cols = [column(ref.column, a, self.dialect) for a in aliases]
+        return cols[0] if len(cols) == 1 else exp.Coalesce(this=cols[0], expressions=cols[1:])
+
+    def _metric_expr(self, name: str, leaf_at: dict[str, exp.Expression]) -> exp.Expression:
+        spec = self.model.metrics[name]
+        if isinstance(spec, (SimpleMetricSpec, SemiAdditiveMetricSpec)):
+            return leaf_at[name].copy()
+        if isinstance(spec, RatioMetricSpec):
+            ratio = _safe_div(self._metric_expr(spec.numerator, leaf_at), self._metric_expr(spec.denominator, leaf_at))
+            if spec.scale != 1:
+                return exp.Mul(this=exp.Paren(this=ratio), expression=exp.Literal.number(_num(spec.scale)))
+            return ratio
+        assert isinstance(spec, DerivedMetricSpec)
+        tree = self.model.formula(name).copy()
+        tree = tree.transform(lambda node: _paren(self._metric_expr(node.name, leaf_at))
+                              if isinstance(node, exp.Column) else node)
+        return tree.transform(lambda node: _safe_div(node.this, node.expression) if isinstance(node, exp.Div) else node)
+
+    # -- comparison, filters, shares, order ----------------------------------------------
+    def _compare(self, current: exp.Select, previous: exp.Select) -> exp.Select:
+        c, p = "cur", "prev"
+        select = exp.Select().from_(current.subquery(c))
+        if self.refs:
+            on = exp.and_(*(exp.EQ(this=column(r.column, c, self.dialect), expression=column(r.column, p, self.dialect))
+                            for r in self.refs))
+            select = select.join(previous.subquery(p), on=on, join_type="left")
+        else:
+            select = select.join(previous.subquery(p), join_type="cross")
+        outs: list[exp.Expression] = [column(r.column, c, self.dialect) for r in self.refs]
+        for m in self.query.metrics:
+            now, before = column(m, c, self.dialect), column(m, p, self.dialect)
+            change = exp.Sub(this=now.copy(), expression=before.copy())
+            outs += [
+                now,
+                exp.alias_(before.copy(), ident(f"{m}__previous", self.dialect)),
+                exp.alias_(change, ident(f"{m}__change", self.dialect)),
+                exp.alias_(_safe_div(change.copy(), exp.Abs(this=before.copy())), ident(f"{m}__change_pct", self.dialect)),
+            ]
+        return select.select(*outs)
+
+    def _members(self, period: Period | None) -> exp.Select:
+        """Dimension-only query: distinct members (combinations), from the smallest table that has them."""
+        dims = [r.name for r in self.refs]
+        filter_dims = [f.dimension for f in self.query.filters if getattr(f, "dimension", None)]
+        needs_fact = period is not None or any(self.model.dimensions[d].type == "time" for d in dims + filter_dims)
+        tables = {self.model.dimensions[d].table for d in dims + filter_dims}
+        if not needs_fact and len(tables) == 1 and None not in tables and next(iter(tables)) not in self.model.fact_tables:
+            source = next(iter(tables))
+        else:
+            source = next(f for f in self.model.fact_tables
+                          if all(self.model.reachable(f, d) for d in dims + filter_dims))
+        select = self._from(source, dims + filter_dims)  # type: ignore[arg-type]
+        conds = self._row_filters(source, period)
+        if conds:
+            select = select.where(exp.and_(*conds))
+        exprs = [self._dim_expr(r, source) for r in self.refs]
+        return select.select(*(exp.alias_(e, ident(r.column, self.dialect)) for r, e in zip(self.refs, exprs))
+                             ).group_by(*exprs)
+
+    def _default_order(self) -> list[str]:
+        times = [r.column for r in self.refs if r.name == self.time_dim]
+        if times:
+            return times + [r.column for r in self.refs if r.name != self.time_dim]
+        if self.refs:
+            return [f"-{self.query.metrics[0]}"] + [r.column for r in self.refs]
+        return []
+
+    def _finish(self, select: exp.Select, order_default: list[str]) -> exp.Select:
+        q = self.query
+        metric_filters = [f for f in q.filters if isinstance(f, (ComparisonFilter, RangeFilter)) and f.metric]
+        if metric_filters or q.share:
+            outer = exp.Select().from_(select.subquery("q")).select(exp.Star())
+            for f in metric_filters:
+                target = exp.column(f.metric, "q")  # type: ignore[arg-type]
+                if isinstance(f, ComparisonFilter):
+                    outer = outer.where(_OPS[f.op](this=target, expression=exp.Literal.number(_num(f.value))))
+                else:
+                    outer = outer.where(exp.Between(this=target, low=exp.Literal.number(_num(f.low)),
+                                                    high=exp.Literal.number(_num(f.high))))
+            if q.share:
+                times = [column(r.column, "q", self.dialect) for r in self.refs if r.name == self.time_dim]
+                for m in q.metrics:
+                    total = exp.Window(this=exp.Sum(this=column(m, "q", self.dialect)), partition_by=times or None)
+                    outer = outer.select(exp.alias_(_safe_div(column(m, "q", self.dialect), total),
+                                                    ident(f"{m}__share", self.dialect)))
+            select = outer
+        names = {r.key: r.column for r in self.refs} | {r.name: r.column for r in self.refs}
+        order = list(q.order_by) or order_default
+        keys = []
+        for item in order:
+            desc = item.startswith("-")
+            name = names.get(item.lstrip("-+"), item.lstrip("-+"))
+            keys.append(exp.Ordered(this=exp.column(ident(name, self.dialect)), desc=desc,
+                                    nulls_first=False))
+        if keys:
+            select = select.order_by(*keys)
+        if q.limit is not None:
+            select = select.limit(q.limit)
+        return select
+
+
+def _safe_div(numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:
+    """Float division that yields NULL instead of failing on zero (and never integer-divides)."""
+    return exp.Div(this=exp.cast(_paren(numerator), exp.DataType.build("DOUBLE")),
+                   expression=exp.Nullif(this=_paren(denominator), expression=exp.Literal.number(0)))
+
+
+def _paren(e: exp.Expression) -> exp.Expression:
+    return e if isinstance(e, (exp.Column, exp.Paren, exp.Literal, exp.Func, exp.Cast)) else exp.Paren(this=e)
+
+
+def _num(value: object) -> str | int | float:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value  # type: ignore[return-value]
+
+
+def _today() -> dt.date:  # pragma: no cover - the facade passes the anchor
+    return dt.date.today()

@@ -1,0 +1,176 @@
+"""Pydantic specs of a semantic model: the shape YAML files must have.
+
+These classes are the edge where YAML comes in; they check shape and field names
+(``extra="forbid"`` so a typo is an error, not a silently ignored key). Cross
+references (a metric naming an unknown table, ...) are checked in ``checks.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "GRAINS",
+    "Grain",
+    "Labels",
+    "TableSpec",
+    "JoinSpec",
+    "DimensionSpec",
+    "HierarchySpec",
+    "MetricFilterSpec",
+    "SimpleMetricSpec",
+    "SemiAdditiveMetricSpec",
+    "RatioMetricSpec",
+    "DerivedMetricSpec",
+    "MetricSpec",
+    "MetricTreeSpec",
+    "ModelSpec",
+]
+
+Grain = Literal["day", "week", "month", "quarter", "year"]
+#: Grains from finest to coarsest; the order is the time hierarchy year > quarter > month > week > day.
+GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+
+#: ``{"en": "Revenue", "zh": "收入"}``; a plain string in YAML means English.
+Labels = dict[str, str]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _labels(value: object) -> object:
+    return {"en": value} if isinstance(value, str) else value
+
+
+class _Described(_Spec):
+    label: Labels = Field(default_factory=dict)
+    description: str = ""
+    synonyms: tuple[str, ...] = ()
+
+    _norm_label = field_validator("label", mode="before")(_labels)
+
+
+class TableSpec(_Spec):
+    description: str = ""
+    #: column name -> SQL type (``date``, ``integer``, ``bigint``, ``double``, ``varchar``).
+    columns: dict[str, str]
+    primary_key: tuple[str, ...] = ()
+    #: the column that the model's time dimension reads on this (fact) table.
+    time_column: str | None = None
+
+
+class JoinSpec(_Spec):
+    left: str
+    right: str
+    #: left column -> right column (not `on`: YAML 1.1 reads a bare `on` as true)
+    keys: dict[str, str]
+    relationship: Literal["many_to_one", "one_to_one"] = "many_to_one"
+
+
+class DimensionSpec(_Described):
+    type: Literal["categorical", "time"] = "categorical"
+    #: None for the time dimension: it reads each fact table's ``time_column``.
+    table: str | None = None
+    column: str | None = None
+    grains: tuple[Grain, ...] = ()
+    #: a column holding another language's name of each member (``province_en``).
+    label_column: str | None = None
+    #: member value -> synonyms (``广东: [Guangdong, 粤, 广东省]``).
+    members: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    #: index distinct values for the translator and suggestions (low-cardinality columns).
+    index_members: bool = True
+
+
+class HierarchySpec(_Described):
+    #: coarsest first: ``[region, province, city]`` or ``[date.year, date.quarter, ...]``.
+    levels: tuple[str, ...]
+
+
+class MetricFilterSpec(_Spec):
+    dimension: str
+    op: Literal["in", "not_in"] = "in"
+    values: tuple[str | int | float, ...]
+
+
+class _MetricBase(_Described):
+    unit: str = ""
+    format: Literal["number", "integer", "percent", "currency"] = "number"
+    #: which direction is good news; anomaly alerts and narratives use it.
+    favorable: Literal["up", "down", "none"] = "up"
+    hidden: bool = False
+
+
+class SimpleMetricSpec(_MetricBase):
+    type: Literal["simple"] = "simple"
+    table: str
+    agg: Literal["sum", "count", "count_distinct", "avg", "min", "max"]
+    #: ``*`` counts rows (only with ``count``).
+    column: str
+    filters: tuple[MetricFilterSpec, ...] = ()
+
+
+class SemiAdditiveMetricSpec(_MetricBase):
+    """Additive across dimensions; over time the value of the last (or first) date of each bucket."""
+
+    type: Literal["semi_additive"]
+    table: str
+    agg: Literal["sum", "max", "min"] = "sum"
+    column: str
+    time_agg: Literal["last", "first"] = "last"
+    filters: tuple[MetricFilterSpec, ...] = ()
+
+
+class RatioMetricSpec(_MetricBase):
+    type: Literal["ratio"]
+    numerator: str
+    denominator: str
+    scale: float = 1.0
+
+
+class DerivedMetricSpec(_MetricBase):
+    type: Literal["derived"]
+    #: arithmetic over other metric names, e.g. ``new_subscribers - churned_subscribers``.
+    formula: str
+
+
+MetricSpec = Annotated[
+    Union[SimpleMetricSpec, SemiAdditiveMetricSpec, RatioMetricSpec, DerivedMetricSpec],
+    Field(discriminator="type"),
+]
+
+
+class MetricTreeSpec(_Spec):
+    """How a metric decomposes into sub-metrics; root-cause analysis walks these."""
+
+    metric: str
+    op: Literal["sum", "difference", "product", "ratio"]
+    children: tuple[str, ...]
+    description: str = ""
+
+
+class ModelSpec(_Described):
+    name: str
+    #: ``latest`` = newest date in the data, ``today`` = the clock, or an ISO date.
+    time_anchor: str = "latest"
+    time_dimension: str = "date"
+    default_language: Literal["zh", "en"] = "zh"
+    tables: dict[str, TableSpec]
+    joins: tuple[JoinSpec, ...] = ()
+    dimensions: dict[str, DimensionSpec]
+    hierarchies: dict[str, HierarchySpec] = Field(default_factory=dict)
+    metrics: dict[str, MetricSpec]
+    metric_trees: dict[str, MetricTreeSpec] = Field(default_factory=dict)
+    #: example questions shown to new users.
+    examples: tuple[str, ...] = ()
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _default_metric_type(cls, value: object) -> object:
+        # ``type: simple`` is the common case; let YAML omit it.
+        if isinstance(value, dict):
+            return {k: ({"type": "simple", **v} if isinstance(v, dict) and "type" not in v else v)
+                    for k, v in value.items()}
+        return value

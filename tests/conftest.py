@@ -1,0 +1,47 @@
+"""Suite-wide fixtures. Server fixtures live in tests/servers/ and are re-exported here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# tests/ is on sys.path under pytest's default import mode; make `servers` importable under
+# --import-mode=importlib too. Appended, so it can never shadow the real packages.
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.append(_TESTS_DIR)
+
+from servers.postgres import postgres_url  # noqa: E402
+
+__all__ = ["postgres_url"]
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def sample_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The telecom sample warehouse, built once per test session (read-only for tests)."""
+    from chatbi.api import sample_warehouse_path
+
+    return sample_warehouse_path(tmp_path_factory.mktemp("warehouse"))
+
+
+@pytest.fixture(scope="session")
+def sample_model():
+    from sample_data import TELECOM_MODEL
+    from semantic_layer import SemanticModel
+
+    return SemanticModel.from_yaml(TELECOM_MODEL)
+
+
+@pytest.fixture(scope="session")
+def sample_bi(sample_db_path: Path, sample_model):
+    """A ChatBI over the sample warehouse, shared by the session (ChatBI is thread-safe and stateless per query)."""
+    from chatbi import ChatBI
+
+    bi = ChatBI(sample_model, sample_db_path)
+    yield bi
+    bi.close()
+
+
+__all__ += ["sample_db_path", "sample_model", "sample_bi"]

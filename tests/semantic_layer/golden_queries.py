@@ -1,0 +1,36 @@
+"""Named semantic queries whose compiled SQL is kept as golden snapshots per dialect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: name -> SemanticQuery arguments. Each exercises one compiler feature.
+GOLDEN_QUERIES: dict[str, dict[str, Any]] = {
+    "simple_by_province": {"metrics": ["revenue"], "dimensions": ["province"],
+                           "time_range": ["2025-11-01", "2025-11-30"]},
+    "ratio_and_derived_monthly": {"metrics": ["arpu", "net_adds", "complaint_rate"], "dimensions": ["date.month"],
+                                  "time_range": ["2025-01-01", "2025-12-31"]},
+    "semi_additive_quarterly": {"metrics": ["active_subscribers"], "dimensions": ["date.quarter", "plan_type"],
+                                "time_range": ["2025-01-01", "2025-12-31"]},
+    "two_facts_by_city": {"metrics": ["revenue", "call_drop_rate"], "dimensions": ["city"],
+                          "filters": [{"dimension": "province", "op": "in", "values": ["广东"]}],
+                          "time_range": ["2025-08-01", "2025-08-31"]},
+    "member_filters_top5": {"metrics": ["new_subscribers"], "dimensions": ["city"],
+                            "filters": [{"dimension": "channel", "op": "not_in", "values": ["线上"]},
+                                        {"dimension": "plan_type", "op": "in", "values": ["5G", "4G"]}],
+                            "order_by": ["-new_subscribers"], "limit": 5},
+    "threshold_on_ratio": {"metrics": ["churn_rate"], "dimensions": ["city"],
+                           "filters": [{"op": ">", "metric": "churn_rate", "value": 0.02}],
+                           "time_range": ["2025-01-01", "2025-12-31"]},
+    "compare_previous_period": {"metrics": ["revenue"], "dimensions": ["region"], "compare": "previous_period",
+                                "time_range": ["2025-11-01", "2025-11-30"]},
+    "compare_yoy_monthly": {"metrics": ["revenue"], "dimensions": ["date.month"], "compare": "year_over_year",
+                            "time_range": ["2025-01-01", "2025-06-30"]},
+    "relative_last_month_share": {"metrics": ["revenue"], "dimensions": ["channel"], "share": True,
+                                  "filters": [{"op": "relative", "unit": "month", "n": 1, "offset": 1}]},
+    "dimension_only": {"dimensions": ["plan_type", "plan"]},
+    "weekly_range_filter": {"metrics": ["dropped_calls"], "dimensions": ["date.week"],
+                            "filters": [{"op": "between", "dimension": "date", "low": "2025-08-01",
+                                         "high": "2025-08-31"},
+                                        {"dimension": "vendor", "op": "in", "values": ["厂商B"]}]},
+}

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from semantic_layer.compiler.timeframe import add_units, intersect, previous_period, relative_period, unit_start, year_ago
+
+D = dt.date
+
+
+@pytest.mark.parametrize(("unit", "n", "offset", "expected"), [
+    ("day", 1, 1, (D(2025, 12, 30), D(2025, 12, 30))),          # yesterday
+    ("day", 7, 0, (D(2025, 12, 25), D(2025, 12, 31))),          # last 7 days
+    ("week", 1, 1, (D(2025, 12, 22), D(2025, 12, 28))),         # last week (Mon-Sun)
+    ("month", 3, 0, (D(2025, 10, 1), D(2025, 12, 31))),         # last 3 months incl. this one
+    ("quarter", 1, 1, (D(2025, 7, 1), D(2025, 9, 30))),         # last quarter
+    ("year", 1, 1, (D(2024, 1, 1), D(2024, 12, 31))),           # last year
+])
+def test_relative_periods(unit: str, n: int, offset: int, expected: tuple[dt.date, dt.date]) -> None:
+    assert relative_period(D(2025, 12, 31), unit, n, offset) == expected
+
+
+def test_to_date_periods_stop_at_anchor() -> None:
+    anchor = D(2025, 11, 19)
+    assert relative_period(anchor, "year") == (D(2025, 1, 1), anchor)        # YTD
+    assert relative_period(anchor, "quarter") == (D(2025, 10, 1), anchor)    # QTD
+    assert relative_period(anchor, "month") == (D(2025, 11, 1), anchor)      # MTD
+
+
+def test_previous_and_year_ago() -> None:
+    assert previous_period((D(2025, 7, 1), D(2025, 9, 30))) == (D(2025, 4, 1), D(2025, 6, 30))
+    assert previous_period((D(2025, 3, 1), D(2025, 3, 31))) == (D(2025, 2, 1), D(2025, 2, 28))
+    assert previous_period((D(2025, 11, 1), D(2025, 11, 15))) == (D(2025, 10, 1), D(2025, 10, 15))
+    assert year_ago((D(2024, 2, 1), D(2024, 2, 29))) == (D(2023, 2, 1), D(2023, 2, 28))
+
+
+def test_units_and_intersection() -> None:
+    assert unit_start(D(2025, 11, 19), "week") == D(2025, 11, 17)
+    assert add_units(D(2025, 1, 31), "month", 1) == D(2025, 2, 28)
+    assert intersect([(D(2025, 1, 1), D(2025, 12, 31)), (D(2025, 6, 1), D(2026, 1, 1))]) == (D(2025, 6, 1), D(2025, 12, 31))
+    with pytest.raises(ValueError, match="do not overlap"):
+        intersect([(D(2025, 1, 1), D(2025, 1, 31)), (D(2025, 3, 1), D(2025, 3, 31))])
