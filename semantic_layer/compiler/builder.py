@@ -91,13 +91,13 @@ class Builder:
         return needed
 
     def _from(self, fact: str, dims: list[str]) -> exp.Select:
-        select = exp.Select().from_(exp.Table(this=ident(fact, self.dialect)))
+        select = exp.Select().from_(exp.Table(this=ident(fact, self.dialect)), copy=False)
         for table in self._tables_needed(fact, dims):
             path = self.model.join_path(fact, table) or ()
             join = path[-1]
             on = exp.and_(*(exp.EQ(this=column(lc, join.left, self.dialect), expression=column(rc, join.right, self.dialect))
                             for lc, rc in join.keys.items()))
-            select = select.join(exp.Table(this=ident(table, self.dialect)), on=on, join_type="left")
+            select = _join(select, exp.Table(this=ident(table, self.dialect)), on=on, side="LEFT")
         return select
 
     def _row_filters(self, fact: str, period: Period | None) -> list[exp.Expression]:
@@ -167,13 +167,13 @@ class Builder:
         select = self._from(fact, list(dict.fromkeys(dims + filter_dims + metric_filter_dims)))  # type: ignore[arg-type]
         conds = self._row_filters(fact, period)
         if conds:
-            select = select.where(exp.and_(*conds))
+            select = select.where(exp.and_(*conds), copy=False)
         dim_exprs = [(r, self._dim_expr(r, fact, bucket_shift)) for r in self.refs]
         if group.semi is None:
             select = select.select(*(exp.alias_(e, ident(r.column, self.dialect)) for r, e in dim_exprs),
-                                   *(exp.alias_(self._leaf_agg(leaf, fact), ident(leaf, self.dialect)) for leaf in group.leaves))
+                                   *(exp.alias_(self._leaf_agg(leaf, fact), ident(leaf, self.dialect)) for leaf in group.leaves), copy=False)
             if dim_exprs:
-                select = select.group_by(*(e for _, e in dim_exprs))
+                select = select.group_by(*(e.copy() for _, e in dim_exprs), copy=False)
             return select
         return self._semi_select(select, group, fact, dim_exprs)
 
@@ -187,15 +187,15 @@ class Builder:
         inner = base.select(*(exp.alias_(e, ident(r.column, self.dialect)) for r, e in dim_exprs),
                             exp.alias_(t.copy(), "_t"),
                             *(exp.alias_(self._leaf_agg(leaf, fact), ident(leaf, self.dialect)) for leaf in group.leaves),
-                            exp.alias_(edge, "_edge"))
-        inner = inner.group_by(*(e for _, e in dim_exprs), t.copy())
-        outer = exp.Select().from_(inner.subquery("d")).where(
-            exp.EQ(this=exp.column("_t", "d"), expression=exp.column("_edge", "d")))
+                            exp.alias_(edge, "_edge"), copy=False)
+        inner = inner.group_by(*(e.copy() for _, e in dim_exprs), t.copy(), copy=False)
+        outer = exp.Select().from_(inner.subquery("d", copy=False), copy=False).where(
+            exp.EQ(this=exp.column("_t", "d"), expression=exp.column("_edge", "d")), copy=False)
         outer = outer.select(*(column(r.column, "d", self.dialect) for r, _ in dim_exprs),
                              *(exp.alias_(exp.Sum(this=column(leaf, "d", self.dialect)), ident(leaf, self.dialect))
                                for leaf in group.leaves))
         if dim_exprs:
-            outer = outer.group_by(*(column(r.column, "d", self.dialect) for r, _ in dim_exprs))
+            outer = outer.group_by(*(column(r.column, "d", self.dialect) for r, _ in dim_exprs), copy=False)
         return outer
 
     # -- metrics over joined groups ------------------------------------------------------
@@ -206,18 +206,18 @@ class Builder:
         for alias, group in zip(aliases, groups):
             for leaf in group.leaves:
                 leaf_at[leaf] = column(leaf, alias, self.dialect)
-        select = exp.Select().from_(self._group_select(groups[0], period, bucket_shift).subquery(aliases[0]))
+        select = exp.Select().from_(self._group_select(groups[0], period, bucket_shift).subquery(aliases[0], copy=False), copy=False)
         for i in range(1, len(groups)):
-            sub = self._group_select(groups[i], period, bucket_shift).subquery(aliases[i])
+            sub = self._group_select(groups[i], period, bucket_shift).subquery(aliases[i], copy=False)
             if self.refs:
                 on = exp.and_(*(exp.EQ(this=self._coalesced(r, aliases[:i]), expression=column(r.column, aliases[i], self.dialect))
                                 for r in self.refs))
-                select = select.join(sub, on=on, join_type="full outer")
+                select = _join(select, sub, on=on, side="FULL", kind="OUTER")
             else:
-                select = select.join(sub, join_type="cross")
+                select = _join(select, sub, kind="CROSS")
         dims = [exp.alias_(self._coalesced(r, aliases), ident(r.column, self.dialect)) for r in self.refs]
         metrics = [exp.alias_(self._metric_expr(m, leaf_at), ident(m, self.dialect)) for m in self.query.metrics]
-        return select.select(*dims, *metrics)
+        return select.select(*dims, *metrics, copy=False)
 
     def _coalesced(self, ref: DimensionRef, aliases: list[str]) -> exp.Expression:
         cols = [column(ref.column, a, self.dialect) for a in aliases]
@@ -241,13 +241,13 @@ class Builder:
     # -- comparison, filters, shares, order ----------------------------------------------
     def _compare(self, current: exp.Select, previous: exp.Select) -> exp.Select:
         c, p = "cur", "prev"
-        select = exp.Select().from_(current.subquery(c))
+        select = exp.Select().from_(current.subquery(c, copy=False), copy=False)
         if self.refs:
             on = exp.and_(*(exp.EQ(this=column(r.column, c, self.dialect), expression=column(r.column, p, self.dialect))
                             for r in self.refs))
-            select = select.join(previous.subquery(p), on=on, join_type="left")
+            select = _join(select, previous.subquery(p, copy=False), on=on, side="LEFT")
         else:
-            select = select.join(previous.subquery(p), join_type="cross")
+            select = _join(select, previous.subquery(p, copy=False), kind="CROSS")
         outs: list[exp.Expression] = [column(r.column, c, self.dialect) for r in self.refs]
         for m in self.query.metrics:
             now, before = column(m, c, self.dialect), column(m, p, self.dialect)
@@ -258,7 +258,7 @@ class Builder:
                 exp.alias_(change, ident(f"{m}__change", self.dialect)),
                 exp.alias_(_safe_div(change.copy(), exp.Abs(this=before.copy())), ident(f"{m}__change_pct", self.dialect)),
             ]
-        return select.select(*outs)
+        return select.select(*outs, copy=False)
 
     def _members(self, period: Period | None) -> exp.Select:
         """Dimension-only query: distinct members (combinations), from the smallest table that has them."""
@@ -274,10 +274,10 @@ class Builder:
         select = self._from(source, dims + filter_dims)  # type: ignore[arg-type]
         conds = self._row_filters(source, period)
         if conds:
-            select = select.where(exp.and_(*conds))
+            select = select.where(exp.and_(*conds), copy=False)
         exprs = [self._dim_expr(r, source) for r in self.refs]
         return select.select(*(exp.alias_(e, ident(r.column, self.dialect)) for r, e in zip(self.refs, exprs))
-                             ).group_by(*exprs)
+                             , copy=False).group_by(*(e.copy() for e in exprs), copy=False)
 
     def _default_order(self) -> list[str]:
         times = [r.column for r in self.refs if r.name == self.time_dim]
@@ -291,20 +291,20 @@ class Builder:
         q = self.query
         metric_filters = [f for f in q.filters if isinstance(f, (ComparisonFilter, RangeFilter)) and f.metric]
         if metric_filters or q.share:
-            outer = exp.Select().from_(select.subquery("q")).select(exp.Star())
+            outer = exp.Select().from_(select.subquery("q", copy=False), copy=False).select(exp.Star(), copy=False)
             for f in metric_filters:
                 target = exp.column(f.metric, "q")  # type: ignore[arg-type]
                 if isinstance(f, ComparisonFilter):
-                    outer = outer.where(_OPS[f.op](this=target, expression=exp.Literal.number(_num(f.value))))
+                    outer = outer.where(_OPS[f.op](this=target, expression=exp.Literal.number(_num(f.value))), copy=False)
                 else:
                     outer = outer.where(exp.Between(this=target, low=exp.Literal.number(_num(f.low)),
-                                                    high=exp.Literal.number(_num(f.high))))
+                                                    high=exp.Literal.number(_num(f.high))), copy=False)
             if q.share:
                 times = [column(r.column, "q", self.dialect) for r in self.refs if r.name == self.time_dim]
                 for m in q.metrics:
                     total = exp.Window(this=exp.Sum(this=column(m, "q", self.dialect)), partition_by=times or None)
                     outer = outer.select(exp.alias_(_safe_div(column(m, "q", self.dialect), total),
-                                                    ident(f"{m}__share", self.dialect)))
+                                                    ident(f"{m}__share", self.dialect)), copy=False)
             select = outer
         names = {r.key: r.column for r in self.refs} | {r.name: r.column for r in self.refs}
         order = list(q.order_by) or order_default
@@ -315,10 +315,17 @@ class Builder:
             keys.append(exp.Ordered(this=exp.column(ident(name, self.dialect)), desc=desc,
                                     nulls_first=False))
         if keys:
-            select = select.order_by(*keys)
+            select = select.order_by(*keys, copy=False)
         if q.limit is not None:
-            select = select.limit(q.limit)
+            select = select.limit(q.limit, copy=False)
         return select
+
+
+def _join(select: exp.Select, target: exp.Expression, *, on: exp.Expression | None = None,
+          side: str | None = None, kind: str | None = None) -> exp.Select:
+    """Append a join without sqlglot's string parsing of join types (hot path)."""
+    select.append("joins", exp.Join(this=target, on=on, side=side, kind=kind))
+    return select
 
 
 def _safe_div(numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:
