@@ -17,6 +17,8 @@ from pydantic import ValidationError
 from semantic_layer import QueryError, SemanticLayerError, SemanticModel, SemanticQuery
 from semantic_layer.compiler import CompiledQuery, compile_query
 from semantic_layer.compiler.dialects import column, ident
+from semantic_layer.errors import SQLGuardError
+from semantic_layer.guard import SQLGuard
 from sqlglot import exp
 
 from .answer import Answer
@@ -39,13 +41,15 @@ class ChatBI:
 
     def __init__(self, model: SemanticModel | str | os.PathLike[str] | Mapping[str, Any],
                  database: str | os.PathLike[str] | Engine | None = None, *,
-                 row_cap: int = DEFAULT_ROW_CAP, clock: Clock | None = None, language: str | None = None) -> None:
+                 row_cap: int = DEFAULT_ROW_CAP, clock: Clock | None = None, language: str | None = None,
+                 translator: str | Any = None, llm: Any = None) -> None:
         self.model = SemanticModel.load(model)  # type: ignore[arg-type]
         self.engine = connect(database)
         self.row_cap = row_cap
         self.clock: Clock = clock or dt.datetime.now
         self.language = language or self.model.spec.default_language
         self._lock = threading.Lock()
+        self.translator = _make_translator(translator, llm)
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -54,6 +58,26 @@ class ChatBI:
         from sample_data import TELECOM_MODEL
 
         return cls(TELECOM_MODEL, sample_warehouse_path(cache_dir), **kwargs)
+
+    @classmethod
+    def from_files(cls, *files: Any, model: Any = None, name: str | None = None, **kwargs: Any) -> ChatBI:
+        """Ask CSV / Parquet / JSON files at once: each file is a table (a DuckDB view named after it)
+        and a model is drafted in memory from their structure and contents, unless ``model`` is given.
+
+        >>> ChatBI.from_files("sales.csv").ask("monthly amount by city")  # doctest: +SKIP
+        """
+        from .modeling.session import chatbi_from_files
+
+        return chatbi_from_files(cls, files, model=model, name=name, **kwargs)
+
+    @classmethod
+    def from_database(cls, database: str | os.PathLike[str] | Engine, *, tables: Sequence[str] | None = None,
+                      model: Any = None, name: str | None = None, **kwargs: Any) -> ChatBI:
+        """Ask any database at once (DuckDB file or SQLAlchemy URL): a model of its tables (all, or
+        those matching ``tables``) is drafted in memory, unless ``model`` is given."""
+        from .modeling.session import chatbi_from_database
+
+        return chatbi_from_database(cls, database, tables=tables, model=model, name=name, **kwargs)
 
     def close(self) -> None:
         self.engine.close()
@@ -89,11 +113,20 @@ class ChatBI:
     def members(self) -> MemberIndex:
         return build_member_index(self.model, self.engine)
 
+    @cached_property
+    def _member_sets(self) -> dict[str, frozenset[str]]:
+        return self.members.as_sets()
+
+    @cached_property
+    def guard(self) -> SQLGuard:
+        """The SQL guard every statement passes before it reaches the engine (``semantic_layer.guard``)."""
+        return SQLGuard(self.model, self.engine.dialect, row_cap=self.row_cap)
+
     # -- structured queries -------------------------------------------------------------
     def compile(self, query: SemanticQuery) -> CompiledQuery:
         """Validate and compile for this engine's dialect (raises ``QueryError``)."""
         return compile_query(self.model, query, self.engine.dialect, anchor=self.anchor,
-                             members=self.members.as_sets())
+                             members=self._member_sets)
 
     def query(self, metrics: Sequence[str] | str = (), dimensions: Sequence[str] | str = (),
               filters: Iterable[Mapping[str, Any]] = (), time_range: tuple[str, str] | None = None,
@@ -109,6 +142,19 @@ class ChatBI:
                           language=language or "en")
         return self.run(query, language=language or "en")
 
+    def ask(self, question: str, conversation: Any = None, language: str | None = None) -> Answer:
+        """Answer a question in Chinese or English; pass a ``chatbi.Conversation`` for follow-ups.
+
+        Ambiguous, incomplete or out-of-scope questions come back as ``status="clarify"`` with
+        options; the translation logic lives in ``chatbi.conversation`` and ``chatbi.translate``.
+        """
+        from .conversation import ask
+        from .translate.hybrid import ask_with_llm, llm_of
+
+        if llm_of(self.translator) is not None:  # model cost in timings, free SQL, opt-in narrative
+            return ask_with_llm(self, question, conversation, language, ask, self.translator)
+        return ask(self, question, conversation, language)
+
     def run(self, query: SemanticQuery, *, question: str | None = None, language: str = "en") -> Answer:
         """Compile, execute and present one semantic query."""
         timings: dict[str, float] = {}
@@ -120,7 +166,8 @@ class ChatBI:
             return Answer(status="error", question=question, query=query, error=str(exc), text=str(exc),
                           issues=issues, language=language)  # type: ignore[arg-type]
         timings["compile_ms"] = (time.perf_counter() - start) * 1000
-        answer = self._execute(compiled.sql, question=question, query=query, language=language, timings=timings)
+        answer = self._execute(compiled.sql, question=question, query=query, language=language, timings=timings,
+                               expression=compiled.expression)
         if compiled.period:
             answer.period = (compiled.period[0].isoformat(), compiled.period[1].isoformat())
         if answer.ok:
@@ -128,8 +175,56 @@ class ChatBI:
         timings["total_ms"] = (time.perf_counter() - start) * 1000
         return answer
 
+    # -- analysis (chatbi.analysis) ------------------------------------------------------
+    def detect_anomalies(self, metric: str, grain: str = "day", time_range: Any = None, by: Any = None,
+                         filters: Any = None, sensitivity: float = 3.0, direction: str | None = None,
+                         *, language: str | None = None) -> Any:
+        """Anomalous points of ``metric`` per ``grain`` bucket (optionally per member of ``by``).
+
+        Returns a :class:`chatbi.analysis.AnomalyResult`; bad arguments raise ``ConfigError``.
+        """
+        from .analysis import detect_anomalies
+
+        return detect_anomalies(self, metric, grain, time_range, by, filters, sensitivity, direction, language)
+
+    def explain_change(self, metric: str, period: Any, baseline: Any = None, filters: Any = None,
+                       dimensions: Sequence[str] | None = None, max_depth: int = 3,
+                       language: str | None = None) -> Any:
+        """Why ``metric`` changed from ``baseline`` (default: the previous period) to ``period``.
+
+        Returns a :class:`chatbi.analysis.RootCauseReport` (``.text``, ``.figure``,
+        ``.contributors``, ``.combinations``, ``.metric_tree``, ``.to_frame()``).
+        """
+        from .analysis import explain_change
+
+        return explain_change(self, metric, period, baseline, filters, dimensions, max_depth, language)
+
+    def correlate(self, metric: str, time_range: Any, grain: str = "day", candidates: Sequence[str] | None = None,
+                  filters: Any = None, max_lag: int = 0, *, language: str | None = None) -> Any:
+        """Other metrics ranked by Spearman correlation with ``metric`` over ``time_range``."""
+        from .analysis import correlate
+
+        return correlate(self, metric, time_range, grain, candidates, filters, max_lag, language)
+
+    def run_sql(self, sql: str, *, language: str | None = None) -> Answer:
+        """Run SQL typed or edited by a user (or written by a model) through the SQL guard.
+
+        A rejected statement comes back as ``Answer(status="error")`` naming the rule and the
+        offending fragment, and nothing is executed. Answers are marked ``governed=False``.
+        """
+        return self._execute(sql, question=None, query=None, language=language or "en", timings={}, governed=False)
+
     def _execute(self, sql: str, *, question: str | None, query: SemanticQuery | None, language: str,
-                 timings: dict[str, float], governed: bool = True) -> Answer:
+                 timings: dict[str, float], governed: bool = True, expression: exp.Expression | None = None) -> Answer:
+        start = time.perf_counter()
+        try:
+            # the compiled tree is checked as is (no re-parse); text is parsed in the engine's dialect
+            sql = self.guard.check_expression(expression, copy=False) if expression is not None else \
+                self.guard.check(sql)
+        except SQLGuardError as exc:
+            return Answer(status="error", question=question, query=query, sql=sql, error=str(exc),
+                          text=f"SQL rejected: {exc}", language=language, timings=timings, governed=governed)
+        timings["guard_ms"] = (time.perf_counter() - start) * 1000
         start = time.perf_counter()
         try:
             data = self.engine.execute(sql)
@@ -142,6 +237,40 @@ class ChatBI:
 
     def _present(self, answer: Answer, compiled: CompiledQuery) -> None:
         """Attach the chart and the one-line text (``chatbi.charts``)."""
+        import logging
+
+        from .charts import build_figure
+        from .narrative import narrate
+
+        if answer.query is None or answer.data is None:
+            return
+        start = time.perf_counter()
+        context = {"language": answer.language, "members": self.members, "period": compiled.period,
+                   "intent": answer.intent}
+        # a chart or sentence that fails must not cost the user the numbers and the SQL
+        try:
+            answer.figure = build_figure(answer.query, answer.data, self.model, **context)
+        except Exception:  # noqa: BLE001
+            logging.getLogger(__name__).warning("chart failed for %s", answer.query, exc_info=True)
+        try:
+            answer.text = narrate(answer.query, answer.data, self.model, **context)
+        except Exception:  # noqa: BLE001
+            logging.getLogger(__name__).warning("narrative failed for %s", answer.query, exc_info=True)
+        answer.timings["present_ms"] = (time.perf_counter() - start) * 1000
+
+
+def _make_translator(translator: str | Any, llm: Any) -> Any:
+    """``offline`` / ``llm`` / ``hybrid`` / a ``Translator`` object; None = offline unless an LLM is configured.
+
+    ``llm`` is ``chatbi.translate.settings.LLMSettings`` or a dict of its fields; the environment
+    (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``CHATBI_LLM_MODEL``, ...) fills in the rest.
+    """
+    if translator is not None and not isinstance(translator, str):
+        return translator
+    from .translate import OfflineTranslator
+    from .translate.hybrid import make_translator
+
+    return make_translator(translator, llm=llm, offline=OfflineTranslator)
 
 
 def _pydantic_message(exc: ValidationError) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -48,7 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     model = sub.add_parser("model", help="semantic model tools").add_subparsers(dest="model_command")
     check = model.add_parser("check", help="validate a semantic model YAML file")
     check.add_argument("path", type=Path)
+    check.add_argument("--database", help="also check join keys in this database (fan-out)")
     check.set_defaults(func=_cmd_model_check)
+
+    from .modeling.cli import add_data_option, add_model_commands  # draft, import-metricflow, docs
+
+    add_model_commands(model)
 
     query = sub.add_parser("query", help="run a structured query and print its SQL and result")
     _add_source_args(query)
@@ -65,6 +71,41 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
     query.add_argument("--sql-only", action="store_true", help="print the SQL without running it")
     query.set_defaults(func=_cmd_query)
+
+    ask = sub.add_parser("ask", help="ask a question in Chinese or English (follow-ups with --then)")
+    _add_source_args(ask)
+    ask.add_argument("question", nargs="*", help="the question (leave out with --interactive)")
+    ask.add_argument("--then", dest="followups", action="append", default=[], metavar="QUESTION",
+                     help="a follow-up question in the same conversation (repeatable)")
+    ask.add_argument("-i", "--interactive", action="store_true",
+                     help="one conversation, a question per line from stdin (empty line or EOF ends)")
+    ask.add_argument("--lang", choices=["zh", "en"], help="answer language (default: the question's)")
+    ask.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    ask.add_argument("--sql-only", action="store_true", help="print the SQL without running it")
+    ask.set_defaults(func=_cmd_ask)
+
+    evaluate = sub.add_parser("eval", help="score question answering on a question set (YAML)")
+    _add_source_args(evaluate)
+    evaluate.add_argument("path", type=Path, help="question set, e.g. sample_data/telecom/questions/dev.yaml")
+    evaluate.add_argument("--json", dest="json_out", type=Path, help="also write the full report as JSON")
+    evaluate.add_argument("--min-accuracy", type=float, help="exit 1 when overall accuracy is below this (0..1)")
+    evaluate.add_argument("--full", action="store_true", help="also build charts, texts and root-cause reports")
+    evaluate.set_defaults(func=_cmd_eval)
+
+    serve = sub.add_parser("serve", help="start the web app (ask, dashboards, explorer)")
+    _add_source_args(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8050, help="port (default: 8050)")
+    serve.add_argument("--app-db", type=Path, help="app database for dashboards (default: in the ChatBI cache)")
+    serve.add_argument("--alert-rules", type=Path, help="alert rules YAML for the Alerts page "
+                                                        "(default: $CHATBI_ALERT_RULES, or the sample's rules)")
+    serve.add_argument("--debug", action="store_true", help="Dash debug mode (reloads on code changes)")
+    serve.set_defaults(func=_cmd_serve)
+
+    from .alerts.cli import add_alerts_commands  # the alerts commands live with the alerts package
+
+    add_alerts_commands(sub, _add_source_args)
+    add_data_option(sub)  # `chatbi ask --data sales.csv "..."`: after `ask` is registered
     return parser
 
 
@@ -77,6 +118,8 @@ def open_chatbi(args: argparse.Namespace) -> Any:
     """A ``ChatBI`` for the command's --model/--database, the sample when neither is given."""
     from .api import ChatBI
 
+    if getattr(args, "data", None):  # files asked directly: a model is drafted unless --model is given
+        return ChatBI.from_files(*args.data, model=args.model)
     if args.model is None and args.database is None:
         return ChatBI.sample()
     if args.model is None or args.database is None:
@@ -105,7 +148,18 @@ def _cmd_model_check(args: argparse.Namespace) -> int:
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    warnings = [p for p in model.problems() if p.severity != "error"]
+    from .modeling.checks import model_warnings
+
+    engine = None
+    if getattr(args, "database", None):
+        from .warehouse import connect
+
+        engine = connect(args.database)
+    try:
+        warnings = [p for p in model.problems() if p.severity != "error"] + model_warnings(model, engine)
+    finally:
+        if engine is not None:
+            engine.close()
     for p in warnings:
         print(f"warning: {args.path}: {p.path}: {p.message}")
     spec = model.spec
@@ -154,6 +208,70 @@ def _cmd_query(args: argparse.Namespace) -> int:
     answer = bi.query(metrics=args.metric, dimensions=args.dimension, filters=filters, time_range=time_range,
                       compare=args.compare, order_by=args.order_by, limit=args.limit, share=args.share)
     return print_answer(answer, fmt=args.format, sql_only=args.sql_only)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from dashboards import create_app
+
+    bi = open_chatbi(args)
+    rules = args.alert_rules or os.environ.get("CHATBI_ALERT_RULES")
+    if rules is None and args.model is None and args.database is None:
+        from sample_data import TELECOM_DIR
+
+        rules = TELECOM_DIR / "alerts.yaml"  # the sample's rules go with the sample warehouse
+    app = create_app(bi, app_db=args.app_db, warm=True, alert_rules=rules)
+    print(f"ChatBI is serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr)
+    app.run(host=args.host, port=args.port, debug=args.debug)
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from .conversation import Conversation, understood_line
+
+    bi = open_chatbi(args)
+    conv = Conversation(language=args.lang)
+    questions = ([" ".join(args.question)] if args.question else []) + list(args.followups)
+    if not questions and not args.interactive:
+        from .errors import ConfigError
+
+        raise ConfigError("give a question, or --interactive to type several")
+    code = 0
+    for text in questions:
+        answer = bi.ask(text, conversation=conv)
+        if args.format == "table" and (args.interactive or len(questions) > 1):
+            print(f"> {text}")
+        if args.format == "table" and answer.ok and answer.understood:
+            print(understood_line(answer))
+        code = print_answer(answer, fmt=args.format, sql_only=args.sql_only) or code
+    while args.interactive:
+        try:
+            text = input("> ").strip()
+        except EOFError:
+            break
+        if not text:
+            break
+        answer = bi.ask(text, conversation=conv)
+        if answer.ok and answer.understood:
+            print(understood_line(answer))
+        print_answer(answer, fmt=args.format, sql_only=args.sql_only)
+    return code
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, load_items
+
+    items = load_items(args.path)
+    bi = open_chatbi(args)
+    report = evaluate(bi, items, full=args.full)
+    print(report.format())
+    if args.json_out is not None:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, default=str),
+                                 encoding="utf-8")
+        print(f"wrote {args.json_out}")
+    if args.min_accuracy is not None and report.accuracy < args.min_accuracy:
+        return 1
+    return 0
 
 
 def print_answer(answer: Any, *, fmt: str = "table", sql_only: bool = False) -> int:

@@ -17,6 +17,7 @@ from .query import (
     TimeRange,
 )
 from .validate import Issue, validate_query
+from .guard import SQLGuard, guard_sql  # noqa: E402,I001 - after the modules the guard builds on
 
 __all__ = [
     "SemanticModel",
@@ -35,6 +36,8 @@ __all__ = [
     "QueryError",
     "UnknownNameError",
     "SQLGuardError",
+    "SQLGuard",
+    "guard_sql",
     "suggest",
     "did_you_mean",
 ]

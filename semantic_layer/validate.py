@@ -75,6 +75,17 @@ def validate_query(model: SemanticModel, query: SemanticQuery,
                           f"{', '.join(m for m in known_metrics if fact in model.metric_tables(m))}",
                           (), "dimensions"))
 
+    uses_time = query.time_range is not None or query.compare is not None or any(
+        r.name == model.time_dimension for r in refs) or any(
+        isinstance(f, RelativeTimeFilter) or getattr(f, "dimension", None) == model.time_dimension
+        for f in query.filters)
+    if uses_time:
+        for fact in sorted(facts):
+            if not model.reachable(fact, model.time_dimension):
+                add(Issue("no_time_column", f"table {fact!r} has no time column, so "
+                          f"{', '.join(m for m in known_metrics if fact in model.metric_tables(m))} "
+                          "cannot be restricted or grouped by time", (), "time_range"))
+
     for i, f in enumerate(query.filters):
         where = f"filters[{i}]"
         if isinstance(f, RelativeTimeFilter):

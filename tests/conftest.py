@@ -39,9 +39,16 @@ def sample_bi(sample_db_path: Path, sample_model):
     """A ChatBI over the sample warehouse, shared by the session (ChatBI is thread-safe and stateless per query)."""
     from chatbi import ChatBI
 
-    bi = ChatBI(sample_model, sample_db_path)
+    bi = ChatBI(sample_model, sample_db_path, translator="offline")
     yield bi
     bi.close()
 
 
 __all__ += ["sample_db_path", "sample_model", "sample_bi"]
+
+
+@pytest.fixture(autouse=True)
+def _offline_translator_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's OPENAI_* variables must not turn tests into calls to a real endpoint."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHATBI_LLM_MODEL", "CHATBI_TRANSLATOR"):
+        monkeypatch.delenv(name, raising=False)

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from .base import Engine
 from .duckdb_engine import DuckDBEngine
 
-__all__ = ["Engine", "DuckDBEngine", "connect"]
+if TYPE_CHECKING:
+    from .sqlalchemy_engine import SQLAlchemyEngine
+
+__all__ = ["Engine", "DuckDBEngine", "SQLAlchemyEngine", "connect"]
+
+
+def __getattr__(name: str) -> Any:
+    # SQLAlchemy is imported only when a database URL is used (keeps `import chatbi` fast)
+    if name == "SQLAlchemyEngine":
+        from .sqlalchemy_engine import SQLAlchemyEngine
+
+        return SQLAlchemyEngine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def connect(database: str | os.PathLike[str] | Engine | None) -> Engine:

@@ -248,12 +248,15 @@ class Builder:
             select = _join(select, previous.subquery(p, copy=False), on=on, side="LEFT")
         else:
             select = _join(select, previous.subquery(p, copy=False), kind="CROSS")
-        outs: list[exp.Expression] = [column(r.column, c, self.dialect) for r in self.refs]
+        # explicit aliases: SQLite resolves ORDER BY <name> against input columns unless the name is an
+        # alias, and both cur and prev have every column ("ambiguous column name")
+        outs: list[exp.Expression] = [exp.alias_(column(r.column, c, self.dialect), ident(r.column, self.dialect))
+                                      for r in self.refs]
         for m in self.query.metrics:
             now, before = column(m, c, self.dialect), column(m, p, self.dialect)
             change = exp.Sub(this=now.copy(), expression=before.copy())
             outs += [
-                now,
+                exp.alias_(now, ident(m, self.dialect)),
                 exp.alias_(before.copy(), ident(f"{m}__previous", self.dialect)),
                 exp.alias_(change, ident(f"{m}__change", self.dialect)),
                 exp.alias_(_safe_div(change.copy(), exp.Abs(this=before.copy())), ident(f"{m}__change_pct", self.dialect)),

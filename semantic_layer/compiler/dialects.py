@@ -29,7 +29,8 @@ def _keywords(dialect: str) -> frozenset[str]:
 
 def ident(name: str, dialect: str) -> exp.Identifier:
     """An identifier, quoted only when it must be (a keyword, odd characters, upper case)."""
-    quoted = (not name.isidentifier()) or name != name.lower() or name.upper() in _keywords(dialect)
+    quoted = (not name.isascii() or not name.isidentifier() or name != name.lower()
+              or name.upper() in _keywords(dialect))
     return exp.Identifier(this=name, quoted=quoted)
 
 

@@ -76,3 +76,20 @@ def test_filters_are_a_discriminated_union() -> None:
     assert q.compare == "year_over_year"
     schema = SemanticQuery.model_json_schema()
     assert schema["additionalProperties"] is False
+
+
+def test_time_on_a_table_without_time_column(sample_model) -> None:
+    data = sample_model.spec.model_dump()
+    data["metrics"]["plan_count"] = {"type": "simple", "table": "dim_plan", "agg": "count", "column": "*"}
+    from semantic_layer import SemanticModel
+
+    model = SemanticModel.from_dict(data)
+    assert codes(model, metrics=["plan_count"], dimensions=["plan_type"]) == []
+    assert codes(model, metrics=["plan_count"], time_range=("2025-01-01", "2025-01-31")) == ["no_time_column"]
+    assert codes(model, metrics=["plan_count"], dimensions=["date.month"]) == ["unreachable_dimension", "no_time_column"]
+
+
+def test_non_ascii_identifiers_are_quoted() -> None:
+    from semantic_layer.compiler.dialects import ident
+
+    assert ident("产品", "duckdb").quoted and not ident("product", "duckdb").quoted

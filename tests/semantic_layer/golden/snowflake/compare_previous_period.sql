@@ -1,6 +1,6 @@
 SELECT
-  cur.region,
-  cur.revenue,
+  cur.region AS region,
+  cur.revenue AS revenue,
   prev.revenue AS revenue__previous,
   cur.revenue - prev.revenue AS revenue__change,
   CAST((

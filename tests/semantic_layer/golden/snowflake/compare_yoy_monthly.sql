@@ -1,6 +1,6 @@
 SELECT
-  cur.date__month,
-  cur.revenue,
+  cur.date__month AS date__month,
+  cur.revenue AS revenue,
   prev.revenue AS revenue__previous,
   cur.revenue - prev.revenue AS revenue__change,
   CAST((

@@ -1,0 +1,250 @@
+"""Digests: rules grouped per recipient list, rendered to one email (HTML + plain text, zh / en).
+
+The HTML and text bodies come from Jinja2 templates in ``templates/`` (one pair per language);
+charts are PNGs embedded by Content-ID (``multipart/related``), so they show without loading
+anything remote. The Message-ID is derived from the digest's idempotency key, which is how a
+resend of the same digest is recognisable (see :mod:`chatbi.alerts.outbox`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import email.utils
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ..charts.formatting import format_change, format_period, format_value, metric_format
+from .evaluate import Evaluation, MemberResult
+from .rules import AnomalyCondition, ChangeCondition, Rule, ThresholdCondition
+
+__all__ = ["DigestGroup", "RenderedDigest", "group_rules", "idempotency_key", "message_id_for", "render_digest",
+           "rule_subject"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class DigestGroup:
+    """Rules that go out together: the same recipients and language."""
+
+    recipients: tuple[str, ...]
+    language: str
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    key: str
+    message_id: str
+    subject: str
+    html: str
+    text: str
+    mime: bytes
+    triggered: int
+
+
+def group_rules(rules: Iterable[Rule]) -> list[DigestGroup]:
+    """One group per (recipient set, language), rules in the order given."""
+    groups: dict[tuple[tuple[str, ...], str], list[Rule]] = {}
+    for rule in rules:
+        recipients = tuple(sorted({a.lower() for a in rule.recipients}))
+        groups.setdefault((recipients, rule.language), []).append(rule)
+    return [DigestGroup(recipients, lang, tuple(items)) for (recipients, lang), items in groups.items()]
+
+
+def idempotency_key(group: DigestGroup, periods: Sequence[tuple[dt.date, dt.date]], *, salt: str = "") -> str:
+    """Same rules + recipients + evaluated periods -> same key, whenever and however often it runs."""
+    payload = {"rules": sorted([r.id, p[0].isoformat(), p[1].isoformat()] for r, p in zip(group.rules, periods)),
+               "recipients": sorted(group.recipients), "language": group.language, "salt": salt}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def message_id_for(key: str, sender: str) -> str:
+    domain = sender.rpartition("@")[2].strip("> ") or "chatbi.local"
+    # short enough that the header is never folded (some parsers keep the fold's leading space)
+    return f"<{key[:32]}.alert@{domain}>"
+
+
+# -- words -----------------------------------------------------------------------------------
+_WORDS = {
+    "zh": {"previous_period": "环比", "year_over_year": "同比", "anomaly": "异常", "expected": "预期",
+           "value": "值", "sep": "、"},
+    "en": {"previous_period": "vs previous period", "year_over_year": "year over year", "anomaly": "anomaly",
+           "expected": "expected", "value": "value", "sep": ", "},
+}
+
+
+def _lower_first(label: str) -> str:
+    return label[:1].lower() + label[1:] if len(label) > 1 and label[1:2].islower() else label
+
+
+def rule_subject(bi: Any, rule: Rule, member: str | None = None) -> str:
+    """What the rule watches, in its language: ``广东收入`` / ``Guangdong revenue``.
+
+    ``member`` is the breakdown member the headline is about (``广东东莞收入``).
+    """
+    lang = rule.language
+    groups = [[bi.members.label(f.dimension, str(v), lang) for v in f.values]
+              for f in rule.spec.filters if getattr(f, "op", None) == "in"]
+    if member is not None and rule.spec.breakdown:
+        groups.append([bi.members.label(rule.spec.breakdown, member, lang)])
+    given = rule.title(lang)
+    if given:
+        extra = groups[-1][0] if member is not None and groups else None
+        return given + ((f"（{extra}）" if lang == "zh" else f" ({extra})") if extra else "")
+    metric = bi.model.label(rule.metric, lang)
+    if lang == "zh":  # 广东5G收入: dimensions run together, several members of one dimension take 、
+        return "".join(_WORDS["zh"]["sep"].join(g) for g in groups) + metric
+    names = ["/".join(g) for g in groups]
+    return " ".join([*names, _lower_first(metric) if names else metric])
+
+
+def _fmt(bi: Any, rule: Rule, value: float | None) -> str:
+    fmt, unit = metric_format(bi.model, rule.metric)
+    return format_value(value, fmt, unit, rule.language)
+
+
+def _condition_text(bi: Any, rule: Rule) -> str:
+    cond, zh = rule.spec.condition, rule.language == "zh"
+    if isinstance(cond, ThresholdCondition):
+        return f"{'值' if zh else 'value'} {cond.op} {_fmt(bi, rule, cond.value)}"
+    if isinstance(cond, ChangeCondition):
+        op = cond.op.replace("abs", "|Δ| ")
+        pct = format_change(cond.value) if not cond.op.startswith("abs") else f"{abs(cond.value) * 100:.1f}%"
+        mode = _WORDS[rule.language][cond.compare]
+        return f"{mode} {op} {pct}" if zh else f"change {mode} {op} {pct}"
+    assert isinstance(cond, AnomalyCondition)
+    grain = {"day": ("按日", "daily"), "week": ("按周", "weekly"), "month": ("按月", "monthly")}[cond.grain]
+    return (f"异常检测（{grain[0]}，灵敏度 {cond.sensitivity:g}）" if zh
+            else f"anomaly detection ({grain[1]}, sensitivity {cond.sensitivity:g})")
+
+
+def _headline_text(bi: Any, ev: Evaluation) -> str:
+    rule, row = ev.rule, ev.headline
+    lang, words = rule.language, _WORDS[rule.language]
+    subject = rule_subject(bi, rule, row.member if row is not None else None)
+    if row is None:
+        return subject
+    cond = rule.spec.condition
+    if isinstance(cond, ChangeCondition):
+        pct = format_change(row.change_pct)
+        return f"{subject}{words[cond.compare]} {pct}" if lang == "zh" else f"{subject} {pct} {words[cond.compare]}"
+    if isinstance(cond, AnomalyCondition):
+        actual, expected = _fmt(bi, rule, row.value), _fmt(bi, rule, row.expected)
+        return (f"{subject}异常 {actual}（预期 {expected}）" if lang == "zh"
+                else f"{subject} anomaly: {actual} (expected {expected})")
+    return f"{subject} {_fmt(bi, rule, row.value)}"
+
+
+def _severity(ev: Evaluation) -> float:
+    row = ev.headline
+    if row is None:
+        return 0.0
+    return abs(row.change_pct or 0.0)
+
+
+def subject_line(bi: Any, evaluations: Sequence[Evaluation], language: str) -> str:
+    flagged = [e for e in evaluations if e.triggered]
+    if not flagged:
+        return (f"ChatBI 预警: 无指标异常（{len(evaluations)} 项规则）" if language == "zh"
+                else f"ChatBI alert: no metrics flagged ({len(evaluations)} rule{'s' if len(evaluations) != 1 else ''})")
+    top = _headline_text(bi, max(flagged, key=_severity))
+    n = len(flagged)
+    return (f"ChatBI 预警: {n} 项指标异常 — {top}" if language == "zh"
+            else f"ChatBI alert: {n} metric{'s' if n != 1 else ''} flagged — {top}")
+
+
+# -- rendering -------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
+                       autoescape=lambda name: bool(name) and ".html" in name, trim_blocks=True, lstrip_blocks=True)
+
+
+def _row_view(bi: Any, rule: Rule, row: MemberResult) -> dict[str, Any]:
+    label = bi.members.label(rule.spec.breakdown, row.member, rule.language) if row.member and rule.spec.breakdown \
+        else ""
+    return {"label": label, "value": _fmt(bi, rule, row.value), "previous": _fmt(bi, rule, row.previous),
+            "change": format_change(row.change_pct), "triggered": row.triggered,
+            "direction": "down" if (row.change_pct or 0) < 0 else "up", "bad": _bad(bi, rule, row.change_pct)}
+
+
+def _bad(bi: Any, rule: Rule, change: float | None) -> bool:
+    """Red or green: a rise is bad for metrics whose favourable direction is down (churn, dropped calls)."""
+    if not change:
+        return False
+    favorable = getattr(bi.model.metrics.get(rule.metric), "favorable", "up") or "up"
+    if favorable == "none":
+        return False
+    return (change < 0) == (favorable == "up")
+
+
+def _view(bi: Any, ev: Evaluation, key: str) -> dict[str, Any]:
+    rule, lang = ev.rule, ev.rule.language
+    rows = [_row_view(bi, rule, r) for r in ev.rows]
+    head = _row_view(bi, rule, ev.headline) if ev.headline is not None else None
+    fmt, unit = metric_format(bi.model, rule.metric)
+    return {
+        "id": rule.id,
+        "title": rule_subject(bi, rule),
+        "headline": _headline_text(bi, ev) if ev.triggered else rule_subject(bi, rule),
+        "period": format_period(ev.period[0], ev.period[1], lang),
+        "baseline": format_period(ev.baseline[0], ev.baseline[1], lang) if ev.baseline else "",
+        "condition": _condition_text(bi, rule),
+        "head": head,
+        "members": [r for r in rows if r["label"]][:12],
+        "breakdown": bi.model.label(rule.spec.breakdown, lang) if rule.spec.breakdown else "",
+        "contributors": [{"label": c.label,
+                          "change": format_value(c.change, fmt, unit, lang) if c.change is not None else "—",
+                          "signed": ("+" if (c.change or 0) > 0 else ""),
+                          "share": f"{c.share * 100:.0f}%" if c.share is not None else "—"} for c in ev.contributors],
+        "root_cause_text": ev.root_cause_text,
+        "cid": f"chart-{rule.id}.{key[:12]}@chatbi" if ev.chart_png else None,
+        "error": ev.error,
+        "notes": list(ev.notes),
+    }
+
+
+def render_digest(bi: Any, group: DigestGroup, evaluations: Sequence[Evaluation], *, key: str, sender: str,
+                  dashboard_url: str | None = None, when: dt.datetime | None = None) -> RenderedDigest:
+    """Render one digest to MIME bytes (``multipart/alternative`` of text and ``related`` HTML + PNGs)."""
+    lang = group.language
+    when = when or dt.datetime.now(dt.timezone.utc)
+    views = [_view(bi, ev, key) for ev in evaluations]
+    context = {
+        "subject": subject_line(bi, evaluations, lang),
+        "triggered": [v for v, ev in zip(views, evaluations) if ev.triggered],
+        "quiet": [v for v, ev in zip(views, evaluations) if not ev.triggered],
+        "dashboard_url": dashboard_url,
+        "generated": when.astimezone(group.rules[0].schedule.zone).strftime("%Y-%m-%d %H:%M %Z"),
+    }
+    html = _env().get_template(f"digest.{lang}.html.j2").render(**context)
+    text = _env().get_template(f"digest.{lang}.txt.j2").render(**context)
+    message_id = message_id_for(key, sender)
+
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["Subject"] = context["subject"]
+    msg["From"] = sender
+    msg["To"] = ", ".join(group.recipients)
+    msg["Date"] = email.utils.format_datetime(when)
+    msg["Message-ID"] = message_id
+    msg["X-ChatBI-Digest"] = key
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to a robot
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    html_part = msg.get_payload()[1]  # type: ignore[index]
+    for view, ev in zip(views, evaluations):
+        if view["cid"] and ev.chart_png:
+            html_part.add_related(ev.chart_png, maintype="image", subtype="png", cid=f"<{view['cid']}>",
+                                  filename=f"{ev.rule.id}.png", disposition="inline")
+    return RenderedDigest(key, message_id, context["subject"], html, text, msg.as_bytes(),
+                          sum(ev.triggered for ev in evaluations))

@@ -1,0 +1,389 @@
+"""Evaluating one rule for one period: the value, the change, the condition, the root cause, a chart.
+
+The numbers come from governed semantic queries (``ChatBI.run``), the root cause from
+``ChatBI.explain_change`` and anomalies from ``ChatBI.detect_anomalies`` (``chatbi.analysis``);
+nothing here computes a metric itself. Failures of one rule become an ``error`` on its
+evaluation so one broken rule never stops a digest.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+import math
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from semantic_layer import SemanticQuery
+from semantic_layer.query import MemberFilter
+
+from .rules import AnomalyCondition, ChangeCondition, Rule, ThresholdCondition
+
+__all__ = ["Evaluation", "MemberResult", "Contributor", "resolve_period", "compare_period", "evaluate_rule", "explain",
+           "shift_months"]
+
+log = logging.getLogger("chatbi.alerts")
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
+    "abs>": lambda a, b: abs(a) > abs(b), "abs>=": lambda a, b: abs(a) >= abs(b)}
+#: chart history per period unit: (grain, number of buckets)
+_CHART_HISTORY = {"day": ("day", 31), "week": ("week", 13), "month": ("month", 13), "quarter": ("quarter", 8),
+                  "year": ("month", 24)}
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    """One row of the rule's result: the total (``member`` None) or one breakdown member."""
+
+    member: str | None
+    value: float | None
+    previous: float | None = None
+    change: float | None = None
+    change_pct: float | None = None
+    expected: float | None = None
+    triggered: bool = False
+
+
+@dataclass(frozen=True)
+class Contributor:
+    label: str
+    change: float | None
+    share: float | None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    rule: Rule
+    period: tuple[dt.date, dt.date]
+    baseline: tuple[dt.date, dt.date] | None
+    fire: dt.datetime | None
+    rows: tuple[MemberResult, ...] = ()
+    headline: MemberResult | None = None
+    contributors: tuple[Contributor, ...] = ()
+    root_cause_text: str = ""
+    chart_png: bytes | None = None
+    error: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    #: a ready figure to send instead of the default trend line (the anomaly chart with its band)
+    figure: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def triggered(self) -> bool:
+        return self.error is None and any(r.triggered for r in self.rows)
+
+
+# -- periods ---------------------------------------------------------------------------------
+def shift_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by whole months, clamped to the month's length.
+
+    >>> shift_months(dt.date(2025, 3, 31), -1)
+    datetime.date(2025, 2, 28)
+    """
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _unit_start(day: dt.date, unit: str) -> dt.date:
+    if unit == "day":
+        return day
+    if unit == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    if unit == "quarter":
+        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return dt.date(day.year, 1, 1)
+
+
+def _add_units(start: dt.date, unit: str, n: int) -> dt.date:
+    if unit == "day":
+        return start + dt.timedelta(days=n)
+    if unit == "week":
+        return start + dt.timedelta(weeks=n)
+    return shift_months(start, n * {"month": 1, "quarter": 3, "year": 12}[unit])
+
+
+def resolve_period(rule: Rule, fire: dt.datetime | None, anchor: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The dates the rule looks at when it fires at ``fire`` (see :class:`~chatbi.alerts.rules.PeriodSpec`).
+
+    The reference day is the fire instant's local date in the rule's time zone, so a rule firing
+    at 00:30 Shanghai on 1 December looks at November even though it is still 30 November in UTC.
+    """
+    spec = rule.spec.period
+    if spec.relative_to == "data" and anchor is not None:
+        ref = anchor
+        # the anchor's own (possibly partial) unit counts as complete when the data ends there
+        offset = spec.offset - 1 if spec.offset > 0 and _add_units(_unit_start(anchor, spec.unit), spec.unit, 1) \
+            == anchor + dt.timedelta(days=1) else spec.offset
+    else:
+        ref = rule.schedule.local(fire).date() if fire is not None else dt.date.today()
+        offset = spec.offset
+    start = _add_units(_unit_start(ref, spec.unit), spec.unit, -offset)
+    end = _add_units(start, spec.unit, 1) - dt.timedelta(days=1)
+    return start, end
+
+
+def compare_period(period: tuple[dt.date, dt.date], mode: str) -> tuple[dt.date, dt.date]:
+    """The baseline the change is measured against (same length before, or one year earlier)."""
+    start, end = period
+    if mode == "year_over_year":
+        return shift_months(start, -12), shift_months(end, -12)
+    if start.day == 1 and (end + dt.timedelta(days=1)).day == 1:  # whole months: previous whole months
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        prev_start = shift_months(start, -months)
+        return prev_start, start - dt.timedelta(days=1)
+    length = end - start + dt.timedelta(days=1)
+    return start - length, start - dt.timedelta(days=1)
+
+
+# -- evaluation ------------------------------------------------------------------------------
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def evaluate_rule(bi: Any, rule: Rule, period: tuple[dt.date, dt.date], *,
+                  fire: dt.datetime | None = None) -> Evaluation:
+    """The rule's value(s), change and condition over ``period`` (details come from :func:`explain`)."""
+    cond = rule.spec.condition
+    mode = cond.compare if isinstance(cond, ChangeCondition) else "previous_period"
+    baseline = compare_period(period, mode)
+    if isinstance(cond, AnomalyCondition):
+        # the day before an anomalous day is often anomalous too (incidents last): explain against
+        # the same weekday four weeks earlier (monthly grain: a year earlier)
+        baseline = compare_period(period, "year_over_year") if cond.grain == "month" else \
+            (period[0] - dt.timedelta(weeks=4), period[1] - dt.timedelta(weeks=4))
+    base = Evaluation(rule, period, baseline, fire)
+    try:
+        rows = _value_rows(bi, rule, period, mode)
+        figure = None
+        if isinstance(cond, AnomalyCondition):
+            rows, figure = _anomaly_rows(bi, rule, cond, period, rows)
+    except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the digest
+        log.warning("alert rule %s could not be evaluated: %s", rule.id, exc)
+        return _replace(base, error=str(exc) or type(exc).__name__)
+    return _replace(base, rows=tuple(rows), headline=_headline(rows, cond), figure=figure)
+
+
+def explain(bi: Any, ev: Evaluation, *, chart: bool = True) -> Evaluation:
+    """Add the top root-cause contributors (``explain_change``) and a PNG chart to an evaluation.
+
+    Each part that fails becomes a note: the digest still reports the number.
+    """
+    if ev.error is not None:
+        return ev
+    rule, notes = ev.rule, list(ev.notes)
+    member_filter = _member_filter(rule, ev.headline)
+    contributors: tuple[Contributor, ...] = ()
+    text = ""
+    if rule.spec.top_contributors and ev.baseline is not None:
+        try:
+            contributors, text = _root_cause(bi, rule, ev.period, ev.baseline, member_filter)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("root cause for alert rule %s failed: %s", rule.id, exc)
+            notes.append(f"root cause unavailable: {exc}")
+    png = None
+    if chart:
+        try:
+            if ev.figure is not None:
+                from ..charts import export_image
+
+                png = export_image(ev.figure, "png", width=720, height=360, scale=1.5)
+            else:
+                png = _chart(bi, rule, ev.period, member_filter)
+        except Exception as exc:  # noqa: BLE001 - e.g. no browser for the exporter
+            log.warning("chart for alert rule %s failed: %s", rule.id, exc)
+            notes.append(f"chart unavailable: {exc}")
+    return _replace(ev, contributors=contributors, root_cause_text=text, chart_png=png, notes=tuple(notes))
+
+
+def _replace(ev: Evaluation, **changes: Any) -> Evaluation:
+    from dataclasses import replace
+
+    return replace(ev, **changes)
+
+
+def _value_rows(bi: Any, rule: Rule, period: tuple[dt.date, dt.date], mode: str) -> list[MemberResult]:
+    metric, breakdown = rule.metric, rule.spec.breakdown
+    query = SemanticQuery(metrics=(metric,), dimensions=(breakdown,) if breakdown else (),
+                          filters=rule.spec.filters, time_range=(period[0], period[1]), compare=mode)  # type: ignore[arg-type]
+    answer = bi.run(query, language=rule.language)
+    if answer.status != "ok":
+        raise RuntimeError(answer.error or answer.text or "query failed")
+    frame: pd.DataFrame = answer.data
+    cond = rule.spec.condition
+    out = []
+    for _, row in frame.iterrows():
+        value = _num(row.get(metric))
+        pct = _num(row.get(f"{metric}__change_pct"))
+        triggered = False
+        if isinstance(cond, ThresholdCondition) and value is not None:
+            triggered = _OPS[cond.op](value, cond.value)
+        elif isinstance(cond, ChangeCondition) and pct is not None:
+            triggered = _OPS[cond.op](pct, cond.value)
+        out.append(MemberResult(str(row[breakdown]) if breakdown else None, value, _num(row.get(f"{metric}__previous")),
+                                _num(row.get(f"{metric}__change")), pct, None, triggered))
+    if not out:
+        out.append(MemberResult(None, None))
+    return out
+
+
+def _anomaly_rows(bi: Any, rule: Rule, cond: AnomalyCondition, period: tuple[dt.date, dt.date],
+                  rows: list[MemberResult]) -> tuple[list[MemberResult], Any]:
+    """Mark members whose series has an anomalous point inside the period; also the result's figure."""
+    history = {"day": dt.timedelta(days=cond.lookback), "week": dt.timedelta(weeks=cond.lookback)}
+    start = period[0] - history[cond.grain] if cond.grain in history else shift_months(period[0], -cond.lookback)
+    result = bi.detect_anomalies(rule.metric, grain=cond.grain, time_range=(start.isoformat(), period[1].isoformat()),
+                                 by=rule.spec.breakdown, filters=[f.model_dump() for f in rule.spec.filters] or None,
+                                 sensitivity=cond.sensitivity, direction=cond.direction)
+    frame = _frame_of(result)
+    time_col = getattr(result, "time_column", None) or _time_column(frame)
+    when = pd.to_datetime(frame[time_col]).dt.date
+    flagged = frame[(when >= period[0]) & (when <= period[1]) & frame["is_anomaly"].astype(bool)]
+    breakdown = rule.spec.breakdown
+    worst: dict[str | None, Any] = {}
+    for _, point in flagged.iterrows():
+        key = str(point[breakdown]) if breakdown and breakdown in flagged.columns else None
+        severity = abs(_num(point.get("severity")) or 0.0)
+        if key not in worst or severity > abs(_num(worst[key].get("severity")) or 0.0):
+            worst[key] = point
+    out = []
+    for row in rows:
+        point = worst.get(row.member) if row.member in worst else (worst.get(None) if not breakdown else None)
+        if point is None:
+            out.append(row)
+            continue
+        actual, expected = _num(point.get("actual")), _num(point.get("expected"))
+        pct = (actual - expected) / abs(expected) if actual is not None and expected else None
+        out.append(MemberResult(row.member, actual, expected, None if pct is None else actual - expected,  # type: ignore[operator]
+                                pct, expected, True))
+    return out, getattr(result, "figure", None)
+
+
+def _frame_of(result: Any) -> pd.DataFrame:
+    if isinstance(result, pd.DataFrame):
+        return result
+    for name in ("frame", "data", "points"):
+        value = getattr(result, name, None)
+        if isinstance(value, pd.DataFrame):
+            return value
+    raise TypeError(f"detect_anomalies returned {type(result).__name__} without a frame")
+
+
+def _time_column(frame: pd.DataFrame) -> str:
+    for col in frame.columns:
+        if str(col).startswith("date") or pd.api.types.is_datetime64_any_dtype(frame[col]):
+            return str(col)
+    raise KeyError("the anomaly frame has no time column")
+
+
+def _headline(rows: list[MemberResult], cond: Any) -> MemberResult | None:
+    triggered = [r for r in rows if r.triggered] or rows
+    if isinstance(cond, ThresholdCondition):
+        key: Callable[[MemberResult], float] = lambda r: abs((r.value or 0.0) - cond.value)  # noqa: E731
+    else:
+        key = lambda r: abs(r.change_pct or 0.0)  # noqa: E731
+    return max(triggered, key=key) if triggered else None
+
+
+def _member_filter(rule: Rule, headline: MemberResult | None) -> tuple[Any, ...]:
+    filters = tuple(rule.spec.filters)
+    if rule.spec.breakdown and headline is not None and headline.member is not None:
+        filters += (MemberFilter(op="in", dimension=rule.spec.breakdown, values=(headline.member,)),)
+    return filters
+
+
+def _root_cause(bi: Any, rule: Rule, period: tuple[dt.date, dt.date], baseline: tuple[dt.date, dt.date],
+                filters: tuple[Any, ...]) -> tuple[tuple[Contributor, ...], str]:
+    """The top drivers from ``explain_change``: attribute combinations (广东 × 5G × 线上) first, then
+    single members not already inside a listed combination."""
+    explain_change = getattr(bi, "explain_change", None)
+    if explain_change is None:  # a facade without the method: call the analysis module directly
+        from ..analysis.explain import explain_change as module_explain
+
+        def explain_change(*args: Any, **kwargs: Any) -> Any:
+            return module_explain(bi, *args, **kwargs)
+
+    report = explain_change(rule.metric, (period[0].isoformat(), period[1].isoformat()),
+                            baseline=(baseline[0].isoformat(), baseline[1].isoformat()),
+                            filters=[f.model_dump() for f in filters] or None, language=rule.language)
+    items = [*(getattr(report, "combinations", ()) or ()), *(getattr(report, "contributors", ()) or ())]
+    # members of a dimension that does not explain the change (every segment fell alike) are noise here
+    unexplained = {d.dimension for d in getattr(report, "dimensions", ()) or () if not getattr(d, "explanatory", True)}
+    out: list[Contributor] = []
+    covered: set[tuple[str, str]] = set()
+    for item in items:
+        if getattr(item, "dimension", None) in unexplained:
+            continue
+        if len(out) >= rule.spec.top_contributors:
+            break
+        if getattr(item, "path", ()):
+            continue  # drill-down entries repeat their parent's change
+        members = _members_of(item)
+        if members and set(members) <= covered:
+            continue
+        covered |= set(members)
+        out.append(Contributor(_contributor_label(item, bi, rule.language),
+                               _num(_first(item, "change", "contribution", "delta", "impact")),
+                               _num(_first(item, "share", "share_of_change", "explained", "pct"))))
+    return tuple(out), str(getattr(report, "text", "") or "")
+
+
+def _members_of(item: Any) -> tuple[tuple[str, str], ...]:
+    members = _first(item, "members")
+    if isinstance(members, Mapping):
+        return tuple((str(k), str(v)) for k, v in members.items())
+    if isinstance(members, (tuple, list)):
+        return tuple((str(k), str(v)) for k, v in members)
+    return ()
+
+
+def _first(item: Any, *names: str) -> Any:
+    for name in names:
+        value = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _contributor_label(item: Any, bi: Any, language: str) -> str:
+    label = _first(item, "label", "name")
+    if isinstance(label, Mapping):
+        label = label.get(language) or next(iter(label.values()), None)
+    if label:
+        return str(label)
+    members = _first(item, "members", "combination", "where", "element")
+    if isinstance(members, Mapping):
+        return " × ".join(bi.members.label(d, str(v), language) for d, v in members.items())
+    metric = _first(item, "metric")
+    if metric:
+        return bi.model.label(str(metric), language)
+    return str(item)
+
+
+def _chart(bi: Any, rule: Rule, period: tuple[dt.date, dt.date], filters: tuple[Any, ...]) -> bytes:
+    from ..charts import build_figure, export_image
+
+    grain, buckets = _CHART_HISTORY[rule.spec.period.unit]
+    start = (period[1] - dt.timedelta(days=buckets - 1) if grain == "day"
+             else period[1] - dt.timedelta(weeks=buckets) + dt.timedelta(days=1) if grain == "week"
+             else shift_months(period[1].replace(day=1), -(buckets - 1) * (3 if grain == "quarter" else 1)))
+    query = SemanticQuery(metrics=(rule.metric,), dimensions=(f"date.{grain}",), filters=filters,
+                          time_range=(start, period[1]))  # type: ignore[arg-type]
+    answer = bi.run(query, language=rule.language)
+    if answer.status != "ok":
+        raise RuntimeError(answer.error or "chart query failed")
+    figure = build_figure(query, answer.data, bi.model, language=rule.language, members=bi.members,
+                          period=(start.isoformat(), period[1].isoformat()))
+    return export_image(figure, "png", width=720, height=360, scale=1.5)

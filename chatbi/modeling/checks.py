@@ -1,0 +1,141 @@
+"""Model checks beyond cross references: things that load fine but answer badly.
+
+All are warnings (``severity="warning"``) that ``chatbi model check`` prints after the errors
+of :meth:`SemanticModel.problems`:
+
+- unused or unreachable objects: tables nothing reads, dimensions no metric can reach,
+  hidden metrics nothing uses, metrics on tables without a time column, hierarchy levels that
+  cannot be reached from the level below;
+- join fan-out risks: a many-to-one join whose right side is not known to be unique (with an
+  engine, duplicates are counted in the data);
+- governance gaps: visible metrics without a description, without synonyms or without a label
+  in the model's default language; sums of columns named like rates.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from semantic_layer import SemanticModel
+from semantic_layer.checks import ModelProblem
+from semantic_layer.compiler.dialects import column as col_expr
+from semantic_layer.compiler.dialects import ident
+from semantic_layer.spec import SemiAdditiveMetricSpec, SimpleMetricSpec
+
+from ..errors import EngineError
+from ..warehouse import Engine
+from .naming import is_additive_name, is_rate_name
+
+__all__ = ["model_warnings"]
+
+
+def _warn(path: str, message: str) -> ModelProblem:
+    return ModelProblem(path, message, severity="warning")
+
+
+def model_warnings(model: SemanticModel, engine: Engine | None = None) -> list[ModelProblem]:
+    """Every warning about ``model``; with ``engine`` the join keys are also checked in the data."""
+    out: list[ModelProblem] = []
+    out += _unused(model)
+    out += _unreachable(model)
+    out += _fan_out(model, engine)
+    out += _governance(model)
+    return out
+
+
+def _unused(model: SemanticModel) -> list[ModelProblem]:
+    spec = model.spec
+    used = {d.table for d in spec.dimensions.values() if d.table} | set(model.fact_tables)
+    for j in spec.joins:
+        used |= {j.left, j.right}
+    out = [_warn(f"tables.{t}", "table is not used by any metric, dimension or join")
+           for t in spec.tables if t not in used]
+    referenced = {c for n in spec.metrics for c in model.components(n)}
+    referenced |= {m for tree in spec.metric_trees.values() for m in (tree.metric, *tree.children)}
+    for name, m in spec.metrics.items():
+        if m.hidden and name not in referenced:
+            out.append(_warn(f"metrics.{name}", "hidden metric is not used by any other metric or metric tree"))
+    return out
+
+
+def _unreachable(model: SemanticModel) -> list[ModelProblem]:
+    spec = model.spec
+    out: list[ModelProblem] = []
+    facts = model.fact_tables
+    for name, dim in spec.dimensions.items():
+        if dim.type == "time" or dim.table is None:
+            continue
+        if facts and not any(model.join_path(f, dim.table) is not None for f in facts):
+            out.append(_warn(f"dimensions.{name}", f"no metric can be broken down by it: table {dim.table!r} "
+                                                   "is not reachable from any metric's table by joins"))
+    for name, m in spec.metrics.items():
+        if isinstance(m, (SimpleMetricSpec, SemiAdditiveMetricSpec)) and not spec.tables[m.table].time_column:
+            out.append(_warn(f"metrics.{name}", f"table {m.table!r} has no time_column: the metric cannot be "
+                                                "asked for a period or a trend"))
+    for hname, h in spec.hierarchies.items():
+        levels = [lv for lv in h.levels if "." not in lv and lv in spec.dimensions]
+        for parent, child in zip(levels, levels[1:]):
+            pt, ct = spec.dimensions[parent].table, spec.dimensions[child].table
+            if pt and ct and model.join_path(ct, pt) is None:
+                out.append(_warn(f"hierarchies.{hname}", f"level {parent!r} (table {pt!r}) cannot be reached from "
+                                                         f"level {child!r} (table {ct!r}): drill-down cannot roll up"))
+    return out
+
+
+def _fan_out(model: SemanticModel, engine: Engine | None) -> list[ModelProblem]:
+    spec = model.spec
+    out: list[ModelProblem] = []
+    for i, j in enumerate(spec.joins):
+        path = f"joins[{i}]"
+        sides = [(j.right, tuple(j.keys.values()))]
+        if j.relationship == "one_to_one":
+            sides.append((j.left, tuple(j.keys)))
+        for table, keys in sides:
+            pk = spec.tables[table].primary_key if table in spec.tables else ()
+            if engine is not None and table in spec.tables:
+                dupes = _duplicate_keys(engine, table, keys)
+                if dupes:
+                    out.append(_warn(path, f"fan-out: {dupes:,} values of {table}({', '.join(keys)}) occur more than "
+                                           f"once, so each matching {j.left} row is counted several times"))
+                continue
+            if not pk:
+                out.append(_warn(path, f"fan-out risk: {table!r} declares no primary_key, so the join on "
+                                       f"{', '.join(keys)} is not known to match one row"))
+            elif set(keys) != set(pk):
+                out.append(_warn(path, f"fan-out risk: join keys ({', '.join(keys)}) are not the primary key of "
+                                       f"{table!r} ({', '.join(pk)}); several rows may match"))
+    return out
+
+
+def _duplicate_keys(engine: Engine, table: str, keys: tuple[str, ...]) -> int:
+    """How many key values of ``table`` occur more than once (0 when the query cannot run)."""
+    d = engine.dialect
+    cols = [col_expr(k, None, d) for k in keys]
+    inner = (exp.select(*cols).from_(exp.Table(this=ident(table, d))).group_by(*(c.copy() for c in cols))
+             .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))).subquery("dupes"))
+    try:
+        frame = engine.execute(exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(inner).sql(dialect=d))
+    except EngineError:
+        return 0
+    return int(frame["n"].iloc[0])
+
+
+def _governance(model: SemanticModel) -> list[ModelProblem]:
+    spec = model.spec
+    lang = spec.default_language
+    out: list[ModelProblem] = []
+    for name, m in spec.metrics.items():
+        if m.hidden:
+            continue
+        path = f"metrics.{name}"
+        if not m.description:
+            out.append(_warn(path, "metric has no description"))
+        if not m.synonyms:
+            out.append(_warn(path, "metric has no synonyms: users must type its exact name or label"))
+        if lang not in m.label:
+            out.append(_warn(path, f"metric has no label in the model's default language ({lang})"))
+        if isinstance(m, SimpleMetricSpec) and m.agg == "sum" and is_rate_name(m.column) \
+                and not is_additive_name(m.column):
+            out.append(_warn(path, f"sums {m.column!r}, which is named like a rate or price; "
+                                   "use agg: avg or a ratio metric"))
+    return out

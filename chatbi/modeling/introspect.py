@@ -1,0 +1,403 @@
+"""Read a warehouse's structure and contents through the :class:`~chatbi.warehouse.Engine` protocol.
+
+For each table: columns and their types, declared primary and foreign keys, the row count,
+per column the number of distinct and non-null values, min/max, sample values and, for
+low-cardinality columns, every value. Row counts and date ranges are exact aggregates; the
+other statistics read a sample when a table is large (``TABLESAMPLE`` where the dialect has
+it, else ``LIMIT``), so no table is ever loaded whole.
+
+Declared keys come from SQLAlchemy's inspector when the engine wraps a SQLAlchemy engine,
+else from ``information_schema`` (DuckDB, PostgreSQL, MySQL ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlglot import exp
+
+from semantic_layer.compiler.dialects import column as col_expr
+from semantic_layer.compiler.dialects import ident
+
+from ..errors import ConfigError, EngineError
+from ..warehouse import Engine
+
+__all__ = [
+    "SAMPLE_ROWS",
+    "VALUES_LIMIT",
+    "ColumnProfile",
+    "ForeignKey",
+    "TableProfile",
+    "DatabaseProfile",
+    "profile_engine",
+    "normalize_type",
+    "table_source",
+]
+
+#: tables with more rows than this are profiled on a sample of about this many rows
+SAMPLE_ROWS = 100_000
+#: columns with at most this many distinct values have every value read (members, label pairs)
+VALUES_LIMIT = 200
+_SAMPLE_VALUES = 5
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    name: str
+    #: normalized: date, timestamp, integer, bigint, double, decimal, varchar, boolean, other
+    type: str
+    raw_type: str = ""
+    nullable: bool = True
+    non_null: int = 0
+    distinct: int = 0
+    min: Any = None
+    max: Any = None
+    samples: tuple[Any, ...] = ()
+    #: every distinct value (sorted) when there are at most VALUES_LIMIT of them
+    values: tuple[Any, ...] | None = None
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in {"integer", "bigint", "double", "decimal"}
+
+    @property
+    def is_temporal(self) -> bool:
+        return self.type in {"date", "timestamp"}
+
+    @property
+    def unique(self) -> bool:
+        """Every non-null value differs (in the profiled rows)."""
+        return self.non_null > 0 and self.distinct == self.non_null
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableProfile:
+    name: str
+    columns: tuple[ColumnProfile, ...]
+    row_count: int = 0
+    #: rows the column statistics were computed on (== row_count unless sampled)
+    profiled_rows: int = 0
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    is_view: bool = False
+
+    @property
+    def sampled(self) -> bool:
+        return self.profiled_rows < self.row_count
+
+    def column(self, name: str) -> ColumnProfile:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class DatabaseProfile:
+    dialect: str
+    tables: tuple[TableProfile, ...]
+    sample_rows: int = SAMPLE_ROWS
+    notes: tuple[str, ...] = field(default=())
+
+    def table(self, name: str) -> TableProfile:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+
+# -- types -------------------------------------------------------------------------------
+def normalize_type(raw: str, dialect: str) -> str:
+    """A database type name in the model's vocabulary.
+
+    >>> normalize_type("character varying(20)", "postgres"), normalize_type("TIMESTAMP WITH TIME ZONE", "duckdb")
+    ('varchar', 'timestamp')
+    >>> normalize_type("DECIMAL(18,2)", "duckdb"), normalize_type("HUGEINT", "duckdb")
+    ('decimal', 'bigint')
+    """
+    text = str(raw).strip()
+    try:
+        dtype = exp.DataType.build(text, dialect=dialect)
+    except Exception:  # sqlglot cannot read every vendor type; fall back to the name
+        dtype = None
+    if dtype is not None:
+        kind = dtype.this.name
+        if kind in {"DATE", "DATE32"}:
+            return "date"
+        if dtype.is_type(*exp.DataType.TEMPORAL_TYPES):
+            return "timestamp"
+        if kind == "BOOLEAN":
+            return "boolean"
+        if kind in {"BIGINT", "UBIGINT", "INT128", "INT256", "UINT128", "UINT256"}:
+            return "bigint"
+        if dtype.is_type(*exp.DataType.INTEGER_TYPES):
+            return "integer"
+        if kind.startswith(("DECIMAL", "BIGDECIMAL", "UDECIMAL")) or kind in {"MONEY", "SMALLMONEY", "DECFLOAT"}:
+            return "decimal"
+        if dtype.is_type(*exp.DataType.REAL_TYPES):
+            return "double"
+        if dtype.is_type(*exp.DataType.TEXT_TYPES) or kind in {"UUID", "ENUM", "CHAR", "NCHAR"}:
+            return "varchar"
+        return "other"
+    low = text.lower()
+    for needle, out in (("timestamp", "timestamp"), ("datetime", "timestamp"), ("date", "date"), ("bool", "boolean"),
+                        ("int", "integer"), ("char", "varchar"), ("text", "varchar"), ("string", "varchar"),
+                        ("double", "double"), ("float", "double"), ("real", "double"), ("numeric", "decimal"),
+                        ("decimal", "decimal")):
+        if needle in low:
+            return out
+    return "other"
+
+
+# -- catalog -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _RawTable:
+    name: str
+    columns: tuple[tuple[str, str, bool], ...]  # name, raw type, nullable
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...]
+    is_view: bool
+
+
+def sqlalchemy_engine_of(engine: Engine) -> Any | None:
+    """The SQLAlchemy engine inside a ChatBI engine, when there is one."""
+    try:
+        from sqlalchemy.engine import Engine as SAEngine
+    except ImportError:  # pragma: no cover - sqlalchemy is a dependency
+        return None
+    if isinstance(engine, SAEngine):
+        return engine
+    for value in vars(engine).values() if hasattr(engine, "__dict__") else ():
+        if isinstance(value, SAEngine):
+            return value
+    return None
+
+
+def _catalog_sqlalchemy(sa_engine: Any) -> list[_RawTable]:
+    from sqlalchemy import inspect
+
+    insp = inspect(sa_engine)
+    out = []
+    views = set(insp.get_view_names())
+    for name in [*insp.get_table_names(), *sorted(views)]:
+        cols = tuple((c["name"], str(c["type"]), bool(c.get("nullable", True))) for c in insp.get_columns(name))
+        pk: tuple[str, ...] = ()
+        fks: tuple[ForeignKey, ...] = ()
+        if name not in views:
+            pk = tuple(insp.get_pk_constraint(name).get("constrained_columns") or ())
+            fks = tuple(ForeignKey(tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+                        for f in insp.get_foreign_keys(name) if f.get("referred_table"))
+        out.append(_RawTable(name, cols, pk, fks, name in views))
+    return out
+
+
+def _info_schema(name: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name), db=exp.to_identifier("information_schema"))
+
+
+def _catalog_information_schema(engine: Engine) -> list[_RawTable]:
+    d = engine.dialect
+    here = exp.EQ(this=exp.column("table_schema"), expression=exp.func("current_schema"))
+    tables = engine.execute(exp.select("table_name", "table_type").from_(_info_schema("tables")).where(here)
+                            .order_by("table_name").sql(dialect=d))
+    cols = engine.execute(exp.select("table_name", "column_name", "data_type", "is_nullable")
+                          .from_(_info_schema("columns")).where(here)
+                          .order_by("table_name", "ordinal_position").sql(dialect=d))
+    keys = _declared_keys(engine)
+    out = []
+    for row in tables.itertuples(index=False):
+        name = str(row[0])
+        mine = cols[cols["table_name"] == name]
+        columns = tuple((str(c[1]), str(c[2]), str(c[3]).upper() != "NO") for c in mine.itertuples(index=False))
+        pk, fks = keys.get(name, ((), ()))
+        out.append(_RawTable(name, columns, pk, fks, "VIEW" in str(row[1]).upper()))
+    return out
+
+
+def _declared_keys(engine: Engine) -> dict[str, tuple[tuple[str, ...], tuple[ForeignKey, ...]]]:
+    """Primary and foreign keys from information_schema (empty where the database lacks the views)."""
+    d = engine.dialect
+    here = exp.EQ(this=exp.column("table_schema", "tc"), expression=exp.func("current_schema"))
+    tc = exp.alias_(_info_schema("table_constraints"), "tc", table=True)
+    kcu = exp.alias_(_info_schema("key_column_usage"), "kcu", table=True)
+    on = exp.and_(exp.EQ(this=exp.column("constraint_name", "tc"), expression=exp.column("constraint_name", "kcu")),
+                  exp.EQ(this=exp.column("table_name", "tc"), expression=exp.column("table_name", "kcu")))
+    sql = (exp.select(exp.column("table_name", "tc"), exp.column("constraint_name", "tc"),
+                      exp.column("constraint_type", "tc"), exp.column("column_name", "kcu"),
+                      exp.column("ordinal_position", "kcu"))
+           .from_(tc).join(kcu, on=on).where(here)
+           .where(exp.column("constraint_type", "tc").isin("PRIMARY KEY", "FOREIGN KEY"))
+           .order_by(exp.column("table_name", "tc"), exp.column("constraint_name", "tc"),
+                     exp.column("ordinal_position", "kcu")).sql(dialect=d))
+    try:
+        frame = engine.execute(sql)
+    except EngineError:
+        return {}
+    refs = _fk_targets(engine)
+    pks: dict[str, list[str]] = {}
+    fk_cols: dict[tuple[str, str], list[str]] = {}
+    for table, cname, ctype, colname, _ in frame.itertuples(index=False):
+        if ctype == "PRIMARY KEY":
+            pks.setdefault(str(table), []).append(str(colname))
+        else:
+            fk_cols.setdefault((str(table), str(cname)), []).append(str(colname))
+    out: dict[str, tuple[tuple[str, ...], tuple[ForeignKey, ...]]] = {}
+    fks: dict[str, list[ForeignKey]] = {}
+    for (table, cname), columns in fk_cols.items():
+        if cname in refs:
+            fks.setdefault(table, []).append(ForeignKey(tuple(columns), refs[cname][0], refs[cname][1]))
+    for table in {*pks, *fks}:
+        out[table] = (tuple(pks.get(table, ())), tuple(fks.get(table, ())))
+    return out
+
+
+def _fk_targets(engine: Engine) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Foreign key constraint name -> (referenced table, referenced columns)."""
+    if engine.dialect == "duckdb":  # DuckDB's information_schema has no referential_constraints rows
+        sql = exp.select("constraint_name", "referenced_table", "referenced_column_names").from_(
+            exp.Anonymous(this="duckdb_constraints")).where(
+            exp.EQ(this=exp.column("constraint_type"), expression=exp.Literal.string("FOREIGN KEY"))).sql(dialect="duckdb")
+        try:
+            frame = engine.execute(sql)
+        except EngineError:
+            return {}
+        return {str(r[0]): (str(r[1]), tuple(str(c) for c in r[2])) for r in frame.itertuples(index=False)}
+    rc = exp.alias_(_info_schema("referential_constraints"), "rc", table=True)
+    kcu = exp.alias_(_info_schema("key_column_usage"), "kcu", table=True)
+    sql = (exp.select(exp.column("constraint_name", "rc"), exp.column("table_name", "kcu"),
+                      exp.column("column_name", "kcu"))
+           .from_(rc).join(kcu, on=exp.EQ(this=exp.column("unique_constraint_name", "rc"),
+                                          expression=exp.column("constraint_name", "kcu")))
+           .order_by(exp.column("constraint_name", "rc"), exp.column("ordinal_position", "kcu"))
+           .sql(dialect=engine.dialect))
+    try:
+        frame = engine.execute(sql)
+    except EngineError:
+        return {}
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for cname, table, colname in frame.itertuples(index=False):
+        prev = out.get(str(cname), (str(table), ()))
+        out[str(cname)] = (prev[0], (*prev[1], str(colname)))
+    return out
+
+
+# -- statistics --------------------------------------------------------------------------
+def table_source(table: str, row_count: int, dialect: str, sample_rows: int = SAMPLE_ROWS) -> exp.Expression:
+    """The rows to profile: the table itself, or a repeatable sample of about ``sample_rows`` rows."""
+    t = exp.Table(this=ident(table, dialect))
+    if row_count <= sample_rows:
+        return t
+    pct = max(0.01, min(100.0, round(100.0 * sample_rows / row_count, 2)))
+    if dialect in {"duckdb", "postgres", "snowflake", "trino", "spark", "bigquery"}:
+        t.set("sample", exp.TableSample(method=exp.var("SYSTEM"), percent=exp.Literal.number(pct),
+                                         seed=exp.Literal.number(42) if dialect != "trino" else None))
+        return t
+    # no portable sampling (SQLite, MySQL ...): the first rows the database returns
+    return exp.select(exp.Star()).from_(t).limit(sample_rows).subquery("s")
+
+
+def _count_rows(engine: Engine, raw: _RawTable) -> tuple[int, dict[str, tuple[Any, Any]]]:
+    """Exact row count and the date range of each temporal column (cheap streaming aggregates)."""
+    d = engine.dialect
+    temporal = [c for c, t, _ in raw.columns if normalize_type(t, d) in {"date", "timestamp"}]
+    items: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "n")]
+    for i, c in enumerate(temporal):
+        items += [exp.alias_(exp.Min(this=col_expr(c, None, d)), f"lo{i}"),
+                  exp.alias_(exp.Max(this=col_expr(c, None, d)), f"hi{i}")]
+    row = _first_row(engine.execute(exp.select(*items).from_(exp.Table(this=ident(raw.name, d))).sql(dialect=d)))
+    ranges = {c: (_plain(row[f"lo{i}"]), _plain(row[f"hi{i}"])) for i, c in enumerate(temporal)}
+    return int(row["n"]), ranges
+
+
+def _profile_table(engine: Engine, raw: _RawTable, sample_rows: int) -> TableProfile:
+    d = engine.dialect
+    row_count, ranges = _count_rows(engine, raw)
+    source = table_source(raw.name, row_count, d, sample_rows)
+    items: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "n")]
+    types = {c: normalize_type(t, d) for c, t, _ in raw.columns}
+    for i, (c, _, _) in enumerate(raw.columns):
+        ref = col_expr(c, None, d)
+        items += [exp.alias_(exp.Count(this=ref.copy()), f"nn{i}"),
+                  exp.alias_(exp.Count(this=exp.Distinct(expressions=[ref.copy()])), f"nd{i}")]
+        if types[c] in {"integer", "bigint", "double", "decimal"}:
+            items += [exp.alias_(exp.Min(this=ref.copy()), f"lo{i}"), exp.alias_(exp.Max(this=ref.copy()), f"hi{i}")]
+    stats = _first_row(engine.execute(exp.select(*items).from_(source.copy()).sql(dialect=d)))
+    profiled = int(stats["n"])
+    head = engine.execute(exp.select(exp.Star()).from_(source.copy()).limit(_SAMPLE_VALUES).sql(dialect=d))
+    columns = []
+    for i, (c, raw_type, nullable) in enumerate(raw.columns):
+        distinct = int(stats[f"nd{i}"])
+        lo, hi = ranges.get(c, (_plain(stats.get(f"lo{i}")), _plain(stats.get(f"hi{i}"))))
+        values = _values(engine, source, c) if 0 < distinct <= VALUES_LIMIT else None
+        samples = tuple(dict.fromkeys(_plain(v) for v in head[c].tolist() if v is not None and v == v)) \
+            if c in head.columns else ()
+        columns.append(ColumnProfile(c, types[c], raw_type, nullable, int(stats[f"nn{i}"]), distinct, lo, hi,
+                                     samples, values))
+    return TableProfile(raw.name, tuple(columns), row_count, profiled, raw.primary_key, raw.foreign_keys, raw.is_view)
+
+
+def _first_row(frame: pd.DataFrame) -> dict[str, Any]:
+    # per column, so an integer MIN stays an integer (a row Series would upcast it to float)
+    return {c: frame[c].iloc[0] for c in frame.columns}
+
+
+def _values(engine: Engine, source: exp.Expression, name: str) -> tuple[Any, ...]:
+    d = engine.dialect
+    ref = col_expr(name, None, d)
+    sql = (exp.select(ref).distinct().from_(source.copy()).where(exp.Not(this=exp.Is(this=ref.copy(), expression=exp.Null())))
+           .order_by(ref.copy()).limit(VALUES_LIMIT + 1).sql(dialect=d))
+    return tuple(_plain(v) for v in engine.execute(sql).iloc[:, 0].tolist())
+
+
+def _plain(value: Any) -> Any:
+    """numpy / pandas scalars -> Python values (YAML and equality friendly)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date() if value == value.normalize() else value.to_pydatetime()
+    if isinstance(value, (dt.date, str, bool, int, float)):
+        return value
+    if hasattr(value, "item"):
+        return _plain(value.item())
+    return value
+
+
+# -- entry point -------------------------------------------------------------------------
+def profile_engine(engine: Engine, tables: Sequence[str] | None = None, *,
+                   sample_rows: int = SAMPLE_ROWS) -> DatabaseProfile:
+    """Profile every table (or those matching ``tables``, shell patterns allowed) of a warehouse."""
+    sa_engine = sqlalchemy_engine_of(engine)
+    raws = _catalog_sqlalchemy(sa_engine) if sa_engine is not None else _catalog_information_schema(engine)
+    notes: list[str] = []
+    if tables:
+        wanted = list(tables)
+        missing = [p for p in wanted if not any(fnmatch.fnmatchcase(r.name, p) for r in raws)]
+        if missing:
+            from semantic_layer.errors import did_you_mean, suggest
+
+            hint = did_you_mean(suggest(missing[0], [r.name for r in raws]))
+            raise ConfigError(f"no table matches {missing[0]!r}. {hint}".strip())
+        raws = [r for r in raws if any(fnmatch.fnmatchcase(r.name, p) for p in wanted)]
+    if not raws:
+        raise ConfigError("the database has no tables to draft a model from")
+    profiles = []
+    for raw in raws:
+        if not raw.columns:
+            notes.append(f"table {raw.name}: no columns, skipped")
+            continue
+        profiles.append(_profile_table(engine, raw, sample_rows))
+    return DatabaseProfile(engine.dialect, tuple(profiles), sample_rows, tuple(notes))

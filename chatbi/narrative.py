@@ -1,0 +1,354 @@
+"""``Answer.text``: one or two sentences that answer the question with the key numbers.
+
+Every number comes from the result frame (and is formatted by the same rules as the chart);
+the phrasing per language lives in ``narrative.yaml``. The sentence shape follows the chart
+chosen for the result (a KPI gets its value and change, a ranking its leader, a trend its first,
+last and peak), so the text and the chart always tell the same story.
+
+>>> import pandas as pd
+>>> from semantic_layer import SemanticQuery
+>>> q = SemanticQuery(metrics=["revenue"], compare="previous_period")
+>>> frame = pd.DataFrame({"revenue": [321e6], "revenue__previous": [393.4e6], "revenue__change_pct": [-0.184]})
+>>> narrate(q, frame, None, language="en")
+'Revenue was 321M, down 18.4% from the previous period (393M).'
+>>> narrate(q, frame, None, language="zh")
+'revenue为 3.21 亿，环比下降 18.4%（上期 3.93 亿）。'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from semantic_layer import SemanticModel, SemanticQuery
+from semantic_layer.model import DimensionRef
+from semantic_layer.query import MemberFilter
+
+from .charts.formatting import (
+    column_format,
+    format_bucket,
+    format_change,
+    format_period,
+    is_additive_metric,
+    lang_of,
+    member_label,
+)
+from .charts.formatting import format_value as _format_value
+from .charts.selection import ChartSpec, normalise_intent, select_chart
+
+__all__ = ["narrate", "phrases"]
+
+_PHRASES = Path(__file__).with_name("narrative.yaml")
+#: a list answer names this many members before "…"
+_LIST_ITEMS = 8
+
+
+@cache
+def phrases(language: str) -> dict[str, str]:
+    """The phrase table of a language (``narrative.yaml``)."""
+    table = yaml.safe_load(_PHRASES.read_text(encoding="utf-8"))
+    return {k: str(v) for k, v in table[lang_of(language)].items()}
+
+
+def narrate(query: SemanticQuery, frame: pd.DataFrame | None, model: SemanticModel | None, *,
+            language: str = "en", members: Any = None, period: tuple[Any, Any] | None = None,
+            intent: str | None = None) -> str:
+    """The answer in words, in ``language`` (``zh`` or ``en``)."""
+    n = _Narrator(query, frame if frame is not None else pd.DataFrame(), model, lang_of(language), members,
+                  period, intent)
+    return n.text()
+
+
+class _Narrator:
+    def __init__(self, query: SemanticQuery, frame: pd.DataFrame, model: SemanticModel | None, lang: str,
+                 members: Any, period: tuple[Any, Any] | None, intent: str | None) -> None:
+        self.q, self.frame, self.model, self.lang, self.members = query, frame, model, lang, members
+        self.p = phrases(lang)
+        self.intent = normalise_intent(intent)
+        self.refs = {r.column: r for r in map(DimensionRef.parse, query.dimensions)}
+        if period is None and query.time_range is not None:
+            period = (query.time_range.start, query.time_range.end)
+        self.period = period
+
+    # -- words ----------------------------------------------------------------------------
+    def say(self, key: str, **fields: Any) -> str:
+        return self.p[key].format(**fields)
+
+    def label(self, name: str, *, inner: bool = False) -> str:
+        text = self.model.label(name, self.lang) if self.model is not None else name
+        if inner and self.lang == "en" and len(text) > 1 and text[0].isupper() and text[1].islower():
+            return text[0].lower() + text[1:]
+        return text
+
+    def dims_word(self, column: str) -> str:
+        ref = self.refs.get(column)
+        word = self.label(ref.name if ref else column, inner=True)
+        return word if self.lang == "zh" else _plural(word)
+
+    def value(self, column: str, value: Any) -> str:
+        fmt, unit = column_format(self.model, column)
+        return _format_value(value, fmt, unit, self.lang)
+
+    def member(self, column: str, value: Any) -> str:
+        ref = self.refs.get(column)
+        if ref is not None and self._is_time(ref):
+            return format_bucket(value, ref.grain or "day", self.lang, long=True)
+        return member_label(self.members, ref.name if ref else column, value, self.lang)
+
+    def _is_time(self, ref: DimensionRef) -> bool:
+        if self.model is not None and ref.name in self.model.dimensions:
+            return self.model.dimensions[ref.name].type == "time"
+        return ref.grain is not None
+
+    def scope(self, *, period: bool = True) -> str:
+        """Filters and period as a phrase (" in Guangdong in Nov 2025" / "2025年11月广东")."""
+        parts = []
+        sep = self.p["list_sep"]
+        for f in self.q.filters:
+            if isinstance(f, MemberFilter):
+                names = [member_label(self.members, f.dimension, v, self.lang) for v in f.values[:3]]
+                joined = sep.join(names) + ("…" if len(f.values) > 3 else "")
+                parts.append(self.say("excluding" if f.op == "not_in" else "filters", names=joined))
+        period_text = ""
+        if self.period and period:
+            words = format_period(_day(self.period[0]), _day(self.period[1]), self.lang)
+            ranged = (" to " in words) if self.lang == "en" else ("至" in words)
+            period_text = self.say("period_range" if ranged else "period", period=words) if words else ""
+        return (period_text + "".join(parts)) if self.lang == "zh" else ("".join(parts) + period_text)
+
+    def subject(self, metrics: list[str], *, inner: bool = False) -> str:
+        names = self.p["list_sep"].join(self.label(m, inner=inner) for m in metrics)
+        return self.scope() + names if self.lang == "zh" else names + self.scope()
+
+    def change(self, row: pd.Series, metric: str) -> str:
+        if not self.q.compare or f"{metric}__change_pct" not in row.index:
+            return ""
+        compare = self.p[f"compare_{self.q.compare}"]
+        pct, previous = row[f"{metric}__change_pct"], row.get(f"{metric}__previous")
+        if _missing(pct):
+            return ""
+        if float(pct) == 0:
+            return self.say("unchanged", compare=compare)
+        shown_prev = "" if _missing(previous) else self.say(
+            "previous", value=self.value(metric, previous),
+            compare_short=self.p.get(f"compare_short_{self.q.compare}", ""))
+        return self.say("change", direction=self.p["up" if float(pct) > 0 else "down"],
+                        pct=format_change(abs(float(pct))).lstrip("+"), compare=compare, previous=shown_prev)
+
+    def finish(self, sentence: str) -> str:
+        sentence = sentence.strip()
+        if self.lang == "en" and sentence:
+            sentence = sentence[0].upper() + sentence[1:]
+        return sentence + self.p["end"]
+
+    # -- shapes ---------------------------------------------------------------------------
+    def text(self) -> str:
+        metrics = [m for m in self.q.metrics if m in self.frame.columns]
+        if self.frame.empty or (metrics and all(self.frame[m].isna().all() for m in metrics)):
+            return self.finish(self.say("no_data", subject=self.subject(list(self.q.metrics), inner=True)))
+        spec = select_chart(self.q, self.frame, intent=self.intent, model=self.model)
+        shape = {"kpi": self.single, "line": self.trend, "compare_bar": self.compared, "waterfall": self.compared,
+                 "bar": self.bars, "donut": self.ranking, "heatmap": self.cell, "dual_axis": self.pairs,
+                 "scatter": self.correlation, "anomaly": self.anomalies, "table": self.table}
+        return self.finish(shape.get(spec.kind, self.table)(spec))
+
+    def single(self, spec: ChartSpec) -> str:
+        row = self.frame.iloc[0]
+        clauses = []
+        for i, m in enumerate(spec.y):
+            key, subject = ("value", self.subject([m])) if i == 0 else ("also_value", self.label(m))
+            clauses.append(self.say(key, subject=subject, metric=subject, value=self.value(m, row[m]),
+                                    change=self.change(row, m)))
+        return self.p["join"].join(clauses)
+
+    def ranking(self, spec: ChartSpec) -> str:
+        assert spec.x is not None
+        m = spec.y[0]
+        data = self.frame[self.frame[m].notna()]
+        ascending = bool(self.q.order_by) and self.q.order_by[0] == m
+        ordered = data.sort_values(m, ascending=ascending, kind="stable")
+        top, bottom = ordered.iloc[0], ordered.iloc[-1]
+        share = ""
+        if spec.share and not _missing(top[spec.share]):
+            share = self.say("share", share=self.value(spec.share, top[spec.share]))
+        sentence = self.say("ranking", top=self.member(spec.x, top[spec.x]),
+                            highest=self.p["lowest" if ascending else "highest"], metric=self.label(m, inner=True),
+                            value=self.value(m, top[m]), share=share, n=len(data), dims=self.dims_word(spec.x),
+                            scope=self.scope())
+        if len(data) > 1:
+            sentence += self.say("ranking_low", lowest=self.p["highest" if ascending else "lowest"],
+                                 bottom=self.member(spec.x, bottom[spec.x]), bottom_value=self.value(m, bottom[m]))
+        return sentence
+
+    def bars(self, spec: ChartSpec) -> str:
+        assert spec.x is not None
+        if spec.x in self.refs and self._is_time(self.refs[spec.x]):
+            return self.trend(spec)
+        if len(spec.y) > 1:
+            return self.pairs(spec)
+        return self.cell(spec) if spec.series else self.ranking(spec)
+
+    def trend(self, spec: ChartSpec) -> str:
+        assert spec.x is not None
+        if spec.series:
+            return self.series_latest(spec)
+        if len(spec.y) > 1:
+            return self.pairs(spec)
+        m = spec.y[0]
+        data = self.frame[self.frame[m].notna()].sort_values(spec.x, kind="stable")
+        first, last = data.iloc[0], data.iloc[-1]
+        peak = data.loc[data[m].idxmax()]
+        pct = _relative(first[m], last[m])
+        sentence = self.say("trend", subject=self.subject([m]), first=self.member(spec.x, first[spec.x]),
+                            first_value=self.value(m, first[m]), last=self.member(spec.x, last[spec.x]),
+                            last_value=self.value(m, last[m]), pct=format_change(pct))
+        if spec.previous and f"{m}__change_pct" in data.columns and not _missing(last[f"{m}__change_pct"]):
+            change = float(last[f"{m}__change_pct"])
+            sentence += self.say("trend_change", last=self.member(spec.x, last[spec.x]),
+                                 direction=self.p["up" if change >= 0 else "down"],
+                                 pct=format_change(abs(change)).lstrip("+"),
+                                 compare=self.p[f"compare_{self.q.compare}"])
+        elif len(data) > 2 and peak.name not in (first.name, last.name):
+            # a peak at either end is already in the sentence
+            sentence += self.say("peak", peak=self.member(spec.x, peak[spec.x]), peak_value=self.value(m, peak[m]))
+        return sentence
+
+    def series_latest(self, spec: ChartSpec) -> str:
+        assert spec.x is not None and spec.series is not None
+        m = spec.y[0]
+        data = self.frame[self.frame[m].notna()]
+        last_bucket = data[spec.x].max()
+        latest = data[data[spec.x] == last_bucket]
+        top = latest.loc[latest[m].idxmax()]
+        return self.say("series_latest", last=self.member(spec.x, last_bucket),
+                        top=self.member(spec.series, top[spec.series]), metric=self.label(m, inner=True),
+                        value=self.value(m, top[m]), n=latest[spec.series].nunique(dropna=False),
+                        dims=self.dims_word(spec.series), scope=self.scope(period=False))
+
+    def compared(self, spec: ChartSpec) -> str:
+        assert spec.x is not None
+        if spec.x in self.refs and self._is_time(self.refs[spec.x]):
+            return self.trend(spec)
+        m = spec.y[0]
+        prev = spec.previous or f"{m}__previous"
+        data = self.frame[self.frame[m].notna()]
+        delta = data[m] - data[prev].fillna(0)
+        mover = data.loc[delta.abs().idxmax()]
+        pct = format_change(mover.get(f"{m}__change_pct"))
+        if is_additive_metric(self.model, m):
+            total, total_prev = float(data[m].sum()), float(data[prev].sum())
+            row = pd.Series({f"{m}__change_pct": _relative(total_prev, total), f"{m}__previous": total_prev})
+            sentence = self.say("compare_total", subject=self.subject([m]), total=self.value(m, total),
+                                change=self.change(row, m))
+            delta_text = self.value(m, float(delta.loc[mover.name]))
+            if float(delta.loc[mover.name]) >= 0:
+                delta_text = "+" + delta_text
+            return sentence + self.say("mover", member=self.member(spec.x, mover[spec.x]), delta=delta_text, pct=pct)
+        return self.say("mover_only", n=len(data), dims=self.dims_word(spec.x), scope=self.scope(),
+                        member=self.member(spec.x, mover[spec.x]), metric=self.label(m, inner=True),
+                        value=self.value(m, mover[m]), pct=pct, compare=self.p[f"compare_{self.q.compare}"])
+
+    def cell(self, spec: ChartSpec) -> str:
+        assert spec.x is not None and spec.series is not None
+        m = spec.y[0]
+        data = self.frame[self.frame[m].notna()]
+        top = data.loc[data[m].idxmax()]
+        return self.say("cell", metric=self.label(m, inner=True), a=self.member(spec.x, top[spec.x]),
+                        b=self.member(spec.series, top[spec.series]), value=self.value(m, top[m]), n=len(data),
+                        scope=self.scope())
+
+    def pairs(self, spec: ChartSpec) -> str:
+        assert spec.x is not None
+        metrics = list(spec.y[:2])
+        if spec.x in self.refs and self._is_time(self.refs[spec.x]):
+            last = self.frame.sort_values(spec.x, kind="stable").iloc[-1]
+            values = self.p["and"].join(self.say("latest_value", metric=self.label(m, inner=True),
+                                                 value=self.value(m, last[m])) for m in metrics)
+            return self.say("latest_values", last=self.member(spec.x, last[spec.x]), scope=self.scope(period=False),
+                            values=values)
+        clauses = []
+        for m in metrics:
+            data = self.frame[self.frame[m].notna()]
+            if data.empty:
+                continue
+            top = data.loc[data[m].idxmax()]
+            clauses.append(self.say("pair_top", metric=self.label(m, inner=True), top=self.member(spec.x, top[spec.x]),
+                                    value=self.value(m, top[m])))
+        return self.p["join"].join(clauses)
+
+    def correlation(self, spec: ChartSpec) -> str:
+        first, second = spec.y
+        data = self.frame[[first, second]].dropna().astype(float)
+        r = data[first].corr(data[second]) if len(data) >= 2 else float("nan")
+        dims = self.dims_word(spec.x) if spec.x else ""
+        return self.say("correlation", n=len(data), dims=dims, scope=self.scope(), first=self.label(first, inner=True),
+                        second=self.label(second, inner=True), r="—" if _missing(r) else f"{r:.2f}")
+
+    def anomalies(self, spec: ChartSpec) -> str:
+        assert spec.x is not None
+        m = spec.y[0]
+        flagged = self.frame[self.frame[f"{m}__is_anomaly"].fillna(False).astype(bool)].sort_values(spec.x)
+        if flagged.empty:
+            return self.say("no_anomalies", metric=self.label(m, inner=True), scope=self.scope())
+        last = flagged.iloc[-1]
+        return self.say("anomalies", k=len(flagged), metric=self.label(m, inner=True), scope=self.scope(),
+                        value=self.value(m, last[m]), bucket=self.member(spec.x, last[spec.x]),
+                        expected=self.value(m, last[f"{m}__expected"]))
+
+    def table(self, spec: ChartSpec) -> str:
+        if not self.q.metrics and len(self.q.dimensions) == 1:
+            column = DimensionRef.parse(self.q.dimensions[0]).column
+            values = self.frame[column].drop_duplicates().tolist() if column in self.frame else []
+            items = self.p["list_sep"].join(self.member(column, v) for v in values[:_LIST_ITEMS])
+            if len(values) > _LIST_ITEMS:
+                items += self.say("more", n=len(values) - _LIST_ITEMS)
+            return self.say("list", n=len(values), dims=self.dims_word(column), items=items)
+        if not self.q.metrics:
+            columns = [c for c in self.refs if c in self.frame.columns]
+            counts = self.p["list_sep"].join(self.say("count", n=self.frame[c].nunique(), dims=self.dims_word(c))
+                                             for c in columns)
+            return self.say("list_multi", n=len(self.frame), counts=counts)
+        if spec.x is not None and len(self.refs) == 1 and spec.y:
+            return self.pairs(spec)
+        return self.say("rows", n=len(self.frame))
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _relative(before: Any, after: Any) -> float:
+    if _missing(before) or _missing(after) or float(before) == 0:
+        return float("nan")
+    return (float(after) - float(before)) / abs(float(before))
+
+
+def _day(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _plural(word: str) -> str:
+    """English plural of a dimension label ("city" -> "cities", "plan type" -> "plan types")."""
+    if not word or not word[-1].isalpha() or word.isupper():
+        return word
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+

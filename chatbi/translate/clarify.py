@@ -1,0 +1,179 @@
+"""Clarifications and refusals: short questions with concrete options, in the question's language.
+
+Every option's ``followup`` is text the translator itself reads back unambiguously (a metric's
+label, "按城市" / "by City"), so clicking an option -- or typing it -- in the same conversation
+resolves the clarification. Options carry the resolved ``SemanticQuery`` when it is complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from pydantic import ValidationError
+
+from semantic_layer import SemanticQuery, suggest, validate_query
+
+from ..answer import ClarifyOption
+from .base import Draft, Translation, TranslationContext
+from .lexicon import Lexicon
+from .normalize import is_cjk
+
+__all__ = ["Clarifier"]
+
+MAX_OPTIONS = 6
+
+
+class Clarifier:
+    def __init__(self, lex: Lexicon, ctx: TranslationContext, language: str,
+                 understood: Sequence[dict[str, str]]) -> None:
+        self.lex = lex
+        self.model = lex.model
+        self.ctx = ctx
+        self.lang = language
+        self.understood = tuple(understood)
+
+    # -- option helpers -----------------------------------------------------------------
+    def _msg(self, key: str, **values: object) -> str:
+        return self.lex.grammar.message(key, self.lang, **values)
+
+    def _valid(self, draft: Draft) -> SemanticQuery | None:
+        try:
+            query = draft.to_query()
+        except (ValidationError, ValueError):
+            return None
+        members = self.ctx.members.as_sets() if self.ctx.members else None
+        return None if validate_query(self.model, query, members) else query
+
+    def metric_label(self, name: str) -> str:
+        return self.model.label(name, self.lang)
+
+    def dimension_followup(self, name: str) -> str:
+        label = self.model.label(name, self.lang)
+        return f"按{label}" if self.lang == "zh" else f"by {label}"
+
+    def metric_options(self, draft: Draft, names: Iterable[str], *, add: bool = False) -> tuple[ClarifyOption, ...]:
+        out: list[ClarifyOption] = []
+        for name in dict.fromkeys(names):
+            if name not in self.model.metrics or self.model.metrics[name].hidden:
+                continue
+            metrics = (*draft.metrics, name) if add else (name,)
+            resolved = draft.with_(metrics=metrics)
+            query = self._valid(resolved) if draft.intent != "list" else None
+            if query is None and self._valid(draft.with_(metrics=(name,), dimensions=(), members=())) is None:
+                continue
+            if query is None and draft.dimensions and self._valid(resolved) is None:
+                continue  # the metric cannot be broken down the way the question asks
+            out.append(ClarifyOption(self.metric_label(name), self.metric_label(name), query))
+            if len(out) >= MAX_OPTIONS:
+                break
+        return tuple(out)
+
+    def dimension_options(self, draft: Draft, names: Iterable[str]) -> tuple[ClarifyOption, ...]:
+        out: list[ClarifyOption] = []
+        for name in dict.fromkeys(names):
+            dim = self.model.dimensions.get(name)
+            if dim is None or dim.type == "time":
+                continue
+            resolved = draft.with_(dimensions=(*draft.dimensions, name))
+            query = self._valid(resolved)
+            if query is None and draft.metrics:
+                continue
+            out.append(ClarifyOption(self.model.label(name, self.lang), self.dimension_followup(name), query))
+            if len(out) >= MAX_OPTIONS:
+                break
+        return tuple(out)
+
+    def examples(self) -> tuple[ClarifyOption, ...]:
+        wanted_zh = self.lang == "zh"
+        picked = [e for e in self.model.spec.examples if any(is_cjk(c) for c in e) == wanted_zh]
+        return tuple(ClarifyOption(e, e) for e in (picked or list(self.model.spec.examples))[:3])
+
+    def _example_metrics(self) -> str:
+        names = [self.metric_label(m) for m in self.model.visible_metrics[:3]]
+        return ("、" if self.lang == "zh" else ", ").join(names)
+
+    def _clarify(self, text: str, options: tuple[ClarifyOption, ...], *, intent: str = "clarify",
+                 pending: Draft | None = None, kind: str = "", confidence: float = 0.3) -> Translation:
+        return Translation(status="clarify", language=self.lang, intent=intent, text=text, options=options,
+                           pending=pending, pending_kind=kind, understood=self.understood, confidence=confidence)
+
+    # -- the clarifications ---------------------------------------------------------------
+    def refuse(self, reason: str) -> Translation:
+        label = self.model.spec.label.get(self.lang) or self.model.spec.label.get("en") or self.model.name
+        if reason == "destructive":
+            text = self._msg("destructive")
+        elif reason == "oos":
+            text = self._msg("out_of_scope", model=label, examples=self._example_metrics())
+        else:
+            text = self._msg("nothing_understood", examples=self._example_metrics())
+        return self._clarify(text, self.examples(), intent="out_of_scope", confidence=1.0)
+
+    def ask_metric(self, draft: Draft, unknown: Sequence[str]) -> Translation:
+        candidates = self.suggest_metrics(unknown)
+        ordered = list(candidates) + [m for m in self.model.visible_metrics if m not in candidates]
+        options = self.metric_options(draft, ordered)
+        context = ""
+        if unknown:
+            word = unknown[0]
+            text = self._msg("ask_unknown", word=word) + ("" if self.lang == "zh" else " ") + (
+                self._msg("did_you_mean") if candidates else self._msg("ask_metric", context=""))
+        else:
+            text = self._msg("ask_metric", context=context)
+        return self._clarify(text, options, pending=draft, kind="metric")
+
+    def ask_ambiguous(self, draft: Draft, word: str, metrics: Sequence[str], *, add: bool) -> Translation:
+        options = self.metric_options(draft, metrics, add=add)
+        return self._clarify(self._msg("ask_ambiguous", word=word), options, pending=draft,
+                             kind="metric_add" if add else "metric")
+
+    def ask_member(self, draft: Draft, word: str, readings: Sequence[tuple[str, str]]) -> Translation:
+        options = []
+        for dim, value in readings:
+            dim_label = self.model.label(dim, self.lang)
+            member = self.ctx.members.label(dim, value, self.lang) if self.ctx.members else value
+            followup = f"{dim_label}{value}" if self.lang == "zh" else f"{member} {dim_label.lower()}"
+            options.append(ClarifyOption(f"{dim_label}: {member}", followup, None))
+        return self._clarify(self._msg("ask_ambiguous_member", word=word), tuple(options), pending=draft, kind="member")
+
+    def ask_dimension(self, draft: Draft, n: int | None) -> Translation:
+        options = self.dimension_options(draft, self.model.dimensions)
+        return self._clarify(self._msg("ask_dimension", n=n or ""), options, pending=draft, kind="dimension")
+
+    def ask_unknown_dimension(self, draft: Draft, word: str) -> Translation:
+        pool = {alias: name for (kind, name, _), aliases in self.lex.aliases_of.items() if kind == "dimension"
+                for alias in aliases}
+        near = [pool[a] for a in suggest(word.lower(), pool, cutoff=0.5)]
+        options = self.dimension_options(draft, [*near, *self.model.dimensions])
+        return self._clarify(self._msg("ask_unknown_dimension", word=word), options, pending=draft, kind="dimension")
+
+    def ask_unreachable(self, draft: Draft, dimension: str) -> Translation:
+        metric = self.metric_label(draft.metrics[0]) if draft.metrics else ""
+        kept = draft.with_(dimensions=tuple(d for d in draft.dimensions if d != dimension),
+                           members=tuple(f for f in draft.members if f.dimension != dimension))
+        options = self.dimension_options(kept, [d for d in self.model.dimensions if d != dimension])
+        text = self._msg("ask_unreachable", metric=metric, dimension=self.model.label(dimension, self.lang))
+        return self._clarify(text, options, pending=kept, kind="dimension")
+
+    def invalid(self, detail: str) -> Translation:
+        return self._clarify(self._msg("invalid", detail=detail), self.examples())
+
+    def empty_period(self, detail: str, draft: Draft) -> Translation:
+        return self._clarify(self._msg("empty_period", detail=detail), (), pending=draft, kind="")
+
+    # -- suggestions ----------------------------------------------------------------------
+    def suggest_metrics(self, words: Sequence[str]) -> list[str]:
+        """Metrics whose names are close to the unknown words (typos, partial names)."""
+        pool: dict[str, str] = {}
+        for (kind, name, _), aliases in self.lex.aliases_of.items():
+            if kind == "metric":
+                for alias in aliases:
+                    pool.setdefault(alias, name)
+        found: list[str] = []
+        for word in words:
+            for alias in suggest(word.lower(), pool, n=5, cutoff=0.7):
+                if pool[alias] not in found:
+                    found.append(pool[alias])
+            for alias, name in pool.items():  # a Chinese word inside a name: "流水" vs "流水收入"
+                if len(word) >= 2 and (word in alias or alias in word) and name not in found:
+                    found.append(name)
+        return found[:MAX_OPTIONS]

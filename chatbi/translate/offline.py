@@ -1,0 +1,188 @@
+"""The offline translator: grammar plus the semantic model's own vocabulary, no network, no model.
+
+Pipeline: ``scan`` (tokens) -> ``parse`` (what the question says) -> a draft (fresh, a
+follow-up of the previous one, or the answer to a pending clarification) -> checks that turn
+anything ambiguous, missing or unknown into a clarification rather than a guess -> a
+validated ``SemanticQuery``.
+
+Readings a question leaves open are settled the same way every time (the dev set relies on them):
+
+* no time words: all data; a month or quarter without a year: its latest occurrence by the anchor;
+* "近三个月" / "last 3 months": three calendar months including the anchor's; "近一年" / "past
+  year": the last 12 months; relative words stay ``RelativeTimeFilter`` so they follow the data;
+* several members of one dimension ("广东和浙江", "5G vs 4G"): one row each (filter + breakdown);
+* "highest X" without a number: the single top row (a plural English noun keeps all rows, ranked);
+  "best"/"worst" follow the metric's favourable direction (the best churn rate is the lowest);
+* a period comparison or a "why" without a period: the latest month; a trend without a grain:
+  days up to two months, months up to two years, quarters beyond;
+* a threshold in percent on a ``format: percent`` metric is a fraction (2% -> 0.02).
+
+Refusals (weather, jokes, "delete all data") are ``status="clarify"`` with
+``intent="out_of_scope"`` and example questions as options: nothing is guessed, nothing runs.
+
+>>> from chatbi import ChatBI, Conversation                    # doctest: +SKIP
+>>> bi = ChatBI.sample()                                       # doctest: +SKIP
+>>> t = OfflineTranslator().translate("2025年11月各省收入", Conversation().context(bi))  # doctest: +SKIP
+>>> t.query.dimensions, t.query.time_range                     # doctest: +SKIP
+(('province',), TimeRange(start=datetime.date(2025, 11, 1), end=datetime.date(2025, 11, 30)))
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from semantic_layer import RelativeTimeFilter, validate_query
+from semantic_layer.compiler import resolve_period
+from semantic_layer.errors import QueryError
+
+from .base import Draft, Translation, TranslationContext
+from .clarify import Clarifier
+from .followup import fresh_draft, is_followup, merge_draft, resolves_pending
+from .lexicon import lexicon_for
+from .parse import Parsed, parse
+from .scan import scan
+
+__all__ = ["OfflineTranslator"]
+
+
+class OfflineTranslator:
+    """The embedded default translator (see module docs). Stateless; safe to share."""
+
+    name = "offline"
+
+    def translate(self, question: str, context: TranslationContext) -> Translation:
+        model = context.model
+        lex = lexicon_for(model, context.members)
+        scanned = scan(question, lex, context.anchor)
+        lang = (context.language or scanned.language or context.fallback_language
+                or ("en" if any(c.isascii() and c.isalpha() for c in question) else model.spec.default_language))
+        p = parse(scanned, lex)
+        clar = Clarifier(lex, context, lang, p.understood)
+        if p.refusal:
+            return clar.refuse(p.refusal)
+        followup = False
+        if context.pending is not None and resolves_pending(p, context.pending_kind):
+            draft = merge_draft(context.pending, p, model, add_metrics=context.pending_kind == "metric_add",
+                                anchor=context.anchor)
+            followup = True
+        elif context.previous is not None and is_followup(p):
+            draft = merge_draft(context.previous, p, model, anchor=context.anchor)
+            followup = True
+        else:
+            if not p.mapped and not (p.intents - {"which", "vs"}):
+                if lex.mentions_domain(scanned.norm.text):
+                    return clar.ask_metric(Draft(), _phrases(p))  # about the data, but too vague to answer
+                return clar.refuse("nothing")
+            draft = fresh_draft(p, model)
+        return self._finish(draft, p, clar, context, lang, followup)
+
+    # -- checks: clarify rather than guess -----------------------------------------------
+    def _finish(self, draft: Draft, p: Parsed, clar: Clarifier, ctx: TranslationContext, lang: str,
+                followup: bool) -> Translation:
+        model = ctx.model
+        time_dim = model.time_dimension
+        understood = list(p.understood)
+        if followup:
+            understood.insert(0, {"text": "", "kind": "context", "value": "follow-up of the previous question"})
+        open_fragments = [f for f in p.fragments if not set(f.value) & set(p.metrics)]
+        if open_fragments:
+            frag = open_fragments[0]
+            return clar.ask_ambiguous(draft, frag.text, frag.value, add=bool(p.metrics))
+        if p.ambiguous_members:
+            tok = p.ambiguous_members[0]
+            readings = [(t.name, t.value) for t in tok.targets if t.kind == "member"]
+            return clar.ask_member(draft, tok.text, readings)
+        if p.unknown_dimension is not None and not p.dims:
+            return clar.ask_unknown_dimension(draft, p.unknown_dimension.text)
+        if p.empty_period:
+            return clar.empty_period(p.empty_period, draft)
+
+        categorical = [d for d in draft.dimensions if d.partition(".")[0] != time_dim]
+        if not draft.metrics:
+            only_dims = bool(categorical) and not (draft.has_time or draft.time_grain(time_dim) or draft.compare
+                                                   or draft.limit or draft.order or draft.thresholds or p.unknown)
+            if draft.intent == "list" or only_dims:
+                return self._list(draft, clar, lang, understood, followup)
+            return clar.ask_metric(draft, _phrases(p))
+        if (draft.limit or draft.order) and not categorical and not draft.time_grain(time_dim):
+            return clar.ask_dimension(draft, draft.limit)
+
+        if draft.intent == "why":
+            draft = draft.with_(compare=draft.compare or "previous_period")
+        if (draft.compare or draft.intent == "why") and not draft.has_time and not draft.time_grain(time_dim):
+            draft = draft.with_(relative=(RelativeTimeFilter(op="relative", unit="month", n=1, offset=0),))
+            understood.append({"text": "", "kind": "time", "value": "default: the latest month"})
+        if p.trend and not draft.time_grain(time_dim):
+            grain = self._trend_grain(draft, ctx)
+            draft = draft.with_(dimensions=(f"{time_dim}.{grain}", *draft.dimensions))
+            understood.append({"text": "", "kind": "grain", "value": f"{time_dim}.{grain} (trend)"})
+        return self._validated(draft, clar, ctx, lang, understood, followup, p)
+
+    def _list(self, draft: Draft, clar: Clarifier, lang: str, understood: list[dict[str, str]],
+              followup: bool) -> Translation:
+        model = clar.model
+        dims = [d for d in draft.dimensions if "." not in d]
+        if not dims:
+            # "有哪些5G套餐": the members one level below the named member
+            for f in draft.members:
+                child = model.child_level(f.dimension)
+                if child and "." not in child:
+                    dims.append(child)
+                    break
+        if not dims:
+            return clar.ask_dimension(draft, None)
+        listed = Draft(dimensions=tuple(dims), members=draft.members, time_range=draft.time_range,
+                       relative=draft.relative, intent="list")
+        return self._validated(listed, clar, clar.ctx, lang, understood, followup, None)
+
+    @staticmethod
+    def _trend_grain(draft: Draft, ctx: TranslationContext) -> str:
+        try:
+            period = resolve_period(draft.with_(metrics=draft.metrics or ("_",)).to_query(), ctx.anchor)
+        except (QueryError, ValidationError, ValueError):
+            period = None
+        if period is None:
+            return "month"
+        days = (period[1] - period[0]).days + 1
+        return "day" if days <= 62 else "month" if days <= 731 else "quarter"
+
+    def _validated(self, draft: Draft, clar: Clarifier, ctx: TranslationContext, lang: str,
+                   understood: list[dict[str, str]], followup: bool, p: Parsed | None) -> Translation:
+        try:
+            query = draft.to_query()
+        except (ValidationError, ValueError) as exc:
+            return clar.invalid(str(exc).splitlines()[0])
+        members = ctx.members.as_sets() if ctx.members else None
+        issues = validate_query(ctx.model, query, members)
+        for issue in issues:
+            if issue.code == "unreachable_dimension":
+                bad = next((d.partition(".")[0] for d in query.dimensions
+                            if d.partition(".")[0] in issue.message), None)
+                bad = bad or next((f.dimension for f in draft.members if f.dimension in issue.message), None)
+                if bad:
+                    return clar.ask_unreachable(draft, bad)
+        if issues:
+            return clar.invalid("; ".join(str(i) for i in issues))
+        unknown = len(p.unknown) if p else 0
+        typos = sum(1 for u in understood if u["kind"] == "typo")
+        confidence = max(0.2, 1.0 - 0.15 * unknown - 0.1 * typos)
+        return Translation(status="ok", language=lang, intent=draft.intent, query=query, draft=draft,
+                           understood=tuple(understood), confidence=round(confidence, 2), followup=followup)
+
+
+def _phrases(p: Parsed) -> list[str]:
+    """Unknown words, neighbours joined: "profit margin" rather than "profit" and "margin".
+
+    English verb forms ("doing", "performed") are left out: they are how people ask, not what.
+    """
+    out: list[tuple[int, int, str]] = []
+    for t in p.unknown:
+        if t.text.isascii() and t.text.lower().endswith(("ing", "ed")):
+            continue
+        gap = 1 if t.text.isascii() else 0
+        if out and t.start - out[-1][1] <= gap:
+            s, _, text = out[-1]
+            out[-1] = (s, t.end, f"{text} {t.text}" if t.text.isascii() else text + t.text)
+        else:
+            out.append((t.start, t.end, t.text))
+    return [text for _, _, text in out]

@@ -1,0 +1,287 @@
+"""Scan a question into tokens: model names, grammar keywords, times, top-N, thresholds, unknowns.
+
+Passes run in a fixed order and each masks what it consumed, so later passes cannot misread
+it: comparison phrases first ("比去年同期" must not become the time "去年"), then thresholds
+("above 2000" is not the year 2000), times, top-N ("前十"), and finally the greedy longest
+match over the lexicon. English words the lexicon does not know are corrected when a lexicon
+word is one or two edits away, and the scan is repeated on the corrected text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from .grammar import Grammar
+from .lexicon import Lexicon, Target
+from .normalize import NUM, Normalized, detect_language, is_cjk, is_word_char, normalize, parse_number
+from .timeparse import TimeMention, find_times
+
+__all__ = ["Token", "Scan", "scan"]
+
+_MASK = "\x01"
+_UNIT_SCALE = {"万": 1e4, "亿": 1e8, "千": 1e3, "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
+               "百万": 1e6, "千万": 1e7, "b": 1e9, "bn": 1e9, "billion": 1e9}
+_OPS = {"threshold_gt": ">", "threshold_ge": ">=", "threshold_lt": "<", "threshold_le": "<="}
+_POST_OPS = {"以上": ">", "以下": "<", "及以上": ">=", "及以下": "<=", "or more": ">=", "or less": "<=",
+             "or above": ">=", "or below": "<=", "and above": ">=", "and below": "<=", "or higher": ">=",
+             "or lower": "<="}
+
+
+@dataclass(frozen=True)
+class Token:
+    start: int
+    end: int
+    kind: str  # metric dimension member fragment kw grain time top threshold unknown
+    name: str = ""
+    value: Any = None
+    targets: tuple[Target, ...] = ()
+    plural: bool = False
+    text: str = ""  # the user's own words
+
+
+@dataclass
+class Scan:
+    norm: Normalized
+    #: zh / en, or None when the words decide nothing ("5G", "ARPU"): the conversation decides
+    language: str | None
+    tokens: list[Token] = field(default_factory=list)
+    corrections: list[tuple[str, str]] = field(default_factory=list)
+
+    def of(self, kind: str, name: str | None = None) -> list[Token]:
+        return [t for t in self.tokens if t.kind == kind and (name is None or t.name == name)]
+
+    def has(self, kind: str, name: str | None = None) -> bool:
+        return any(t.kind == kind and (name is None or t.name == name) for t in self.tokens)
+
+
+def _alternation(phrases: tuple[str, ...]) -> str:
+    parts = []
+    for p in sorted(set(phrases), key=len, reverse=True):
+        esc = re.escape(p)
+        if p[:1].isascii() and p[:1].isalnum():
+            esc = r"(?<![a-z0-9])" + esc
+        if p[-1:].isascii() and p[-1:].isalnum():
+            esc += r"(?![a-z0-9])"
+        parts.append(esc)
+    return "|".join(parts)
+
+
+@lru_cache(maxsize=4)
+def _patterns(grammar: Grammar) -> dict[str, re.Pattern[str]]:
+    compare = _alternation(tuple(grammar.phrases.get("pop", ())) + tuple(grammar.phrases.get("yoy", ())))
+    ops = {tag: _alternation(grammar.phrases.get(tag, ())) for tag in _OPS}
+    op_any = "|".join(f"(?P<{tag}>{alt})" for tag, alt in ops.items() if alt)
+    words = "|".join(sorted((re.escape(w) for w in grammar.numbers), key=len, reverse=True))
+    n_en = rf"\d+|{words}" if words else r"\d+"
+    unit = (r"(?P<unit>%|percent|个百分点|百分点|千万|百万|万|亿|千|thousand|million|billion|bn|mn|k|m|b)?(?![a-z])"
+            r"(?:\s*(?:元|块钱|块|人|户|个|次|分钟|yuan|cny|rmb|gb|mbps)(?![a-z]))?")
+    num = r"(?P<num>-?\d[\d,]*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+(?:点[零一二三四五六七八九]+)?)"
+    post = _alternation(tuple(_POST_OPS))
+
+    def cjk(tag: str) -> str:
+        return _alternation(tuple(p for p in grammar.phrases.get(tag, ()) if any(is_cjk(c) for c in p))) or "(?!)"
+
+    return {
+        "compare": re.compile(compare),
+        "threshold": re.compile(rf"(?:{op_any})\s*(?:了|是|为|the)?\s*{num}\s*{unit}"),
+        "threshold_post": re.compile(rf"{num}\s*{unit}\s*(?P<post>{post})"),
+        "top_en": re.compile(rf"(?<![a-z])(?:(?P<d>top|highest|largest|biggest|leading)|(?P<best>best)|"
+                             rf"(?P<worst>worst|weakest)|(?P<a>bottom|lowest|smallest))\s*(?P<n>{n_en})(?![a-z0-9])"),
+        "top_en2": re.compile(rf"(?<![a-z0-9])(?P<n>\d+)\s+(?:(?P<d>highest|largest|biggest|top)|(?P<best>best)|"
+                              r"(?P<worst>worst)|(?P<a>lowest|smallest|bottom))(?![a-z])"),
+        "top_zh": re.compile(rf"(?:排名|排行)?(?:(?P<d>前|头)|(?P<a>后|末|倒数|倒数前))\s*(?P<n>{NUM})\s*(?:名|个|位|大|强|家)?"),
+        # "最慢的5个", "最高的三个": any highest/lowest word of the grammar, then a count
+        "top_zh2": re.compile(rf"(?:(?P<d>{cjk('highest')})|(?P<best>{cjk('best')})|(?P<worst>{cjk('worst')})|"
+                              rf"(?P<a>{cjk('lowest')}))\s*的?\s*(?P<n>{NUM})\s*(?:个|名|位|家)"),
+    }
+
+
+def _number(text: str) -> float | None:
+    text = text.replace(",", "")
+    if "点" in text:
+        whole, _, frac = text.partition("点")
+        w = parse_number(whole)
+        f = "".join(str(int(parse_number(c) or 0)) for c in frac)
+        return None if w is None else float(f"{int(w)}.{f}")
+    return parse_number(text)
+
+
+def scan(question: str, lexicon: Lexicon, anchor: dt.date) -> Scan:
+    grammar = lexicon.grammar
+    norm = normalize(question)
+    text = norm.text
+    result = Scan(norm, _language(question, text, grammar))
+    chars = list(text)
+    pats = _patterns(grammar)
+
+    def mask(s: int, e: int) -> None:
+        for k in range(s, e):
+            chars[k] = _MASK
+
+    def free(s: int, e: int) -> bool:
+        return all(c != _MASK for c in chars[s:e])
+
+    def add(tok: Token) -> None:
+        result.tokens.append(Token(tok.start, tok.end, tok.kind, tok.name, tok.value, tok.targets, tok.plural,
+                                   norm.original(tok.start, tok.end)))
+        mask(tok.start, tok.end)
+
+    for m in pats["compare"].finditer(text):
+        if free(*m.span()):
+            add(Token(m.start(), m.end(), "kw", grammar.keywords.get(m.group(0), "pop")))
+    for name in ("threshold", "threshold_post"):
+        for m in pats[name].finditer("".join(chars)):
+            value = _number(m.group("num"))
+            if value is None:
+                continue
+            op = _POST_OPS[m.group("post")] if name == "threshold_post" else \
+                next(_OPS[t] for t in _OPS if m.groupdict().get(t))
+            unit = m.group("unit") or ""
+            percent = unit in ("%", "percent", "个百分点", "百分点")
+            value *= _UNIT_SCALE.get(unit, 1.0)
+            add(Token(m.start(), m.end(), "threshold", op, (value, percent)))
+    taken = [(i, i + 1) for i, c in enumerate(chars) if c == _MASK]
+    for tm in find_times(text, anchor, grammar.months, grammar.numbers, taken):
+        add(Token(tm.start, tm.end, "time", tm.kind, tm))
+    for name in ("top_en", "top_en2", "top_zh", "top_zh2"):
+        for m in pats[name].finditer("".join(chars)):
+            raw = m.group("n")
+            n = grammar.numbers.get(raw) if raw in grammar.numbers else parse_number(raw)
+            if n and n >= 1:
+                g = m.groupdict()
+                way = "desc" if g.get("d") else "best" if g.get("best") else "worst" if g.get("worst") else "asc"
+                add(Token(m.start(), m.end(), "top", way, int(n)))
+    _scan_lexicon(result, lexicon, "".join(chars), None)
+    result.tokens.sort(key=lambda t: t.start)
+    return result
+
+
+def _language(question: str, text: str, grammar: Grammar) -> str | None:
+    if detect_language(question) == "zh":
+        return "zh"
+    for word in re.findall(r"[a-z]+", text):
+        if word in grammar.stopwords or word in grammar.keywords or word in grammar.grains or word in grammar.months:
+            return "en"
+    return None
+
+
+def _scan_lexicon(result: Scan, lexicon: Lexicon, masked: str, origin: list[int] | None) -> None:
+    """Longest-match scan; unknown English words are typo-corrected and rescanned once."""
+    norm = result.norm
+    n = len(masked)
+    i = 0
+    unknown_cjk_start = -1
+    edits: list[tuple[int, int, str]] = []
+
+    def pos(k: int) -> int:
+        return origin[k] if origin is not None else k
+
+    def flush(end: int) -> None:
+        nonlocal unknown_cjk_start
+        if 0 <= unknown_cjk_start < end:
+            start = unknown_cjk_start
+            start, end = _trim(masked, start, end, lexicon.grammar.stopwords)
+            s, e = pos(start), pos(end - 1) + 1
+            word = masked[start:end]
+            if word and word not in lexicon.grammar.stopwords:
+                result.tokens.append(Token(s, e, "unknown", word, targets=(), text=norm.original(s, e)))
+        unknown_cjk_start = -1
+
+    while i < n:
+        ch = masked[i]
+        if ch in (" ", _MASK):
+            flush(i)
+            i += 1
+            continue
+        match = lexicon.longest(masked, i)
+        if match is not None:
+            flush(i)
+            s, e = pos(match.start), pos(match.end - 1) + 1
+            result.tokens.append(_token(s, e, match.targets, norm.original(s, e)))
+            i = match.end
+            continue
+        if is_word_char(ch):
+            flush(i)
+            j = i
+            while j < n and (is_word_char(masked[j]) or masked[j] == "'"):
+                j += 1
+            word = masked[i:j]
+            if origin is None and not word.isdigit():
+                before = masked[:i].rstrip().rsplit(" ", 1)[-1] if masked[:i].strip() else ""
+                after = masked[j:].lstrip().split(" ", 1)[0] if masked[j:].strip() else ""
+                fixed = lexicon.correct(word, before, after)
+                if fixed is not None:
+                    edits.append((i, j, fixed))
+                    result.corrections.append((norm.original(i, j), fixed))
+            if word not in lexicon.words and not word.isdigit() and not any(e[0] == i for e in edits):
+                s, e = pos(i), pos(j - 1) + 1
+                result.tokens.append(Token(s, e, "unknown", word, text=norm.original(s, e)))
+            i = j
+            continue
+        if is_cjk(ch):
+            filler = next((k for k in (3, 2) if masked[i:i + k] in lexicon.grammar.stopwords), 0)
+            if filler:  # "怎么样", "一下": filler words end an unknown run and are dropped
+                flush(i)
+                i += filler
+                continue
+            if unknown_cjk_start < 0:
+                unknown_cjk_start = i
+            if ch in lexicon.grammar.stopwords:  # a particle ends an unknown run
+                flush(i)
+        else:
+            flush(i)
+        i += 1
+    flush(n)
+    if edits and origin is None:
+        _rescan_with(result, lexicon, masked, edits)
+
+
+def _trim(text: str, start: int, end: int, stopwords: frozenset[str]) -> tuple[int, int]:
+    """Drop filler words ("统计", "一下") from both ends of an unknown run ("部门统计" -> "部门")."""
+    changed = True
+    while changed and start < end:
+        changed = False
+        for k in (3, 2):
+            if end - start > k and text[end - k:end] in stopwords:
+                end -= k
+                changed = True
+                break
+            if end - start > k and text[start:start + k] in stopwords:
+                start += k
+                changed = True
+                break
+    return start, end
+
+
+def _rescan_with(result: Scan, lexicon: Lexicon, masked: str, edits: list[tuple[int, int, str]]) -> None:
+    """Apply typo corrections and scan again; tokens keep positions in the original text."""
+    out: list[str] = []
+    origin: list[int] = []
+    last = 0
+    for s, e, word in edits:
+        out.append(masked[last:s])
+        origin.extend(range(last, s))
+        out.append(word)
+        origin.extend(min(s + k, e - 1) for k in range(len(word)))
+        last = e
+    out.append(masked[last:])
+    origin.extend(range(last, len(masked)))
+    lexical = {"metric", "dimension", "member", "fragment", "kw", "grain", "unknown"}
+    result.tokens = [t for t in result.tokens if t.kind not in lexical]
+    _scan_lexicon(result, lexicon, "".join(out), origin)
+
+
+def _token(start: int, end: int, targets: tuple[Target, ...], text: str) -> Token:
+    model = [t for t in targets if t.kind in ("metric", "dimension", "member", "fragment")]
+    first = model[0] if model else targets[0]
+    if first.kind == "member":
+        name, value = first.name, first.value
+    elif first.kind == "fragment":
+        name, value = first.name, first.options
+    else:
+        name, value = first.name, None
+    return Token(start, end, first.kind, name, value, tuple(model) or targets, first.plural, text)

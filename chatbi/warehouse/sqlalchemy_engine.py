@@ -1,0 +1,264 @@
+"""Any database SQLAlchemy can reach: PostgreSQL, MySQL, SQLite, Snowflake, BigQuery ...
+
+The sqlglot dialect the semantic layer compiles for is derived from the URL. Every statement
+runs in its own read-only transaction where the database supports one, with a statement
+timeout (PostgreSQL ``statement_timeout``, MySQL ``max_execution_time``, SQLite through a
+progress handler), and at most ``row_cap`` rows are fetched. Connections are pooled and
+pinged before use, so a restarted server is picked up again. Failures become
+:class:`EngineError` messages a user can act on; a missing driver says what to install.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import importlib.util
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, make_url
+
+from ..errors import ConfigError, EngineError, MissingDependencyError, QueryTimeout
+from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated
+
+__all__ = ["SQLAlchemyEngine", "dialect_for_url", "driver_package"]
+
+#: SQLAlchemy backend name -> sqlglot dialect
+_DIALECTS: Mapping[str, str] = {
+    "postgresql": "postgres", "postgres": "postgres", "redshift": "redshift", "cockroachdb": "postgres",
+    "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite", "snowflake": "snowflake", "bigquery": "bigquery",
+    "mssql": "tsql", "trino": "trino", "presto": "presto", "clickhouse": "clickhouse", "clickhousedb": "clickhouse",
+    "oracle": "oracle", "duckdb": "duckdb", "databricks": "databricks", "hive": "hive", "spark": "spark",
+    "awsathena": "athena", "teradatasql": "teradata", "doris": "doris", "starrocks": "starrocks",
+}
+
+#: (backend, driver) -> what to pip install; driver None = SQLAlchemy's default driver
+_PACKAGES: Mapping[tuple[str, str | None], str] = {
+    ("postgresql", "psycopg"): "psycopg[binary]", ("postgresql", "psycopg2"): "psycopg2-binary",
+    ("postgresql", None): "psycopg2-binary", ("postgresql", "pg8000"): "pg8000",
+    ("mysql", "pymysql"): "pymysql", ("mysql", "mysqldb"): "mysqlclient", ("mysql", None): "mysqlclient",
+    ("mysql", "mysqlconnector"): "mysql-connector-python", ("mariadb", "pymysql"): "pymysql",
+    ("mariadb", "mariadbconnector"): "mariadb", ("mssql", "pyodbc"): "pyodbc", ("mssql", None): "pyodbc",
+    ("mssql", "pymssql"): "pymssql", ("oracle", "oracledb"): "oracledb", ("oracle", None): "oracledb",
+    ("snowflake", None): "snowflake-sqlalchemy", ("bigquery", None): "sqlalchemy-bigquery",
+    ("trino", None): "trino[sqlalchemy]", ("clickhouse", None): "clickhouse-sqlalchemy",
+    ("clickhousedb", None): "clickhouse-connect", ("databricks", None): "databricks-sqlalchemy",
+    ("redshift", None): "sqlalchemy-redshift", ("duckdb", None): "duckdb-engine",
+    ("awsathena", None): "pyathena[sqlalchemy]", ("presto", None): "pyhive[presto]", ("hive", None): "pyhive[hive]",
+}
+
+
+def dialect_for_url(url: str | URL) -> str:
+    """The sqlglot dialect for a SQLAlchemy URL.
+
+    >>> dialect_for_url("postgresql+psycopg://u@localhost/db"), dialect_for_url("mssql+pyodbc://x")
+    ('postgres', 'tsql')
+    """
+    backend = make_url(url).get_backend_name()
+    try:
+        return _DIALECTS[backend]
+    except KeyError:
+        raise ConfigError(f"unsupported database {backend!r}; supported: {', '.join(sorted(set(_DIALECTS)))}") from None
+
+
+def driver_package(url: str | URL) -> str:
+    """The pip package that provides the URL's driver.
+
+    >>> driver_package("mysql+pymysql://u@h/db"), driver_package("snowflake://acct/db")
+    ('pymysql', 'snowflake-sqlalchemy')
+    """
+    parsed = make_url(url)
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name() if "+" in parsed.drivername else None
+    return _PACKAGES.get((backend, driver)) or _PACKAGES.get((backend, None)) or f"the SQLAlchemy dialect for {backend}"
+
+
+class SQLAlchemyEngine:
+    """An :class:`~chatbi.warehouse.Engine` over a SQLAlchemy URL (thread-safe; one pool)."""
+
+    def __init__(self, url: str | URL, *, timeout_s: float | None = DEFAULT_TIMEOUT_S,
+                 row_cap: int | None = DEFAULT_ENGINE_ROW_CAP, pool_size: int = 5, max_overflow: int = 5,
+                 pool_recycle_s: int = 1800, connect_timeout_s: int = 10,
+                 engine_options: Mapping[str, Any] | None = None) -> None:
+        try:
+            parsed = _prefer_installed_driver(make_url(url))
+        except sa.exc.ArgumentError as exc:
+            raise ConfigError(f"not a database URL: {exc}") from None
+        self.url = parsed
+        self.dialect = dialect_for_url(parsed)
+        self.timeout_s = timeout_s
+        self.row_cap = row_cap
+        self.backend = parsed.get_backend_name()
+        options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": pool_recycle_s}
+        connect_args: dict[str, Any] = {}
+        if self.backend == "sqlite":
+            connect_args["check_same_thread"] = False  # the pool hands connections to other threads
+        else:
+            options.update(pool_size=pool_size, max_overflow=max_overflow)
+        if self.backend in ("postgresql", "mysql", "mariadb"):
+            connect_args["connect_timeout"] = connect_timeout_s
+        if connect_args:
+            options["connect_args"] = connect_args
+        options.update(engine_options or {})
+        try:
+            self._engine = sa.create_engine(parsed, **options)
+        except sa.exc.NoSuchModuleError:
+            raise MissingDependencyError(
+                f"no SQLAlchemy dialect for {self.backend!r} is installed: pip install {driver_package(parsed)}") from None
+        except ImportError as exc:
+            raise MissingDependencyError(
+                f"the database driver for {parsed.drivername!r} is not installed ({exc.name or exc}): "
+                f"pip install {driver_package(parsed)}") from None
+        if self.backend == "sqlite":
+            sa.event.listen(self._engine, "connect", _sqlite_read_only)
+        elif self.backend in ("mysql", "mariadb"):
+            sa.event.listen(self._engine, "connect", _mysql_read_only)
+
+    def __repr__(self) -> str:
+        return f"SQLAlchemyEngine({self.safe_url!r})"
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with its password hidden (for messages and logs)."""
+        return self.url.render_as_string(hide_password=True)
+
+    # -- running ------------------------------------------------------------------------
+    def execute(self, sql: str) -> pd.DataFrame:
+        deadline = time.monotonic() + self.timeout_s if self.timeout_s else None
+        try:
+            conn = self._engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise self._connect_error(exc) from None
+        try:
+            with conn, self._read_only_transaction(conn, deadline):
+                # no parameters at all: the text goes to the driver as is, so '%' or ':x' inside
+                # string literals are never taken for bind parameters
+                result = conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
+                if not result.returns_rows:
+                    return pd.DataFrame()
+                columns = list(result.keys())
+                rows = result.fetchall() if self.row_cap is None else result.fetchmany(self.row_cap + 1)
+        except sa.exc.DBAPIError as exc:
+            raise self._error(exc, deadline) from None
+        except sa.exc.SQLAlchemyError as exc:
+            raise EngineError(f"database error: {_first_line(exc)}") from None
+        frame = _frame(rows, columns)
+        return frame if self.row_cap is None else mark_truncated(frame, self.row_cap)
+
+    @contextmanager
+    def _read_only_transaction(self, conn: Connection, deadline: float | None) -> Iterator[None]:
+        transaction = conn.begin()
+        try:
+            if self.backend == "postgresql":
+                ms = str(max(1, int(self.timeout_s * 1000))) if self.timeout_s else "0"
+                # is_local=true: both settings end with this transaction, pooled connections stay clean
+                conn.execute(sa.select(sa.func.set_config("transaction_read_only", "on", True),
+                                       sa.func.set_config("statement_timeout", ms, True)))
+            elif self.backend == "mysql" and self.timeout_s:
+                try:
+                    conn.execute(sa.text("SET SESSION max_execution_time = :ms"), {"ms": int(self.timeout_s * 1000)})
+                except sa.exc.DBAPIError:
+                    pass  # MariaDB names it differently; the client-side pool timeout still applies
+            elif self.backend == "sqlite" and deadline is not None:
+                _sqlite_deadline(conn, deadline)
+            yield
+        finally:
+            # nothing to keep: a read-only statement never needs a commit
+            if transaction.is_active:
+                transaction.rollback()
+            if self.backend == "sqlite" and deadline is not None and not conn.closed:
+                _sqlite_deadline(conn, None)
+
+    def _connect_error(self, exc: sa.exc.DBAPIError) -> EngineError:
+        code, lowered, first = _describe(exc)
+        if code in ("28P01", "28000") or "authentication failed" in lowered or "access denied" in lowered \
+                or ("role" in lowered and "does not exist" in lowered) or "no pg_hba.conf entry" in lowered:
+            return EngineError(f"the database at {self.safe_url} rejected the login: {first}")
+        if code == "3D000" or ("database" in lowered and "does not exist" in lowered):
+            return EngineError(f"the database at {self.safe_url} does not exist: {first}")
+        return EngineError(f"cannot reach the database at {self.safe_url} (is the server running?): {first}")
+
+    def _error(self, exc: sa.exc.DBAPIError, deadline: float | None) -> EngineError:
+        code, lowered, first = _describe(exc)
+        timed_out = deadline is not None and time.monotonic() >= deadline
+        if code == "57014" or "max_execution_time" in lowered or (timed_out and "interrupt" in lowered):
+            return QueryTimeout(f"the query ran longer than {self.timeout_s:g} s and was cancelled")
+        if code in ("42P01", "42703", "42S02", "42S22") or "no such table" in lowered or "no such column" in lowered \
+                or "does not exist" in lowered or "doesn't exist" in lowered:
+            return EngineError(f"the database at {self.safe_url} has no such table or column: {first}")
+        if code == "25006" or "read-only" in lowered or "readonly" in lowered:
+            return EngineError(f"the database refused a write (ChatBI's connections are read-only): {first}")
+        if exc.connection_invalidated or code.startswith("08") or isinstance(exc, sa.exc.InterfaceError) \
+                or "connection" in lowered or "server closed" in lowered:
+            return EngineError(f"lost the connection to the database at {self.safe_url} (is the server running?): "
+                               f"{first}")
+        return EngineError(f"database error: {first}")
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def _prefer_installed_driver(url: URL) -> URL:
+    """``postgresql://`` means psycopg2 to SQLAlchemy; use psycopg 3 when only that is installed."""
+    if url.drivername == "postgresql" and importlib.util.find_spec("psycopg2") is None \
+            and importlib.util.find_spec("psycopg") is not None:
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _sqlite_read_only(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA query_only = ON")
+    finally:
+        cursor.close()
+
+
+def _mysql_read_only(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET SESSION TRANSACTION READ ONLY")
+    finally:
+        cursor.close()
+
+
+def _sqlite_deadline(conn: Connection, deadline: float | None) -> None:
+    """SQLite has no statement timeout: a progress handler aborts the statement past the deadline."""
+    raw = conn.connection.dbapi_connection
+    if deadline is None:
+        raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
+        return
+    handler: Callable[[], int] = lambda: int(time.monotonic() >= deadline)  # noqa: E731
+    raw.set_progress_handler(handler, 10_000)  # type: ignore[union-attr]
+
+
+def _frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:
+    """A DataFrame with the types DuckDB would give: floats for decimals, datetimes for dates."""
+    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+    for i, dtype in enumerate(frame.dtypes):
+        if dtype != object:
+            continue
+        col = frame.iloc[:, i]
+        values = [v for v in col if v is not None]
+        if not values:
+            continue
+        if all(isinstance(v, decimal.Decimal) for v in values):
+            frame.isetitem(i, pd.to_numeric(col.map(lambda v: None if v is None else float(v)), errors="coerce"))
+        elif all(isinstance(v, (dt.date, dt.datetime)) for v in values):
+            frame.isetitem(i, pd.to_datetime(col))
+    return frame
+
+
+def _describe(exc: sa.exc.DBAPIError) -> tuple[str, str, str]:
+    """(SQLSTATE or "", the message in lower case, its first line) of a driver error."""
+    orig = exc.orig if exc.orig is not None else exc
+    code = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+    return code, str(orig).lower(), _first_line(orig)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(exc).__name__

@@ -1,0 +1,158 @@
+"""One turn of the conversation: the user's question and ChatBI's answer card.
+
+The card shows the answer text, the chart, "understood as" chips (each removable), tabs for
+the data and the SQL, clarification options, the "why?" button, follow-up suggestions and a pin
+button. Every interactive element has a pattern-matching id carrying the answer id, so the
+Ask page's callbacks know which answer a click is about.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from ..i18n import t
+from ..querytools import query_chips, suggestions
+from .data_view import data_table, sql_editor
+from .figures import fallback_figure, fit_figure
+from .report import GRAPH_CONFIG, report_section
+
+__all__ = ["turn", "answer_card", "error_card", "error_turn", "answer_labels", "can_explain"]
+
+
+def answer_labels(chatbi: Any, answer: Any, lang: str) -> dict[str, str]:
+    """Display labels for the answer's metric and dimension columns."""
+    model = chatbi.model
+    names = list(model.metrics) + list(model.dimensions)
+    return {n: model.label(n, lang) for n in names}
+
+
+def can_explain(chatbi: Any, answer: Any) -> bool:
+    """The "why?" button applies to an answer whose metric changed against a compared period."""
+    query = getattr(answer, "query", None)
+    return bool(answer.ok and query is not None and query.metrics and query.compare
+                and answer.report is None and hasattr(chatbi, "explain_change"))
+
+
+def _chips(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
+    if answer.query is None:
+        return None
+    chips = query_chips(answer.query, chatbi.model, lang, members=_members(chatbi), period=answer.period)
+    if not chips:
+        return None
+    items: list[Any] = [html.Span(t("card.understood", lang), className="chips-label")]
+    for chip in chips:
+        body: list[Any] = [html.Span(chip.label)]
+        if chip.removable:
+            body.append(html.Button("×", id={"type": "chip-x", "answer": answer_id, "key": chip.key},
+                                    className="chip-x", title=t("card.remove_chip", lang), n_clicks=0))
+        items.append(html.Span(body, className=f"chip chip-{chip.kind}", **{"data-key": chip.key}))
+    return html.Div(items, className="chips")
+
+
+def _members(chatbi: Any) -> Any:
+    try:
+        return chatbi.members
+    except Exception:  # noqa: BLE001 - members only decorate labels; an engine hiccup must not break a card
+        return None
+
+
+def _figure(chatbi: Any, answer: Any, lang: str) -> Any:
+    report_figure = getattr(answer.report, "figure", None) if answer.report is not None else None
+    if report_figure is not None:  # a "why" answer: the waterfall says more than the KPI
+        return fit_figure(report_figure)
+    if answer.figure is not None:
+        return fit_figure(answer.figure)
+    metrics = list(answer.query.metrics) if answer.query is not None else \
+        [c for c in (answer.data.columns if answer.data is not None else []) if str(c) in chatbi.model.metrics]
+    return fallback_figure(answer.data, metrics, answer_labels(chatbi, answer, lang))
+
+
+def _suggestions(chatbi: Any, answer: Any, answer_id: str, lang: str) -> list[Any]:
+    if answer.query is None:
+        return []
+    found = suggestions(answer.query, chatbi.model, lang, members=_members(chatbi), period=answer.period)
+    return [dbc.Button(s.label, id={"type": "suggest", "answer": answer_id, "index": i}, size="sm", color="light",
+                       className="suggestion", n_clicks=0) for i, s in enumerate(found)]
+
+
+def _sql_editable(chatbi: Any, answer: Any) -> bool:
+    """Editable where re-running one statement makes sense: a query's SQL or the user's own."""
+    return hasattr(chatbi, "run_sql") and (answer.query is not None or not answer.governed)
+
+
+def answer_card(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
+    """The card for one answer of any status."""
+    if answer.status == "error":
+        return error_card(answer.text or answer.error or "", lang, answer_id=answer_id)
+    if answer.status == "clarify":
+        options = [dbc.Button(o.label, id={"type": "clarify", "answer": answer_id, "index": i}, color="primary",
+                              outline=True, size="sm", className="clarify-option", n_clicks=0)
+                   for i, o in enumerate(answer.clarification)]
+        return dbc.Card(dbc.CardBody([
+            html.P(answer.text or t("card.clarify", lang), className="answer-text mb-2"),
+            html.Div(options, className="d-flex flex-wrap gap-2"),
+        ]), className="answer-card answer-clarify", id={"type": "card", "answer": answer_id})
+    labels = answer_labels(chatbi, answer, lang)
+    figure = _figure(chatbi, answer, lang)
+    chart = (dcc.Graph(id={"type": "graph", "answer": answer_id}, figure=figure, config=GRAPH_CONFIG,
+                       className="answer-graph")
+             if figure is not None else html.P(t("card.no_chart", lang), className="text-muted small pt-3"))
+    tabs = dbc.Tabs([
+        dbc.Tab(chart, label=t("card.chart", lang), tab_id="chart"),
+        dbc.Tab(data_table(answer.data, answer_id, labels=labels, lang=lang), label=t("card.data", lang),
+                tab_id="data", tab_class_name="tab-data"),
+        dbc.Tab(sql_editor(answer.sql, answer_id, lang=lang, editable=_sql_editable(chatbi, answer)),
+                label=t("card.sql", lang), tab_id="sql", tab_class_name="tab-sql", disabled=not answer.sql),
+    ], active_tab="chart", className="answer-tabs mt-2")
+    badges = [] if answer.governed else [dbc.Badge(t("card.ungoverned", lang), color="warning", className="ms-2")]
+    actions: list[Any] = []
+    if can_explain(chatbi, answer):
+        actions.append(dbc.Button(t("card.why", lang), id={"type": "why", "answer": answer_id}, size="sm",
+                                  color="warning", className="why-button", n_clicks=0))
+    if answer.query is not None or not answer.governed:
+        actions.append(dbc.Button(t("card.pin", lang), id={"type": "pin", "answer": answer_id}, size="sm",
+                                  color="secondary", outline=True, className="pin-button ms-auto", n_clicks=0))
+    body: list[Any] = [html.Div([html.P(answer.text or "", className="answer-text mb-1"), *badges],
+                                className="d-flex align-items-start"),
+                       _chips(chatbi, answer, answer_id, lang), tabs]
+    if answer.report is not None:
+        body.append(report_section(answer.report, lang, key=answer_id, text=answer.text, figure=False))
+    follow = _suggestions(chatbi, answer, answer_id, lang)
+    if follow:
+        body.append(html.Div([html.Span(t("card.suggest", lang), className="chips-label"), *follow],
+                             className="suggestions d-flex flex-wrap gap-2 align-items-center mt-2"))
+    body.append(html.Div(actions, className="d-flex gap-2 mt-2 card-actions"))
+    return dbc.Card(dbc.CardBody([b for b in body if b is not None]), className="answer-card answer-ok",
+                    id={"type": "card", "answer": answer_id})
+
+
+def error_card(message: str, lang: str, *, answer_id: str = "") -> Any:
+    """A friendly message in the thread (the app keeps working)."""
+    return dbc.Alert([html.Strong(t("error.title", lang)), html.P(message, className="mb-1 answer-text"),
+                      html.Small(t("error.hint", lang), className="text-muted")],
+                     color="warning", className="answer-card answer-error mb-0",
+                     id={"type": "card", "answer": answer_id or uuid.uuid4().hex[:12]})
+
+
+def turn(chatbi: Any, answer: Any, answer_id: str, lang: str, *, question: str | None = None) -> Any:
+    """The user's bubble (when there was a question) followed by the answer card."""
+    asked = question if question is not None else answer.question
+    parts: list[Any] = []
+    if asked:
+        parts.append(html.Div(html.Div(asked, className="bubble"), className="user-turn"))
+    parts.append(html.Div(answer_card(chatbi, answer, answer_id, lang), className="bot-turn"))
+    return html.Div(parts, className="turn", id={"type": "turn", "answer": answer_id})
+
+
+def error_turn(message: str, lang: str, *, question: str | None = None) -> Any:
+    """A thread turn holding only a friendly error (for failures that produced no Answer)."""
+    key = uuid.uuid4().hex[:12]
+    parts: list[Any] = []
+    if question:
+        parts.append(html.Div(html.Div(question, className="bubble"), className="user-turn"))
+    parts.append(html.Div(error_card(message, lang, answer_id=key), className="bot-turn"))
+    return html.Div(parts, className="turn", id={"type": "turn", "answer": key})

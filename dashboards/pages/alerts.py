@@ -1,0 +1,171 @@
+"""The Alerts page: alert rules, the digests they produced (the outbox), and a test digest.
+
+Rules come from the YAML file given to ``create_app(alert_rules=...)``; runs are read from the
+outbox that ``chatbi.alerts`` keeps in the same app database as the dashboards. Until the alerts
+module is installed, or when no rules file is configured, the page says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, html
+from dash.exceptions import PreventUpdate
+
+from ..context import AppContext
+from ..i18n import t
+from . import Page
+
+__all__ = ["PAGE", "layout", "register", "alerts_available", "load_rules", "rule_rows", "run_rows", "send_test"]
+
+log = logging.getLogger(__name__)
+MAX_RUNS = 12
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def alerts_available() -> bool:
+    return importlib.util.find_spec("chatbi.alerts") is not None
+
+
+def load_rules(ctx: AppContext) -> tuple[Any, str | None]:
+    """The configured rule set, or ``(None, message)`` when there is none or it does not load."""
+    if not alerts_available():
+        return None, "alerts.placeholder"
+    if ctx.alert_rules is None or not ctx.alert_rules.exists():
+        return None, "alerts.none"
+    from chatbi.alerts import AlertError, load_rules as load
+
+    try:
+        return load(ctx.alert_rules, ctx.chatbi.model, ctx.chatbi.members.as_sets()), None
+    except (AlertError, OSError, ValueError) as exc:
+        return None, str(exc)
+
+
+def _condition(spec: Any, lang: str) -> str:
+    cond = spec.condition
+    kind = getattr(cond, "type", "")
+    if kind == "threshold":
+        return f"{t('alerts.value', lang)} {cond.op} {cond.value:,.6g}"
+    if kind == "change":
+        value = cond.value
+        shown = f"{value:+.1%}" if isinstance(value, float) and abs(value) < 10 else str(value)
+        return f"{t('chip.compare.' + cond.compare, lang)} {cond.op} {shown}"
+    if kind == "anomaly":
+        return f"{t('explore.anomaly', lang)} ({t('grain.' + cond.grain, lang)})"
+    return kind
+
+
+def rule_rows(ctx: AppContext, rules: Any, lang: str) -> list[dict[str, str]]:
+    """One row per rule: what it watches, when it runs, who gets it, when it last fired."""
+    fires = _outbox(ctx).last_fires()
+    model = ctx.chatbi.model
+    rows = []
+    for rule in rules:
+        spec = rule.spec
+        schedule = getattr(spec.schedule, "cron", "") or ""
+        zone = getattr(spec.schedule, "timezone", "") or ""
+        last = fires.get(rule.id)
+        rows.append({"id": rule.id, "name": rule.title(lang) or rule.id, "metric": model.label(spec.metric, lang),
+                     "condition": _condition(spec, lang), "schedule": f"{schedule} {zone}".strip(),
+                     "recipients": ", ".join(rule.recipients), "enabled": "✓" if spec.enabled else "–",
+                     "last": last.strftime("%Y-%m-%d %H:%M") if last else "–"})
+    return rows
+
+
+def _outbox(ctx: AppContext) -> Any:
+    from chatbi.alerts import Outbox
+
+    return Outbox(ctx.store.path)
+
+
+def run_rows(ctx: AppContext, lang: str, limit: int = MAX_RUNS) -> list[dict[str, str]]:
+    """The latest digests in the outbox, newest first."""
+    entries = sorted(_outbox(ctx).entries(), key=lambda e: e.created.timestamp() if e.created else 0, reverse=True)
+    return [{"time": e.created.strftime("%Y-%m-%d %H:%M") if e.created else "", "subject": e.subject,
+             "status": t(f"alerts.status.{e.status}", lang), "recipients": ", ".join(e.recipients),
+             "attempts": str(e.attempts), "error": e.last_error or ""} for e in entries[:limit]]
+
+
+def send_test(ctx: AppContext, rule_id: str | None, to: str | None, lang: str) -> tuple[bool, str]:
+    """Evaluate one rule now and mail its digest to ``to`` (SMTP settings from ``CHATBI_SMTP_*``)."""
+    address = (to or "").strip()
+    if not _EMAIL.match(address):
+        return False, t("alerts.bad_address", lang)
+    rules, problem = load_rules(ctx)
+    if rules is None:
+        return False, t(problem, lang) if problem and problem.startswith("alerts.") else str(problem)
+    if not rule_id or rule_id not in {r.id for r in rules}:
+        return False, t("alerts.pick_rule", lang)
+    from chatbi.alerts import AlertError, AlertRunner, SMTPMailer, SMTPSettings
+    from chatbi.errors import ChatBIError
+
+    try:
+        settings = SMTPSettings.from_env()
+        runner = AlertRunner(ctx.chatbi, rules, _outbox(ctx), SMTPMailer(settings), sender=settings.sender)
+        report = runner.send_test(rule_id, [address])
+    except (AlertError, ChatBIError, OSError) as exc:
+        return False, str(exc)
+    if report.delivery.sent:
+        return True, t("alerts.sent", lang, to=address)
+    return False, "; ".join(report.errors) or t("alerts.not_sent", lang)
+
+
+def _table(rows: list[dict[str, str]], columns: list[tuple[str, str]], lang: str, cls: str) -> Any:
+    return dbc.Table([html.Thead(html.Tr([html.Th(t(label, lang)) for _, label in columns])),
+                      html.Tbody([html.Tr([html.Td(r.get(key, "")) for key, _ in columns]) for r in rows])],
+                     size="sm", hover=True, responsive=True, className=f"mb-0 {cls}")
+
+
+def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str]) -> Any:
+    title = html.H4(t("alerts.title", lang), className="mb-3")
+    rules, problem = load_rules(ctx)
+    if rules is None:
+        message = t(problem, lang) if problem and problem.startswith("alerts.") else problem
+        return html.Div([title, dbc.Alert(message, color="light", className="alerts-placeholder")],
+                        className="alerts-page")
+    rows = rule_rows(ctx, rules, lang)
+    runs = run_rows(ctx, lang)
+    rule_columns = [("name", "alerts.rule"), ("metric", "explore.metric"), ("condition", "alerts.condition"),
+                    ("schedule", "alerts.schedule"), ("recipients", "alerts.to"), ("last", "alerts.last"),
+                    ("enabled", "alerts.enabled")]
+    run_columns = [("time", "alerts.time"), ("subject", "alerts.subject"), ("status", "alerts.status"),
+                   ("recipients", "alerts.to"), ("attempts", "alerts.attempts"), ("error", "alerts.error")]
+    return html.Div([
+        title,
+        dbc.Card([dbc.CardHeader(t("alerts.rules", lang)),
+                  dbc.CardBody(_table(rows, rule_columns, lang, "alert-rules"))], className="dash-card mb-3"),
+        dbc.Card([dbc.CardHeader(t("alerts.runs", lang)),
+                  dbc.CardBody(_table(runs, run_columns, lang, "alert-runs") if runs
+                               else html.P(t("alerts.no_runs", lang), className="text-muted mb-0"))],
+                 className="dash-card mb-3"),
+        dbc.Card([dbc.CardHeader(t("alerts.test", lang)), dbc.CardBody([
+            dbc.Row([
+                dbc.Col(dbc.Select(id="alert-test-rule", value=rows[0]["id"] if rows else None,
+                                   options=[{"label": r["name"], "value": r["id"]} for r in rows]), md=5),
+                dbc.Col(dbc.Input(id="alert-test-to", type="email", placeholder=t("alerts.to", lang)), md=5),
+                dbc.Col(dbc.Button(t("alerts.send", lang), id="alert-test-send", color="primary", n_clicks=0,
+                                   className="w-100"), md=2),
+            ], className="g-2"),
+            html.Div(id="alert-test-result", className="mt-2"),
+        ])], className="dash-card"),
+    ], className="alerts-page")
+
+
+def register(app: dash.Dash, ctx: AppContext) -> None:
+    @app.callback(Output("alert-test-result", "children"), Input("alert-test-send", "n_clicks"),
+                  State("alert-test-rule", "value"), State("alert-test-to", "value"), State("lang", "data"),
+                  prevent_initial_call=True, running=[(Output("alert-test-send", "disabled"), True, False)])
+    def _on_send(clicks: int | None, rule_id: str | None, to: str | None, lang: str | None) -> Any:
+        if not clicks:
+            raise PreventUpdate
+        ok, message = send_test(ctx, rule_id, to, lang or ctx.default_language)
+        return dbc.Alert(message, color="success" if ok else "warning", className="mb-0 small")
+
+
+PAGE = Page(path="/alerts", title_key="nav.alerts", layout=layout, register=register)

@@ -1,0 +1,118 @@
+"""Ask-page actions that reach past ``ChatBI.ask``: root cause ("why?"), the SQL editor and pinning."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from typing import Any
+
+from semantic_layer import MemberFilter
+
+from ..appdb import AppDBError
+from ..components.answer_card import error_turn, turn
+from ..context import AppContext
+from ..i18n import t
+from ..querytools import period_label
+
+__all__ = ["explain", "run_sql", "pin_answer", "explain_kwargs"]
+
+
+def _accepts(func: Any, name: str) -> bool:
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def _shift_year(period: tuple[str, str]) -> tuple[str, str]:
+    def back(text: str) -> str:
+        day = dt.date.fromisoformat(str(text)[:10])
+        try:
+            return day.replace(year=day.year - 1).isoformat()
+        except ValueError:  # 29 February
+            return day.replace(year=day.year - 1, day=28).isoformat()
+
+    return back(period[0]), back(period[1])
+
+
+def explain_kwargs(func: Any, answer: Any) -> dict[str, Any]:
+    """Arguments for ``ChatBI.explain_change`` from an answer with a compared metric."""
+    query = answer.query
+    kwargs: dict[str, Any] = {}
+    if query.compare == "year_over_year" and answer.period and _accepts(func, "baseline"):
+        kwargs["baseline"] = _shift_year(answer.period)
+    members = [f for f in query.filters if isinstance(f, MemberFilter)]
+    if members and _accepts(func, "filters"):
+        kwargs["filters"] = [f.model_dump() for f in members]
+    if _accepts(func, "language"):
+        kwargs["language"] = answer.language
+    return kwargs
+
+
+def explain(ctx: AppContext, session_id: str, answer_id: str, lang: str) -> list[Any]:
+    """Run the root-cause analysis for the changed metric of an answer and add its report to the thread."""
+    from chatbi import Answer
+
+    state = ctx.session(session_id)
+    answer = state.get(answer_id)
+    if answer is None or answer.query is None or not answer.query.metrics:
+        return [error_turn(t("card.expired", lang), lang)]
+    func = getattr(ctx.chatbi, "explain_change", None)
+    if func is None:
+        return [error_turn(t("error.no_why", lang), lang)]
+    language = answer.language or lang
+    metric = answer.query.metrics[0]
+    title = f"{t('card.why', language)} {ctx.chatbi.model.label(metric, language)} {period_label(answer.period, language) or ''}"
+    result = func(metric, answer.period, **explain_kwargs(func, answer))
+    if hasattr(result, "status"):  # an Answer carrying the report
+        shown = result
+        if not shown.question:
+            shown.question = title.strip()
+    else:
+        frame = result.to_frame() if callable(getattr(result, "to_frame", None)) else None
+        sql = ";\n\n".join(getattr(result, "sql", ()) or ()) or None
+        shown = Answer(status="ok", question=title.strip(), text=str(getattr(result, "text", "") or ""),
+                       report=result, data=frame, sql=sql, language=language, intent="root_cause")
+    new_id = state.add(shown)
+    return [turn(ctx.chatbi, shown, new_id, lang)]
+
+
+def run_sql(ctx: AppContext, session_id: str, answer_id: str, sql: str, lang: str) -> list[Any]:
+    """Run SQL from a card's editor through ``ChatBI.run_sql`` (the SQL guard); rejections show as errors."""
+    from chatbi import Answer
+
+    func = getattr(ctx.chatbi, "run_sql", None)
+    if func is None:
+        return [error_turn(t("error.no_sql", lang), lang)]
+    text = (sql or "").strip()
+    if not text:
+        return [error_turn(t("error.empty", lang), lang)]
+    previous = ctx.session(session_id).get(answer_id)
+    language = getattr(previous, "language", None) or lang
+    answer = func(text, language=language) if _accepts(func, "language") else func(text)
+    if not isinstance(answer, Answer):  # pragma: no cover - the contract says Answer
+        raise TypeError(f"run_sql returned {type(answer).__name__}, not an Answer")
+    if not answer.question:
+        answer.question = text if len(text) <= 160 else text[:157] + "..."
+    new_id = ctx.session(session_id).add(answer)
+    return [turn(ctx.chatbi, answer, new_id, lang)]
+
+
+def pin_answer(ctx: AppContext, session_id: str, answer_id: str | None, name: str, lang: str) -> str:
+    """Pin an answer's query (or custom SQL) to the dashboard ``name``; returns the message to show."""
+    answer = ctx.session(session_id).get(answer_id)
+    if answer is None:
+        return t("card.expired", lang)
+    if not answer.ok or (answer.query is None and not answer.sql):
+        return t("pin.not_pinnable", lang)
+    title = answer.question or answer.text or ""
+    query_json = answer.query.model_dump_json() if answer.query is not None else None
+    sql = None if query_json is not None else answer.sql
+    try:
+        card = ctx.store.add_card(name or t("pin.default", lang), title=title, query_json=query_json, sql=sql,
+                                  language=answer.language or lang)
+    except AppDBError as exc:
+        return str(exc)
+    board = ctx.store.dashboard(card.dashboard_id)
+    return t("pin.done", lang, name=board.name if board else name)

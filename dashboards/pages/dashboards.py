@@ -1,0 +1,171 @@
+"""The Dashboards page: named boards of pinned cards, re-run on open; rearrange and remove cards.
+
+URL ``/dashboards/<id>`` shows one board, so a reload or a shared link opens the same board.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from semantic_layer import SemanticQuery
+
+from ..appdb import Card
+from ..components.answer_card import answer_labels
+from ..components.figures import fallback_figure, fit_figure
+from ..components.report import GRAPH_CONFIG
+from ..context import AppContext
+from ..i18n import t
+from . import Page
+from ._session import triggered_value
+
+__all__ = ["PAGE", "layout", "register", "run_card", "card_view", "board_cards", "card_action", "selected_board"]
+
+log = logging.getLogger(__name__)
+#: cards of one board re-run in parallel (the engines are safe per thread)
+WORKERS = 4
+
+
+def run_card(ctx: AppContext, card: Card) -> Any:
+    """Re-run a pinned card: its semantic query, or its custom SQL through the guard."""
+    from chatbi import Answer
+
+    try:
+        if card.query_json:
+            query = SemanticQuery.model_validate_json(card.query_json)
+            return ctx.chatbi.run(query, question=card.title, language=card.language)
+        if card.sql and hasattr(ctx.chatbi, "run_sql"):
+            answer = ctx.chatbi.run_sql(card.sql)
+            answer.question = answer.question or card.title
+            return answer
+        message = t("error.no_sql", card.language)
+    except Exception as exc:  # noqa: BLE001 - one broken card must not take the board down
+        log.exception("dashboard card %s failed", card.id)
+        message = t("error.internal", card.language, kind=type(exc).__name__)
+    return Answer(status="error", question=card.title, text=message, error=message, language=card.language)
+
+
+def card_view(ctx: AppContext, card: Card, answer: Any, lang: str, *, first: bool, last: bool) -> Any:
+    def tool(label: str, kind: str, icon: str, disabled: bool = False) -> Any:
+        return dbc.Button(icon, id={"type": kind, "card": card.id}, size="sm", color="light", title=label,
+                          disabled=disabled, className=f"card-tool {kind}", n_clicks=0)
+
+    header = html.Div([
+        html.Span(card.title, className="dash-card-title me-auto"),
+        tool(t("dash.up", lang), "dcard-up", "↑", first),
+        tool(t("dash.down", lang), "dcard-down", "↓", last),
+        tool(t("dash.remove", lang), "dcard-x", "✕"),
+    ], className="d-flex align-items-center gap-1")
+    if answer.ok:
+        figure = fit_figure(answer.figure, height=300) if answer.figure is not None else fallback_figure(
+            answer.data, list(answer.query.metrics) if answer.query is not None else [],
+            answer_labels(ctx.chatbi, answer, lang))
+        body: list[Any] = [html.P(answer.text or "", className="answer-text small mb-1")]
+        if figure is not None:
+            body.append(dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="dash-graph"))
+    else:
+        body = [dbc.Alert(answer.text or answer.error or "", color="warning", className="mb-0 small")]
+    return dbc.Col(dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="dash-card h-100",
+                            id={"type": "dcard", "card": card.id}), lg=6, className="mb-3")
+
+
+def board_cards(ctx: AppContext, dashboard_id: int | None, lang: str) -> Any:
+    """The cards of one board, each re-run now."""
+    cards = ctx.store.cards(dashboard_id) if dashboard_id is not None else []
+    if not cards:
+        return html.P(t("dash.no_cards", lang), className="text-muted")
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(cards))) as pool:
+        answers = list(pool.map(lambda c: run_card(ctx, c), cards))
+    views = [card_view(ctx, c, a, lang, first=i == 0, last=i == len(cards) - 1)
+             for i, (c, a) in enumerate(zip(cards, answers))]
+    stamp = html.Small(t("dash.refreshed", lang, time=dt.datetime.now().strftime("%H:%M:%S")),
+                       className="text-muted d-block mb-2")
+    return html.Div([stamp, dbc.Row(views)])
+
+
+def selected_board(ctx: AppContext, rest: str) -> int | None:
+    """The board named in the URL, else the first one."""
+    boards = ctx.store.dashboards()
+    ids = [b.id for b in boards]
+    if rest.isdigit() and int(rest) in ids:
+        return int(rest)
+    return ids[0] if ids else None
+
+
+def card_action(ctx: AppContext, kind: str, card_id: int) -> None:
+    """Move a card up/down or remove it."""
+    if kind == "dcard-up":
+        ctx.store.move_card(card_id, -1)
+    elif kind == "dcard-down":
+        ctx.store.move_card(card_id, +1)
+    elif kind == "dcard-x":
+        ctx.store.remove_card(card_id)
+
+
+def _name(boards: list[Any], board_id: int | None) -> str:
+    return next((b.name for b in boards if b.id == board_id), "")
+
+
+def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str]) -> Any:
+    boards = ctx.store.dashboards()
+    if not boards:
+        return html.Div([html.H4(t("dash.title", lang)),
+                         dbc.Alert(t("dash.empty", lang), color="light", className="dash-empty")])
+    current = selected_board(ctx, params.get("rest", ""))
+    options = [{"label": f"{b.name} ({b.cards})", "value": b.id} for b in boards]
+    return html.Div([
+        html.Div([
+            html.H4(t("dash.title", lang), className="me-auto mb-0"),
+            dcc.Dropdown(id="dash-select", options=options, value=current, clearable=False, searchable=False,
+                         className="dash-select", placeholder=t("dash.select", lang)),
+            dcc.ConfirmDialogProvider(
+                dbc.Button(t("dash.delete", lang), color="danger", outline=True, size="sm"),
+                id="dash-delete", message=t("dash.confirm_delete", lang, name=_name(boards, current))),
+        ], className="d-flex flex-wrap align-items-center gap-2 mb-3"),
+        dcc.Store(id="dash-current", data=current),
+        html.Div(board_cards(ctx, current, lang), id="dash-cards"),
+    ], className="dashboards-page")
+
+
+def register(app: dash.Dash, ctx: AppContext) -> None:
+    @app.callback(Output("url", "pathname", allow_duplicate=True), Input("dash-select", "value"),
+                  State("dash-current", "data"), prevent_initial_call=True)
+    def _on_select(value: int | None, current: int | None) -> str:
+        if value is None or value == current:
+            raise PreventUpdate
+        return f"/dashboards/{value}"
+
+    @app.callback(Output("dash-cards", "children"),
+                  Input({"type": "dcard-up", "card": ALL}, "n_clicks"),
+                  Input({"type": "dcard-down", "card": ALL}, "n_clicks"),
+                  Input({"type": "dcard-x", "card": ALL}, "n_clicks"),
+                  State("dash-current", "data"), State("lang", "data"), prevent_initial_call=True)
+    def _on_card(_up: Any, _down: Any, _remove: Any, current: int | None, lang: str | None) -> Any:
+        if not triggered_value():
+            raise PreventUpdate
+        trigger = dash.ctx.triggered_id
+        card_action(ctx, trigger["type"], int(trigger["card"]))
+        return board_cards(ctx, current, lang or ctx.default_language)
+
+    @app.callback(Output("url", "pathname", allow_duplicate=True), Input("dash-delete", "submit_n_clicks"),
+                  State("dash-current", "data"), State("url", "pathname"), prevent_initial_call=True)
+    def _on_delete(clicks: int | None, current: int | None, pathname: str | None) -> str:
+        if not clicks or current is None:
+            raise PreventUpdate
+        ctx.store.delete_dashboard(int(current))
+        remaining = ctx.store.dashboards()
+        if remaining:
+            return f"/dashboards/{remaining[0].id}"
+        # a different pathname string, so the router renders the (now empty) page again
+        return "/dashboards/" if pathname == "/dashboards" else "/dashboards"
+
+
+PAGE = Page(path="/dashboards", title_key="nav.dashboards", layout=layout, register=register, prefix=True)

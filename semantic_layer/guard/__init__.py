@@ -1,0 +1,146 @@
+"""The SQL guard: only one read-only SELECT over the model's tables and columns runs.
+
+Every SQL string ChatBI executes passes here, whoever wrote it (the compiler, a user in the SQL
+editor, a language model). The guard parses the text with sqlglot in the engine's dialect,
+walks the tree against allow-lists (statements, tables, columns, functions, types, syntax),
+adds or lowers the outermost ``LIMIT`` to the row cap and returns SQL *generated from the
+checked tree*, so what runs is exactly what was checked; comments are dropped on the way.
+
+>>> from semantic_layer.guard import SQLGuard
+>>> guard = SQLGuard({"sales": ["day", "city", "amount"]}, "duckdb", row_cap=100)
+>>> guard.check("select city, sum(amount) from sales group by city -- hi")
+'SELECT city, SUM(amount) FROM sales GROUP BY city LIMIT 100'
+>>> guard.check("SELECT * FROM read_csv('/etc/passwd')")
+Traceback (most recent call last):
+...
+semantic_layer.errors.SQLGuardError: [table_function] table functions are not allowed in FROM; use the model's tables: READ_CSV('/etc/passwd')
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+
+from ..errors import SQLGuardError
+from .catalog import Catalog
+from .checker import Checker, apply_row_cap
+from .policy import RULES
+
+if TYPE_CHECKING:
+    from ..model import SemanticModel
+
+__all__ = ["SQLGuard", "guard_sql", "RULES", "DEFAULT_ROW_CAP", "MAX_SQL_LENGTH"]
+
+DEFAULT_ROW_CAP = 10_000
+MAX_SQL_LENGTH = 100_000
+
+_QUERY_ROOTS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
+
+
+class SQLGuard:
+    """The guard for one model in one dialect; build once and reuse (it is thread-safe).
+
+    ``tables`` is a :class:`~semantic_layer.SemanticModel` or a mapping of table -> columns.
+    """
+
+    def __init__(self, tables: SemanticModel | Mapping[str, Sequence[str]], dialect: str = "duckdb", *,
+                 row_cap: int | None = DEFAULT_ROW_CAP, max_length: int = MAX_SQL_LENGTH) -> None:
+        if not isinstance(tables, Mapping):
+            tables = {name: tuple(spec.columns) for name, spec in tables.tables.items()}
+        try:
+            self._dialect = Dialect.get_or_raise(dialect)
+        except ValueError as exc:
+            raise SQLGuardError("parse", f"unknown SQL dialect {dialect!r}") from exc
+        if row_cap is not None and row_cap < 1:
+            raise ValueError("row_cap must be a positive number of rows or None")
+        self.dialect = dialect
+        self.row_cap = row_cap
+        self.max_length = max_length
+        self.catalog = Catalog.build(tables, dialect)
+
+    def __repr__(self) -> str:
+        return f"SQLGuard(tables={sorted(self.catalog.columns)}, dialect={self.dialect!r}, row_cap={self.row_cap})"
+
+    # -- public API ---------------------------------------------------------------------
+    def check(self, sql: str) -> str:
+        """Validate SQL text; return the SQL to run (regenerated, capped). Raises :class:`SQLGuardError`."""
+        return self._generate(self.validate(sql))
+
+    def validate(self, sql: str) -> exp.Expression:
+        """Validate SQL text; return the checked, capped tree."""
+        tree = self._parse(sql)
+        self._check(tree)
+        return tree
+
+    def check_expression(self, expression: exp.Expression, *, copy: bool = True) -> str:
+        """Validate a sqlglot tree (e.g. ``CompiledQuery.expression``) without parsing text.
+
+        With ``copy=False`` the row cap and star expansion are applied to ``expression`` in place,
+        which saves copying the tree when the caller owns it.
+        """
+        if copy:
+            expression = expression.copy()
+        self._check(expression)
+        return self._generate(expression)
+
+    # -- steps --------------------------------------------------------------------------
+    def _parse(self, sql: str) -> exp.Expression:
+        if not isinstance(sql, str) or not sql.strip():
+            raise SQLGuardError("input", "no SQL given")
+        if len(sql) > self.max_length:
+            raise SQLGuardError("input", f"the SQL is {len(sql)} characters long; at most {self.max_length} are allowed")
+        if "\x00" in sql:
+            raise SQLGuardError("input", "the SQL holds a NUL character")
+        try:
+            statements = [s for s in self._dialect.parse(sql) if s is not None]
+        except RecursionError:
+            raise SQLGuardError("too_complex", "the SQL is nested too deeply to check") from None
+        except sqlglot.errors.SqlglotError as exc:
+            raise SQLGuardError("parse", f"the SQL does not parse as {self.dialect}: {_first_line(exc)}") from None
+        except Exception as exc:  # noqa: BLE001 - a parser crash on hostile input is still a rejection
+            raise SQLGuardError("parse", f"the SQL does not parse as {self.dialect}: {type(exc).__name__}") from None
+        if len(statements) != 1:
+            raise SQLGuardError("single_statement", f"exactly one statement may run; found {len(statements)}",
+                                "; ".join(s.sql(dialect=self.dialect)[:60] for s in statements[:3]))
+        return statements[0]
+
+    def _check(self, tree: exp.Expression) -> None:
+        checker = Checker(self.catalog)
+        try:
+            checker.statement(tree)
+        except RecursionError:
+            raise SQLGuardError("too_complex", "the SQL is nested too deeply to check") from None
+        if self.row_cap is not None:
+            apply_row_cap(tree, self.row_cap)
+
+    def _generate(self, tree: exp.Expression) -> str:
+        try:
+            # copy=False: the tree is private here (parsed, or copied / handed over by the caller)
+            return self._dialect.generate(tree, copy=False, comments=False)
+        except RecursionError:
+            raise SQLGuardError("too_complex", "the SQL is nested too deeply to generate") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+_GUARDS: weakref.WeakKeyDictionary[object, dict[tuple[str, int | None], SQLGuard]] = weakref.WeakKeyDictionary()
+
+
+def guard_sql(sql: str, model: SemanticModel, dialect: str = "duckdb", *, row_cap: int | None = DEFAULT_ROW_CAP) -> str:
+    """Check ``sql`` against ``model``; return the SQL to run. The per-model guard is cached.
+
+    Raises :class:`~semantic_layer.errors.SQLGuardError` naming the rule and the offending fragment.
+    """
+    guards = _GUARDS.setdefault(model, {})
+    guard = guards.get((dialect, row_cap))
+    if guard is None:
+        guard = guards[(dialect, row_cap)] = SQLGuard(model, dialect, row_cap=row_cap)
+    return guard.check(sql)

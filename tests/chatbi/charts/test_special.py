@@ -1,0 +1,64 @@
+"""``waterfall`` and ``anomaly_chart`` called directly, as ``chatbi.analysis`` does."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from chatbi.charts import anomaly_chart, waterfall
+
+from .figure_checks import assert_no_empty_traces
+
+
+def test_waterfall_from_baseline_through_contributors_to_current():
+    fig = waterfall("Oct 2025", 980.0, [("Guangzhou", -60.0), ("Shenzhen", -25.0)], "Nov 2025", 881.0,
+                    title="Why revenue fell", value_format="number")
+    wf = fig.data[0]
+    assert list(wf.x) == ["Oct 2025", "Guangzhou", "Shenzhen", "Others", "Nov 2025"]
+    assert list(wf.measure) == ["absolute", "relative", "relative", "relative", "total"]
+    assert wf.y[3] == pytest.approx(881 - 980 + 85)  # the remainder no contributor explains
+    assert sum(wf.y[:-1]) == pytest.approx(881.0) == wf.y[-1]
+    assert fig.layout.title.text == "Why revenue fell"
+    assert fig.layout.showlegend is False
+    assert_no_empty_traces(fig)
+
+
+def test_waterfall_without_remainder_has_no_others_bar():
+    fig = waterfall("上期", 100e8, [("广东", -5e8), ("江苏", 2e8)], "本期", 97e8, title="收入变化", language="zh",
+                    value_format="currency")
+    wf = fig.data[0]
+    assert "其他" not in wf.x
+    assert list(wf.text) == ["100.00 亿元", "-5.00 亿元", "+2.00 亿元", "97.00 亿元"]
+    assert sum(wf.y[:-1]) == pytest.approx(wf.y[-1])
+    assert any(t.endswith("亿") for t in fig.layout.yaxis.ticktext)
+
+
+def test_waterfall_percent_values():
+    fig = waterfall("Before", 0.012, [("4G", 0.003)], "After", 0.016, title="Churn", value_format="percent")
+    wf = fig.data[0]
+    assert list(wf.text) == ["1.20%", "+0.30%", "+0.10%", "1.60%"]
+    assert wf.x[-2] == "Others"
+
+
+def test_anomaly_chart_on_category_x():
+    frame = pd.DataFrame({"week": ["2025-W44", "2025-W45", "2025-W46", "2025-W47"], "v": [10.0, 11.0, 30.0, 10.5],
+                          "e": [10.0, 10.5, 11.0, 11.0], "lo": [8.0, 8.5, 9.0, 9.0], "hi": [12.0, 12.5, 13.0, 13.0],
+                          "flag": [False, False, True, False]})
+    fig = anomaly_chart(frame, x="week", actual="v", expected="e", lower="lo", upper="hi", is_anomaly="flag",
+                        title="Complaints", language="en", value_format="integer", value_label="Complaints")
+    assert_no_empty_traces(fig)
+    names = [t.name for t in fig.data]
+    assert names[-3:] == ["Expected", "Actual", "Anomaly"]
+    assert fig.data[1].fill == "tonexty"  # lower bound fills up to the upper bound
+    assert list(fig.data[-1].x) == ["2025-W46"] and list(fig.data[-1].y) == [30.0]
+    assert fig.layout.xaxis.type == "category"
+    assert fig.layout.yaxis.title.text == "Complaints"
+
+
+def test_anomaly_chart_without_anomalies_has_no_highlight_trace():
+    frame = pd.DataFrame({"d": pd.date_range("2025-11-01", periods=3), "v": [1.0, 2.0, 1.5], "e": [1.5] * 3,
+                          "lo": [1.0] * 3, "hi": [2.0] * 3, "flag": [False] * 3})
+    fig = anomaly_chart(frame, x="d", actual="v", expected="e", lower="lo", upper="hi", is_anomaly="flag",
+                        title="掉话率", language="zh")
+    assert [t.name for t in fig.data][-2:] == ["预期", "实际"]
+    assert fig.layout.xaxis.type == "date" and fig.layout.xaxis.tickformat == "%Y-%m-%d"
