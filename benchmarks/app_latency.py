@@ -54,8 +54,11 @@ QUESTIONS = [
 
 # click Ask, then poll once per animation frame until the n-th turn's card (and its chart) is drawn
 _MEASURE = """async (n) => {
+  const button = document.getElementById('ask-send');
+  // the button is disabled while the previous answer is still being applied
+  while (button.disabled) { await new Promise((r) => requestAnimationFrame(r)); }
   const t0 = performance.now();
-  document.getElementById('ask-send').click();
+  button.click();
   return await new Promise((resolve, reject) => {
     const limit = setTimeout(() => reject(new Error('no answer card within 30 s')), 30000);
     const check = () => {

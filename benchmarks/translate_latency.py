@@ -53,9 +53,12 @@ def main() -> None:
     args = parser.parse_args()
     bi = ChatBI.sample()
     conversations = [[t.question for t in item.all_turns()] for item in load_items(args.questions)]
-    start = time.perf_counter()
-    _build(bi.model, bi.members, load_grammar())
-    build_ms = (time.perf_counter() - start) * 1000
+    builds = []
+    for _ in range(3):  # the first build in a process also pays one-time imports and regex compiles
+        start = time.perf_counter()
+        _build(bi.model, bi.members, load_grammar())
+        builds.append((time.perf_counter() - start) * 1000)
+    build_ms = builds[0]
     translator = OfflineTranslator()
     _pass(bi, conversations, translator)  # warm-up: lexicon cache, compiled patterns
     zh: list[float] = []
@@ -66,9 +69,11 @@ def main() -> None:
         en += times["en"]
     rows = [{"questions": "all", **summarise(zh + en)}, {"questions": "zh", **summarise(zh)},
             {"questions": "en", **summarise(en)}]
-    print(f"lexicon build (once per model): {build_ms:.1f} ms; {len(conversations)} items, {args.repeat} passes")
+    print(f"lexicon build (once per model and member index): first {build_ms:.1f} ms, then {min(builds[1:]):.1f} ms; "
+          f"{len(conversations)} items, {args.repeat} passes")
     print_table(rows, ["questions", "n", "p50_ms", "p95_ms", "mean_ms", "max_ms"])
     path = write_result("translate_latency", {"target_p50_ms": 20.0, "lexicon_build_ms": build_ms,
+                                              "lexicon_rebuild_ms": min(builds[1:]),
                                               "question_set": str(args.questions.name), "repeat": args.repeat,
                                               "rows": rows})
     print(f"wrote {path}")

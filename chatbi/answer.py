@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Literal
 
 import pandas as pd
@@ -51,6 +52,9 @@ class Answer:
     error: str | None = None
     intent: str = "query"
 
+    #: builds ``figure`` on first access (charts cost more than many queries; API users may never look)
+    figure_factory: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
+
     @property
     def ok(self) -> bool:
         return self.status == "ok"
@@ -58,3 +62,20 @@ class Answer:
     def __repr__(self) -> str:
         rows = None if self.data is None else len(self.data)
         return f"Answer(status={self.status!r}, text={self.text!r}, rows={rows})"
+
+
+def _get_figure(self: Answer) -> Any:
+    value = self.__dict__.get("_figure")
+    factory = self.__dict__.get("figure_factory")
+    if value is None and factory is not None:
+        self.__dict__["figure_factory"] = None
+        value = self.__dict__["_figure"] = factory()
+    return value
+
+
+def _set_figure(self: Answer, value: Any) -> None:
+    self.__dict__["_figure"] = value
+
+
+# ``figure`` stays a dataclass field (constructor argument, repr) but reads through the factory
+Answer.figure = property(_get_figure, _set_figure)  # type: ignore[assignment, method-assign]

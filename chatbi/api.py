@@ -88,6 +88,24 @@ class ChatBI:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def for_user(self, principal: Any, *, security: Any = None, audit: Any = None,
+                 allow_sql: bool | None = None) -> ChatBI:
+        """This ChatBI seen by one user: their rows, their columns (masked), audited (``chatbi.security``).
+
+        ``principal`` is a ``semantic_layer.policy.Principal`` or a user name looked up in
+        ``security`` (a ``chatbi.security.Security``); ``audit`` is a ``chatbi.security.AuditLog``.
+        The view shares this facade's engine, model and translator.
+        """
+        from .security.scoped import ScopedChatBI
+
+        if isinstance(principal, str):
+            if security is None:
+                raise ConfigError("for_user(name) needs security=Security(...) to look the user up")
+            principal = security.principal(principal)
+        if allow_sql is None:
+            allow_sql = security.may_use_sql(principal) if security is not None else True
+        return ScopedChatBI(self, principal, audit=audit, allow_sql=allow_sql)
+
     # -- metadata read once from the warehouse ------------------------------------------
     @cached_property
     def anchor(self) -> dt.date:
@@ -247,11 +265,17 @@ class ChatBI:
         start = time.perf_counter()
         context = {"language": answer.language, "members": self.members, "period": compiled.period,
                    "intent": answer.intent}
-        # a chart or sentence that fails must not cost the user the numbers and the SQL
-        try:
-            answer.figure = build_figure(answer.query, answer.data, self.model, **context)
-        except Exception:  # noqa: BLE001
-            logging.getLogger(__name__).warning("chart failed for %s", answer.query, exc_info=True)
+        query, data, model = answer.query, answer.data, self.model
+
+        def figure() -> Any:
+            # a chart that fails must not cost the user the numbers and the SQL
+            try:
+                return build_figure(query, data, model, **context)
+            except Exception:  # noqa: BLE001
+                logging.getLogger(__name__).warning("chart failed for %s", query, exc_info=True)
+                return None
+
+        answer.figure_factory = figure
         try:
             answer.text = narrate(answer.query, answer.data, self.model, **context)
         except Exception:  # noqa: BLE001

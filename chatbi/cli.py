@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .alerts.cli import add_alerts_commands  # the alerts commands live with the alerts package
 
     add_alerts_commands(sub, _add_source_args)
+
+    from .security.cli import add_security_commands  # `chatbi security ...` and `chatbi audit`
+
+    add_security_commands(sub, _add_source_args)
     add_data_option(sub)  # `chatbi ask --data sales.csv "..."`: after `ask` is registered
     return parser
 
@@ -112,10 +116,28 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_source_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, help="semantic model YAML (default: the telecom sample)")
     parser.add_argument("--database", help="DuckDB file or database URL (default: the telecom sample)")
+    parser.add_argument("--security", type=Path, help="users and roles (security.yaml; default $CHATBI_SECURITY)")
+    parser.add_argument("--as-user", metavar="USER", help="answer as this user sees it (needs --security)")
 
 
 def open_chatbi(args: argparse.Namespace) -> Any:
-    """A ``ChatBI`` for the command's --model/--database, the sample when neither is given."""
+    """A ``ChatBI`` for the command's --model/--database (the sample when neither is given), seen as
+    ``--as-user`` when given (``chatbi.security``: their rows and masked columns, audited)."""
+    bi = _open_source(args)
+    user = getattr(args, "as_user", None)
+    if not user:
+        return bi
+    from .errors import ConfigError
+    from .security.audit import AuditLog
+    from .security.cli import open_security
+
+    security = open_security(getattr(args, "security", None), bi.model)
+    if security is None:
+        raise ConfigError("--as-user needs --security FILE (or $CHATBI_SECURITY)")
+    return bi.for_user(user, security=security, audit=AuditLog(getattr(args, "app_db", None)))
+
+
+def _open_source(args: argparse.Namespace) -> Any:
     from .api import ChatBI
 
     if getattr(args, "data", None):  # files asked directly: a model is drafted unless --model is given
@@ -219,7 +241,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         from sample_data import TELECOM_DIR
 
         rules = TELECOM_DIR / "alerts.yaml"  # the sample's rules go with the sample warehouse
-    app = create_app(bi, app_db=args.app_db, warm=True, alert_rules=rules)
+    from .security.cli import open_security
+
+    # --security / $CHATBI_SECRET_KEY: sign-in, each user sees their own rows and masked columns
+    security = open_security(args.security, bi.model)
+    app = create_app(bi, app_db=args.app_db, warm=True, alert_rules=rules, security=security)
     print(f"ChatBI is serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
@@ -251,7 +277,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         if not text:
             break
         answer = bi.ask(text, conversation=conv)
-        if answer.ok and answer.understood:
+        if args.format == "table" and answer.ok and answer.understood:
             print(understood_line(answer))
         print_answer(answer, fmt=args.format, sql_only=args.sql_only)
     return code

@@ -289,8 +289,9 @@ class EvalReport:
         lines = [f"overall        {_fmt(d['overall'])}",
                  f"execution      {_fmt(d['execution'])}",
                  f"clarify/refuse {_fmt(d['clarify_or_refuse'])}", "", "by category:"]
-        lines += [f"  {k:<16} {_fmt(v)}" for k, v in d["by_category"].items()]
-        lines += ["", "by language:"] + [f"  {k:<16} {_fmt(v)}" for k, v in d["by_language"].items()]
+        width = max([16, *(len(k) for k in d["by_category"])])
+        lines += [f"  {k:<{width}} {_fmt(v)}" for k, v in d["by_category"].items()]
+        lines += ["", "by language:"] + [f"  {k:<{width}} {_fmt(v)}" for k, v in d["by_language"].items()]
         if self.failures:
             lines += ["", f"failures ({len(self.failures)}):"]
             for r in self.failures:

@@ -31,8 +31,9 @@ ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
 
 def create_app(chatbi: Any, *, app_db: str | os.PathLike[str] | DashboardStore | None = None,
-               sessions: int = 500, title: str | None = None, warm: bool = False,
-               alert_rules: str | os.PathLike[str] | None = None) -> dash.Dash:
+               sessions: int = 200, title: str | None = None, warm: bool = False,
+               alert_rules: str | os.PathLike[str] | None = None, security: Any = None,
+               audit: Any = None) -> dash.Dash:
     """A Dash app serving ``chatbi``.
 
     ``app_db`` is the app database (dashboards) — a path, a ``DashboardStore``, or ``None`` for
@@ -40,6 +41,9 @@ def create_app(chatbi: Any, *, app_db: str | os.PathLike[str] | DashboardStore |
     conversations are kept in memory (least recently used are dropped first). ``warm`` reads the
     warehouse metadata and answers one example now, so the first visitor does not wait for it.
     ``alert_rules`` is the alert rules YAML listed on the Alerts page (default: $CHATBI_ALERT_RULES).
+    ``security`` (a ``chatbi.security.Security``) requires sign-in and shows each user their own rows
+    and masked columns (:mod:`dashboards.auth`); ``audit`` is the ``chatbi.security.AuditLog``
+    (default: the app database's when ``security`` is given).
     """
     if warm:
         warm_up(chatbi)
@@ -56,6 +60,12 @@ def create_app(chatbi: Any, *, app_db: str | os.PathLike[str] | DashboardStore |
     )
     app.server.before_request(ensure_session_cookie)
     app.server.after_request(set_session_cookie)
+    if security is not None:
+        from chatbi.security import AuditLog
+
+        from .auth import install_auth
+
+        install_auth(app, ctx, security, audit if audit is not None else AuditLog(store.path))
     app.layout = lambda: shell(ctx)
     _register_shell(app, ctx, registry)
     for page in registry:
@@ -96,7 +106,8 @@ def render(ctx: AppContext, registry: tuple[Page, ...], pathname: str | None, se
     page, rest = resolve(pathname, registry)
     nav_pages = [(p.path, p.title_key) for p in registry]
     brand = t("app.title", lang)
-    bar = navbar(nav_pages, lang, pathname, brand=brand)
+    bar = navbar(nav_pages, lang, pathname, brand=brand,
+                 extra=ctx.auth.user_menu(lang) if getattr(ctx, "auth", None) is not None else None)
     if page is None:
         return bar, html.Div(t("notfound", lang), className="text-muted p-4")
     params = dict(parse_qsl((search or "").lstrip("?")))

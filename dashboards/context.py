@@ -52,7 +52,8 @@ class SessionState:
     conversation: Any = None
     answers: OrderedDict[str, Any] = field(default_factory=OrderedDict)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    max_answers: int = 60
+    #: answers kept per session (each holds its result frame; older ones show as "expired")
+    max_answers: int = 30
     clicks: dict[str, int] = field(default_factory=dict)
 
     def add(self, answer: Any) -> str:
@@ -102,7 +103,7 @@ class SessionState:
 class SessionStore:
     """A bounded, thread-safe LRU of ``SessionState`` by session id."""
 
-    def __init__(self, capacity: int = 500) -> None:
+    def __init__(self, capacity: int = 200) -> None:
         self.capacity = capacity
         self._sessions: OrderedDict[str, SessionState] = OrderedDict()
         self._lock = threading.Lock()
@@ -138,6 +139,8 @@ class AppContext:
     default_language: str = "zh"
     #: the alert rules YAML shown on the Alerts page (None: no rules configured)
     alert_rules: Path | None = None
+    #: sign-in (``dashboards.auth.Auth``) when the app runs with a security configuration
+    auth: Any = None
 
     def session(self, session_id: str) -> SessionState:
         return self.sessions.get(session_id)

@@ -107,9 +107,15 @@ def _runner(args: argparse.Namespace) -> Any:
     bi = open_chatbi(args)
     rules = load_rules(_rules_path(args), bi.model, bi.members.as_sets())
     dashboard = args.dashboard_url or os.environ.get("CHATBI_DASHBOARD_URL") or None
+    from ..security.audit import AuditLog
+    from ..security.cli import open_security
+
+    # rules with an `owner` are evaluated with that user's access (--security / $CHATBI_SECURITY)
+    security = open_security(getattr(args, "security", None), bi.model)
     return AlertRunner(bi, rules, Outbox(args.app_db), SMTPMailer(settings), sender=settings.sender,
                        dashboard_url=dashboard, charts=not args.no_charts,
-                       send_when_quiet=rules.spec.defaults.send_when_quiet)
+                       send_when_quiet=rules.spec.defaults.send_when_quiet, security=security,
+                       audit=AuditLog(args.app_db) if security is not None else None)
 
 
 def _print_report(report: Any) -> int:

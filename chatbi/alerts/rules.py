@@ -141,6 +141,8 @@ class RuleSpec(_R):
     language: Literal["zh", "en"] = "zh"
     enabled: bool = True
     top_contributors: int = Field(default=3, ge=0, le=10)
+    #: the user whose access the rule is evaluated with (``chatbi.security``); None: the service's
+    owner: str | None = None
 
     @field_validator("filters", mode="before")
     @classmethod

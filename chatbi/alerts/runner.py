@@ -63,8 +63,12 @@ class AlertRunner:
 
     def __init__(self, bi: Any, rules: RuleSet, outbox: Outbox, mailer: Mailer, *, sender: str,
                  dashboard_url: str | None = None, charts: bool = True, send_when_quiet: bool = False,
-                 grace: dt.timedelta = DEFAULT_GRACE) -> None:
+                 grace: dt.timedelta = DEFAULT_GRACE, security: Any = None, audit: Any = None) -> None:
         self.bi = bi
+        #: ``chatbi.security.Security``: rules with an ``owner`` are evaluated with that user's access
+        self.security = security
+        self.audit = audit
+        self._views: dict[str, Any] = {}
         self.rules = rules
         self.outbox = outbox
         self.mailer = mailer
@@ -115,6 +119,30 @@ class AlertRunner:
         report.delivery = self.deliver()
         return report
 
+    def bi_for(self, rule: Rule) -> Any:
+        """The ChatBI a rule is evaluated with: its owner's view (row filters, masks), never wider.
+
+        A runner made for one user's view (the app's test digest) evaluates every rule with that
+        view: an owner must not widen what the person clicking sees.
+        """
+        owner = rule.spec.owner
+        if getattr(self.bi, "principal", None) is not None or owner is None:
+            return self.bi
+        if self.security is None:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"rule {rule.id!r} has owner {owner!r} but no security configuration was given")
+        if owner not in self._views:
+            self._views[owner] = self.bi.for_user(owner, security=self.security, audit=self.audit)
+        return self._views[owner]
+
+    def _evaluate(self, rule: Rule, period: tuple[dt.date, dt.date], fire: dt.datetime | None) -> Evaluation:
+        try:
+            bi = self.bi_for(rule)
+        except Exception as exc:  # noqa: BLE001 - an unknown owner fails that rule, not the digest
+            return Evaluation(rule, period, None, fire, error=str(exc) or type(exc).__name__)
+        return evaluate_rule(bi, rule, period, fire=fire)
+
     def deliver(self) -> DeliveryReport:
         return self.outbox.deliver(self.mailer, after_send=lambda entry: _crash_point("after_send"))
 
@@ -127,7 +155,7 @@ class AlertRunner:
             report.skipped.append(key)
             self.outbox.record_fires(fires)
             return
-        evaluations = [evaluate_rule(self.bi, rule, period, fire=fires.get(rule.id, fire))
+        evaluations = [self._evaluate(rule, period, fires.get(rule.id, fire))
                        for rule, period in zip(group.rules, periods)]
         report.errors += [f"{e.rule.id}: {e.error}" for e in evaluations if e.error]
         if all(e.error for e in evaluations) and not force:
@@ -165,7 +193,7 @@ class AlertRunner:
                 log.warning("chart export unavailable: %s", exc)
                 session = None
         try:
-            return [explain(self.bi, ev, chart=session is not None) if want else ev
+            return [explain(self.bi_for(ev.rule), ev, chart=session is not None) if want else ev
                     for ev, want in zip(evaluations, wanted)]
         finally:
             if session is not None:

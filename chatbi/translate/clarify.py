@@ -106,7 +106,10 @@ class Clarifier:
             text = self._msg("out_of_scope", model=label, examples=self._example_metrics())
         else:
             text = self._msg("nothing_understood", examples=self._example_metrics())
-        return self._clarify(text, self.examples(), intent="out_of_scope", confidence=1.0)
+        # a refusal of destructive or off-topic requests is final; "understood nothing" is not
+        # (a hybrid translator should then ask the model, which may read what the grammar cannot)
+        confidence = 0.0 if reason not in ("destructive", "oos") else 1.0
+        return self._clarify(text, self.examples(), intent="out_of_scope", confidence=confidence)
 
     def ask_metric(self, draft: Draft, unknown: Sequence[str]) -> Translation:
         candidates = self.suggest_metrics(unknown)

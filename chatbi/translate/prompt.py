@@ -165,8 +165,9 @@ def select_context(model: SemanticModel, question: str, *, members: Mapping[str,
     and whatever the conversation already uses (follow-ups refer back to it).
     """
     mentioned = _mentioned_members(question, members or {})
-    metric_names = list(model.visible_metrics)
-    dim_names = list(model.dimensions)
+    withheld = _withheld(members)
+    metric_names = [n for n in model.visible_metrics if n not in withheld]
+    dim_names = [d for d in model.dimensions if d not in withheld]
     if len(metric_names) + len(dim_names) <= full_items:
         return Selection(tuple(metric_names), tuple(dim_names), mentioned, complete=True)
 
@@ -197,12 +198,21 @@ def select_context(model: SemanticModel, question: str, *, members: Mapping[str,
         if isinstance(spec, (RatioMetricSpec, DerivedMetricSpec)):
             metrics += [c for c in model.components(name) if c in model.visible_metrics]
     dims = _unique([model.time_dimension, *mentioned, *used_d, *top(dim_names)])
-    dims = [d for d in dims if d in model.dimensions]
-    return Selection(tuple(_unique(metrics)), tuple(dims), mentioned, complete=False)
+    dims = [d for d in dims if d in model.dimensions and d not in withheld]
+    return Selection(tuple(m for m in _unique(metrics) if m not in withheld), tuple(dims), mentioned, complete=False)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def _withheld(members: Any) -> frozenset[str]:
+    """Metrics and dimensions a user's access policy hides: never offered to the model.
+
+    A user's view (``ChatBI.for_user``) hands the translator a member mapping that carries them
+    (``chatbi.security.scoped.MemberMap``); a plain mapping withholds nothing.
+    """
+    return frozenset(getattr(members, "withheld", ()))
 
 
 # -- prompt text ---------------------------------------------------------------------------
@@ -292,8 +302,13 @@ def system_prompt(model: SemanticModel, selection: Selection, *, anchor: dt.date
         lines += ["", "(Only the part of the model relevant to the question is listed.)"]
     if free_sql:
         lines += ["", "Tables (for run_sql only):"]
+        # columns a policy hides or masks, and tables it closes, are not offered to the model
+        blocked: Mapping[str, Any] = getattr(members, "blocked_columns", {})
+        closed = frozenset(getattr(members, "closed_tables", ()))
         for t, spec in model.tables.items():
-            cols = ", ".join(f"{c} {ty}" for c, ty in spec.columns.items())
+            if t in closed:
+                continue
+            cols = ", ".join(f"{c} {ty}" for c, ty in spec.columns.items() if c not in blocked.get(t, ()))
             lines.append(f"- {t}({cols})")
         for j in model.spec.joins:
             keys = " and ".join(f"{j.left}.{a} = {j.right}.{b}" for a, b in j.keys.items())

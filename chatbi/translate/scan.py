@@ -18,7 +18,7 @@ from typing import Any
 from .grammar import Grammar
 from .lexicon import Lexicon, Target
 from .normalize import NUM, Normalized, detect_language, is_cjk, is_word_char, normalize, parse_number
-from .timeparse import TimeMention, find_times
+from .timeparse import find_times
 
 __all__ = ["Token", "Scan", "scan"]
 
@@ -91,7 +91,7 @@ def _patterns(grammar: Grammar) -> dict[str, re.Pattern[str]]:
         "threshold_post": re.compile(rf"{num}\s*{unit}\s*(?P<post>{post})"),
         "top_en": re.compile(rf"(?<![a-z])(?:(?P<d>top|highest|largest|biggest|leading)|(?P<best>best)|"
                              rf"(?P<worst>worst|weakest)|(?P<a>bottom|lowest|smallest))\s*(?P<n>{n_en})(?![a-z0-9])"),
-        "top_en2": re.compile(rf"(?<![a-z0-9])(?P<n>\d+)\s+(?:(?P<d>highest|largest|biggest|top)|(?P<best>best)|"
+        "top_en2": re.compile(r"(?<![a-z0-9])(?P<n>\d+)\s+(?:(?P<d>highest|largest|biggest|top)|(?P<best>best)|"
                               r"(?P<worst>worst)|(?P<a>lowest|smallest|bottom))(?![a-z])"),
         "top_zh": re.compile(rf"(?:排名|排行)?(?:(?P<d>前|头)|(?P<a>后|末|倒数|倒数前))\s*(?P<n>{NUM})\s*(?:名|个|位|大|强|家)?"),
         # "最慢的5个", "最高的三个": any highest/lowest word of the grammar, then a count

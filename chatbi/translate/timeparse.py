@@ -127,7 +127,8 @@ def _patterns(month_words: tuple[tuple[str, int], ...], number_words: tuple[tupl
         ("half_en2", rf"(?<![a-z0-9])(?:the\s+)?(?P<hw>first|second)\s+half(?:\s+of)?(?:\s+the\s+year)?"
                      rf"(?:\s+(?P<y>(?:19|20)\d{{2}})|\s+{yrel_en})?"),
         ("week_zh", rf"(?:{_CN_YP})?第\s*(?P<w>{_N})\s*(?:周|星期)"),
-        ("week_en", rf"(?<![a-z0-9])(?:(?P<y>(?:19|20)\d{{2}})-?w(?P<w>\d{{1,2}})|week\s+(?P<w2>\d{{1,2}})(?:\s+(?:of\s+)?(?P<y2>(?:19|20)\d{{2}}))?)(?![a-z0-9])"),
+        ("week_en", r"(?<![a-z0-9])(?:(?P<y>(?:19|20)\d{2})-?w(?P<w>\d{1,2})|week\s+(?P<w2>\d{1,2})"
+                    r"(?:\s+(?:of\s+)?(?P<y2>(?:19|20)\d{2}))?)(?![a-z0-9])"),
         ("month_iso", r"(?<![\d.])(?P<y>(?:19|20)\d{2})[-/](?P<m>1[0-2]|0?[1-9])(?![\d/-])"),
         ("month_zh", rf"(?:{_CN_YP})?(?P<m>{_CN_M})\s*月份?"),
         ("month_en", rf"(?<![a-z0-9])(?P<mn>{mn})(?![a-z0-9])\.?(?:\s*,?\s*(?:of\s+)?(?P<y>(?:19|20)\d{{2}})|\s+{yrel_en})?"),

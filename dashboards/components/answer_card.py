@@ -43,14 +43,40 @@ def _chips(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
     chips = query_chips(answer.query, chatbi.model, lang, members=_members(chatbi), period=answer.period)
     if not chips:
         return None
+    words = _words_by_chip(answer)
     items: list[Any] = [html.Span(t("card.understood", lang), className="chips-label")]
     for chip in chips:
         body: list[Any] = [html.Span(chip.label)]
         if chip.removable:
             body.append(html.Button("×", id={"type": "chip-x", "answer": answer_id, "key": chip.key},
                                     className="chip-x", title=t("card.remove_chip", lang), n_clicks=0))
-        items.append(html.Span(body, className=f"chip chip-{chip.kind}", **{"data-key": chip.key}))
+        said = words.get(chip.key) or words.get(chip.kind) or ""
+        items.append(html.Span(body, className=f"chip chip-{chip.kind}", title=said or None,
+                               **{"data-key": chip.key}))
     return html.Div(items, className="chips")
+
+
+def _words_by_chip(answer: Any) -> dict[str, str]:
+    """Which words of the question each chip came from (``Answer.understood``), for its tooltip."""
+    out: dict[str, list[str]] = {}
+    filters = list(answer.query.filters) if answer.query is not None else []
+    for item in answer.understood or ():
+        get = item.get if isinstance(item, dict) else lambda k, _i=item: getattr(_i, k, "")
+        text, kind, value = str(get("text") or ""), str(get("kind") or ""), str(get("value") or "")
+        if not text:
+            continue
+        if kind in ("metric", "dimension"):
+            key = f"{kind}:{value}"
+        elif kind == "filter":
+            dim = value.split(" ", 1)[0]
+            index = next((i for i, f in enumerate(filters) if getattr(f, "dimension", None) == dim), None)
+            key = f"filter:{index}" if index is not None else "filter"
+        elif kind == "time":
+            key = "period"
+        else:
+            key = kind
+        out.setdefault(key, []).append(f"“{text}”")
+    return {k: " ".join(v) for k, v in out.items()}
 
 
 def _members(chatbi: Any) -> Any:

@@ -46,11 +46,22 @@ def _column_spec(col: str, series: pd.Series, labels: dict[str, str], lang: str)
     return spec
 
 
+def _dates(values: pd.Series, grain: str) -> pd.Series:
+    """Time buckets as people write them: 2025-11, 2025 Q3, 2025 (days keep the full date)."""
+    if grain == "month":
+        return values.dt.strftime("%Y-%m")
+    if grain == "quarter":
+        return values.dt.year.astype(str) + " Q" + values.dt.quarter.astype(str)
+    if grain == "year":
+        return values.dt.strftime("%Y")
+    return values.dt.strftime("%Y-%m-%d")
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = frame.head(TABLE_ROWS).copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
+            out[col] = _dates(out[col], str(col).rpartition("__")[2])
         elif out[col].dtype == object:
             out[col] = out[col].map(lambda v: v if v is None or isinstance(v, (str, int, float, bool)) else str(v))
     # NaN is not valid JSON for the table; None shows as an empty cell

@@ -12,8 +12,9 @@ from ..i18n import t
 __all__ = ["navbar"]
 
 
-def navbar(pages: list[tuple[str, str]], lang: str, pathname: str | None, *, brand: str) -> Any:
-    """``pages`` are ``(path, i18n key)`` pairs; the current one is highlighted."""
+def navbar(pages: list[tuple[str, str]], lang: str, pathname: str | None, *, brand: str, extra: Any = None) -> Any:
+    """``pages`` are ``(path, i18n key)`` pairs; the current one is highlighted. ``extra`` goes last
+    (the signed-in user and the sign-out button)."""
     current = pathname or "/"
     links = [dbc.NavItem(dbc.NavLink(t(key, lang), href=path, active=_is_current(path, current),
                                      className="nav-page", id=f"nav-{key.split('.')[-1]}"))
@@ -23,7 +24,8 @@ def navbar(pages: list[tuple[str, str]], lang: str, pathname: str | None, *, bra
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand([html.Span("◆", className="brand-mark"), brand], href="/", className="brand"),
         dbc.NavbarToggler(id="nav-toggler", n_clicks=0),
-        dbc.Collapse(dbc.Nav([*links, dbc.NavItem(toggle, className="d-flex align-items-center")],
+        dbc.Collapse(dbc.Nav([*links, dbc.NavItem(toggle, className="d-flex align-items-center"),
+                              *([dbc.NavItem(extra)] if extra is not None else [])],
                              className="ms-auto align-items-lg-center", navbar=True),
                      id="nav-collapse", is_open=False, navbar=True),
     ], fluid="lg"), color="dark", dark=True, className="app-navbar mb-3", sticky="top")

@@ -5,6 +5,7 @@ URL ``/dashboards/<id>`` shows one board, so a reload or a shared link opens the
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 from collections.abc import Mapping
@@ -82,8 +83,11 @@ def board_cards(ctx: AppContext, dashboard_id: int | None, lang: str) -> Any:
     cards = ctx.store.cards(dashboard_id) if dashboard_id is not None else []
     if not cards:
         return html.P(t("dash.no_cards", lang), className="text-muted")
+    # each worker runs in a copy of this request's context: a signed-in user's view (dashboards.auth)
+    # resolves the user from it, so cards re-run with the viewer's access
+    contexts = [contextvars.copy_context() for _ in cards]
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(cards))) as pool:
-        answers = list(pool.map(lambda c: run_card(ctx, c), cards))
+        answers = list(pool.map(lambda job: job[0].run(run_card, ctx, job[1]), zip(contexts, cards)))
     views = [card_view(ctx, c, a, lang, first=i == 0, last=i == len(cards) - 1)
              for i, (c, a) in enumerate(zip(cards, answers))]
     stamp = html.Small(t("dash.refreshed", lang, time=dt.datetime.now().strftime("%H:%M:%S")),

@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from ..errors import QueryError
 from ..model import DimensionRef, SemanticModel
+from ..policy import AccessPolicy, Principal
 from ..query import RelativeTimeFilter, SemanticQuery
 from ..validate import Issue, validate_query
 from .builder import Builder
@@ -59,16 +60,28 @@ def resolve_period(query: SemanticQuery, anchor: dt.date | None) -> Period | Non
 
 
 def compile_query(model: SemanticModel, query: SemanticQuery, dialect: str = "duckdb", *,
-                  anchor: dt.date | None = None, members: dict[str, frozenset[str]] | None = None) -> CompiledQuery:
-    """Validate and compile; raise :class:`QueryError` (with issues) when the query is invalid."""
+                  anchor: dt.date | None = None, members: dict[str, frozenset[str]] | None = None,
+                  policy: AccessPolicy | Principal | None = None) -> CompiledQuery:
+    """Validate and compile; raise :class:`QueryError` (with issues) when the query is invalid.
+
+    ``policy`` (an :class:`~semantic_layer.policy.AccessPolicy` or a ``Principal``) restricts the
+    query to the rows and columns one user may see: its row filters go into every subquery, hidden
+    names and filters on masked ones are refused (issues with code ``access_denied`` /
+    ``masked_filter``), small aggregates are suppressed. Pass ``members`` of the *user's* rows, so
+    "did you mean" never suggests a value the user may not see.
+    """
     if dialect not in SUPPORTED_DIALECTS:
         raise QueryError(f"unsupported SQL dialect {dialect!r}; supported: {', '.join(SUPPORTED_DIALECTS)}")
+    if isinstance(policy, Principal):
+        policy = policy.policy
     issues = validate_query(model, query, members)
+    if not issues and policy is not None:
+        issues = policy.check(model, query)
     if issues:
         raise QueryError("; ".join(str(i) for i in issues), tuple(issues))
     period = resolve_period(query, anchor)
     compare_period, shift = _comparison(model, query, period)
-    tree = Builder(model, query, dialect).build(period, compare_period, shift)
+    tree = Builder(model, query, dialect, policy).build(period, compare_period, shift)
     return CompiledQuery(query, dialect, tree, tree.sql(dialect=dialect), period, compare_period)
 
 

@@ -16,7 +16,9 @@ Shape of the SQL (each step a small function):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
@@ -26,7 +28,10 @@ from ..spec import DerivedMetricSpec, MetricFilterSpec, RatioMetricSpec, SemiAdd
 from .dialects import column, date_literal, ident, shift_bucket, time_bucket
 from .timeframe import Period
 
-__all__ = ["Builder"]
+if TYPE_CHECKING:
+    from ..policy import AccessPolicy, RowFilter
+
+__all__ = ["Builder", "secure_views"]
 
 _OPS: dict[str, type[exp.Binary]] = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
 _AGGS = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max, "count": exp.Count}
@@ -42,12 +47,16 @@ class _Group:
 class Builder:
     """Compiles one query for one dialect. Create per query; it keeps no shared state."""
 
-    def __init__(self, model: SemanticModel, query: SemanticQuery, dialect: str) -> None:
+    def __init__(self, model: SemanticModel, query: SemanticQuery | None, dialect: str,
+                 policy: AccessPolicy | None = None) -> None:
         self.model = model
-        self.query = query
+        self.query = query  # type: ignore[assignment]  # None only for secure_views
         self.dialect = dialect
-        self.refs = tuple(DimensionRef.parse(d) for d in query.dimensions)
+        self.refs = tuple(DimensionRef.parse(d) for d in query.dimensions) if query is not None else ()
         self.time_dim = model.time_dimension
+        # an access policy (semantic_layer.policy) adds row filters and small-cell suppression
+        self.policy = policy if policy is not None and not policy.unrestricted else None
+        self.min_group = policy.min_group_size if self.policy is not None else 0
 
     # -- entry points -------------------------------------------------------------------
     def build(self, period: Period | None, compare_period: Period | None, compare_shift: tuple[str, int] | None
@@ -80,19 +89,18 @@ class Builder:
         assert table is not None
         return column(self.model.dimension_column(self.time_dim, table), self._alias(table), self.dialect)
 
-    def _tables_needed(self, fact: str, dims: list[str]) -> list[str]:
+    def _tables_needed(self, fact: str, dims: list[str], tables: Sequence[str] = ()) -> list[str]:
         needed: list[str] = []
-        for d in dims:
-            table = self.model.dimension_table(fact, d)
+        for table in [self.model.dimension_table(fact, d) for d in dims] + list(tables):
             if table and table != fact:
                 for j in self.model.join_path(fact, table) or ():
                     if j.right not in needed:
                         needed.append(j.right)
         return needed
 
-    def _from(self, fact: str, dims: list[str]) -> exp.Select:
+    def _from(self, fact: str, dims: list[str], tables: Sequence[str] = ()) -> exp.Select:
         select = exp.Select().from_(exp.Table(this=ident(fact, self.dialect)), copy=False)
-        for table in self._tables_needed(fact, dims):
+        for table in self._tables_needed(fact, dims, tables):
             path = self.model.join_path(fact, table) or ()
             join = path[-1]
             on = exp.and_(*(exp.EQ(this=column(lc, join.left, self.dialect), expression=column(rc, join.right, self.dialect))
@@ -103,19 +111,43 @@ class Builder:
     def _row_filters(self, fact: str, period: Period | None) -> list[exp.Expression]:
         conds: list[exp.Expression] = []
         for f in self.query.filters:
-            if isinstance(f, MemberFilter):
-                conds.append(self._member_condition(fact, f.dimension, f.op, f.values))
-            elif isinstance(f, (ComparisonFilter, RangeFilter)) and f.dimension is not None:
-                target = self._dim_expr(DimensionRef(f.dimension), fact)
-                if isinstance(f, ComparisonFilter):
-                    conds.append(_OPS[f.op](this=target, expression=self._value(f.dimension, f.value)))
-                else:
-                    conds.append(exp.Between(this=target, low=self._value(f.dimension, f.low),
-                                             high=self._value(f.dimension, f.high)))
+            cond = self._filter_condition(fact, f)  # type: ignore[arg-type]
+            if cond is not None:
+                conds.append(cond)
         if period is not None:
             conds.append(exp.Between(this=self._time_column(fact), low=date_literal(period[0], self.dialect),
                                      high=date_literal(period[1], self.dialect)))
+        policy = self._policy_condition(fact)
+        if policy is not None:
+            conds.append(policy)
         return conds
+
+    def _filter_condition(self, fact: str, f: RowFilter) -> exp.Expression | None:
+        """A member / comparison / range filter on a dimension as a condition on ``fact``'s rows."""
+        if isinstance(f, MemberFilter):
+            return self._member_condition(fact, f.dimension, f.op, f.values)
+        if isinstance(f, (ComparisonFilter, RangeFilter)) and f.dimension is not None:
+            target = self._dim_expr(DimensionRef(f.dimension), fact)
+            if isinstance(f, ComparisonFilter):
+                return _OPS[f.op](this=target, expression=self._value(f.dimension, f.value))
+            return exp.Between(this=target, low=self._value(f.dimension, f.low), high=self._value(f.dimension, f.high))
+        return None
+
+    def _policy_condition(self, fact: str) -> exp.Expression | None:
+        if self.policy is None:
+            return None
+        return self.policy.condition(self.model, fact, lambda f: self._filter_condition(fact, f))  # type: ignore[arg-type,return-value]
+
+    def _policy_dims(self, table: str) -> list[str]:
+        return list(self.policy.dimensions_for(self.model, table)) if self.policy is not None else []
+
+    def _group_size(self, fact: str) -> exp.Expression:
+        """Rows (or distinct people) behind an aggregate, for small-cell suppression."""
+        assert self.policy is not None
+        col = dict(self.policy.group_size_columns).get(fact)
+        if col is None:
+            return exp.Count(this=exp.Star())
+        return exp.Count(this=exp.Distinct(expressions=[column(col, fact, self.dialect)]))
 
     def _member_condition(self, fact: str, dimension: str, op: str, values: tuple[object, ...]) -> exp.Expression:
         target = self._dim_expr(DimensionRef(dimension), fact)
@@ -164,7 +196,8 @@ class Builder:
         filter_dims = [f.dimension for f in self.query.filters if getattr(f, "dimension", None)]
         metric_filter_dims = [f.dimension for leaf in group.leaves
                               for f in getattr(self.model.metrics[leaf], "filters", ())]
-        select = self._from(fact, list(dict.fromkeys(dims + filter_dims + metric_filter_dims)))  # type: ignore[arg-type]
+        select = self._from(fact, list(dict.fromkeys(dims + filter_dims + metric_filter_dims  # type: ignore[arg-type]
+                                                     + self._policy_dims(fact))))
         conds = self._row_filters(fact, period)
         if conds:
             select = select.where(exp.and_(*conds), copy=False)
@@ -172,6 +205,8 @@ class Builder:
         if group.semi is None:
             select = select.select(*(exp.alias_(e, ident(r.column, self.dialect)) for r, e in dim_exprs),
                                    *(exp.alias_(self._leaf_agg(leaf, fact), ident(leaf, self.dialect)) for leaf in group.leaves), copy=False)
+            if self.min_group:
+                select = select.select(exp.alias_(self._group_size(fact), _GROUP_ROWS), copy=False)
             if dim_exprs:
                 select = select.group_by(*(e.copy() for _, e in dim_exprs), copy=False)
             return select
@@ -189,11 +224,15 @@ class Builder:
                             *(exp.alias_(self._leaf_agg(leaf, fact), ident(leaf, self.dialect)) for leaf in group.leaves),
                             exp.alias_(edge, "_edge"), copy=False)
         inner = inner.group_by(*(e.copy() for _, e in dim_exprs), t.copy(), copy=False)
+        if self.min_group:
+            inner = inner.select(exp.alias_(self._group_size(fact), _GROUP_ROWS), copy=False)
         outer = exp.Select().from_(inner.subquery("d", copy=False), copy=False).where(
             exp.EQ(this=exp.column("_t", "d"), expression=exp.column("_edge", "d")), copy=False)
         outer = outer.select(*(column(r.column, "d", self.dialect) for r, _ in dim_exprs),
                              *(exp.alias_(exp.Sum(this=column(leaf, "d", self.dialect)), ident(leaf, self.dialect))
                                for leaf in group.leaves))
+        if self.min_group:
+            outer = outer.select(exp.alias_(exp.Sum(this=exp.column(_GROUP_ROWS, "d")), _GROUP_ROWS), copy=False)
         if dim_exprs:
             outer = outer.group_by(*(column(r.column, "d", self.dialect) for r, _ in dim_exprs), copy=False)
         return outer
@@ -216,8 +255,19 @@ class Builder:
             else:
                 select = _join(select, sub, kind="CROSS")
         dims = [exp.alias_(self._coalesced(r, aliases), ident(r.column, self.dialect)) for r in self.refs]
-        metrics = [exp.alias_(self._metric_expr(m, leaf_at), ident(m, self.dialect)) for m in self.query.metrics]
+        metrics = [exp.alias_(self._suppressed(m, self._metric_expr(m, leaf_at), groups, aliases), ident(m, self.dialect))
+                   for m in self.query.metrics]
         return select.select(*dims, *metrics, copy=False)
+
+    def _suppressed(self, metric: str, value: exp.Expression, groups: list[_Group], aliases: list[str]
+                    ) -> exp.Expression:
+        """NULL instead of a value computed from fewer rows than the policy's minimum group size."""
+        if not self.min_group:
+            return value
+        leaves = set(self.model.leaf_metrics(metric))
+        sizes = [exp.GTE(this=exp.column(_GROUP_ROWS, alias), expression=exp.Literal.number(self.min_group))
+                 for alias, group in zip(aliases, groups) if leaves & set(group.leaves)]
+        return exp.Case(ifs=[exp.If(this=exp.and_(*sizes), true=value)])
 
     def _coalesced(self, ref: DimensionRef, aliases: list[str]) -> exp.Expression:
         cols = [column(ref.column, a, self.dialect) for a in aliases]
@@ -267,13 +317,17 @@ class Builder:
         """Dimension-only query: distinct members (combinations), from the smallest table that has them."""
         dims = [r.name for r in self.refs]
         filter_dims = [f.dimension for f in self.query.filters if getattr(f, "dimension", None)]
+        # a policy's dimensions count like filters: members are listed from a table they reach
+        filter_dims += [d for d in (self.policy.row_dimensions() if self.policy else ()) if d not in filter_dims]
         needs_fact = period is not None or any(self.model.dimensions[d].type == "time" for d in dims + filter_dims)
         tables = {self.model.dimensions[d].table for d in dims + filter_dims}
         if not needs_fact and len(tables) == 1 and None not in tables and next(iter(tables)) not in self.model.fact_tables:
             source = next(iter(tables))
         else:
-            source = next(f for f in self.model.fact_tables
-                          if all(self.model.reachable(f, d) for d in dims + filter_dims))
+            source = next((f for f in self.model.fact_tables
+                           if all(self.model.reachable(f, d) for d in dims + filter_dims)), None) or \
+                next(f for f in self.model.fact_tables if all(self.model.reachable(f, d) for d in dims))
+        filter_dims = [d for d in filter_dims if self.model.reachable(source, d)]  # type: ignore[arg-type]
         select = self._from(source, dims + filter_dims)  # type: ignore[arg-type]
         conds = self._row_filters(source, period)
         if conds:
@@ -322,6 +376,63 @@ class Builder:
         if q.limit is not None:
             select = select.limit(q.limit, copy=False)
         return select
+
+
+#: the group-size column of each aggregate subquery when small cells are suppressed
+_GROUP_ROWS = "__group_rows"
+
+
+def secure_views(model: SemanticModel, policy: AccessPolicy, dialect: str,
+                 columns: Mapping[str, Sequence[str]]) -> dict[str, exp.Select | None]:
+    """What hand-written SQL reads instead of each row-restricted table (None: closed to the user).
+
+    A table that reaches the policy's dimensions is filtered like a compiled query's fact table;
+    a lookup table that does not shows the rows that allowed facts refer to (``plan_id IN (SELECT
+    plan_id FROM <allowed fact rows>)``); a fact table that does not is closed. Only ``columns``
+    (the user's visible columns) are selected. Tables without restriction are left out.
+    """
+    if not policy.restricts_rows:
+        return {}
+    builder = Builder(model, None, dialect, policy)
+    views: dict[str, exp.Select | None] = {}
+    for table in model.tables:
+        cols = [column(c, table, dialect) for c in columns.get(table, model.tables[table].columns)]
+        cond = builder._policy_condition(table)
+        if cond is None:
+            continue
+        if not policy.closed(model, table):
+            view = builder._from(table, builder._policy_dims(table))
+        elif table in model.fact_tables:
+            views[table] = None
+            continue
+        else:
+            cond = _referenced_by_facts(builder, table)
+            if cond is None:
+                views[table] = None
+                continue
+            view = exp.Select().from_(exp.Table(this=ident(table, dialect)), copy=False)
+        views[table] = view.select(*cols, copy=False).where(cond, copy=False)
+    return views
+
+
+def _referenced_by_facts(builder: Builder, table: str) -> exp.Expression | None:
+    """``key IN (keys of allowed fact rows)`` for a lookup table, over every fact that joins it."""
+    model, dialect = builder.model, builder.dialect
+    conds: list[exp.Expression] = []
+    for fact in model.fact_tables:
+        path = model.join_path(fact, table)
+        if not path or builder.policy is None or builder.policy.closed(model, fact) or len(path[-1].keys) != 1:
+            continue
+        ((_, right_col),) = path[-1].keys.items()
+        keys = builder._from(fact, builder._policy_dims(fact), tables=(table,))
+        keys = keys.select(column(right_col, table, dialect), copy=False).distinct(copy=False)
+        fact_cond = builder._policy_condition(fact)
+        if fact_cond is not None:
+            keys = keys.where(fact_cond, copy=False)
+        conds.append(exp.In(this=column(right_col, table, dialect), query=keys.subquery(copy=False)))
+    if not conds:
+        return None
+    return conds[0] if len(conds) == 1 else exp.or_(*conds)
 
 
 def _join(select: exp.Select, target: exp.Expression, *, on: exp.Expression | None = None,

@@ -49,7 +49,8 @@ class SQLGuard:
     """
 
     def __init__(self, tables: SemanticModel | Mapping[str, Sequence[str]], dialect: str = "duckdb", *,
-                 row_cap: int | None = DEFAULT_ROW_CAP, max_length: int = MAX_SQL_LENGTH) -> None:
+                 row_cap: int | None = DEFAULT_ROW_CAP, max_length: int = MAX_SQL_LENGTH,
+                 views: Mapping[str, exp.Select | None] | None = None) -> None:
         if not isinstance(tables, Mapping):
             tables = {name: tuple(spec.columns) for name, spec in tables.tables.items()}
         try:
@@ -62,6 +63,9 @@ class SQLGuard:
         self.row_cap = row_cap
         self.max_length = max_length
         self.catalog = Catalog.build(tables, dialect)
+        #: row-level security (``AccessPolicy.guard_access``): table -> the filtered SELECT read instead
+        #: of it, or None when the table is closed; pass ``tables`` = the user's visible columns with it
+        self.views = dict(views or {})
 
     def __repr__(self) -> str:
         return f"SQLGuard(tables={sorted(self.catalog.columns)}, dialect={self.dialect!r}, row_cap={self.row_cap})"
@@ -115,8 +119,22 @@ class SQLGuard:
             checker.statement(tree)
         except RecursionError:
             raise SQLGuardError("too_complex", "the SQL is nested too deeply to check") from None
+        if self.views:
+            self._apply_views(checker.tables_read)
         if self.row_cap is not None:
             apply_row_cap(tree, self.row_cap)
+
+    def _apply_views(self, tables_read: list[tuple[exp.Table, str]]) -> None:
+        """Swap each checked model table for its policy view, under the name the query uses."""
+        for node, name in tables_read:
+            if name not in self.views:
+                continue
+            view = self.views[name]
+            if view is None:
+                raise SQLGuardError("access", f"table {name!r} is not available to you", name)
+            alias = node.args.get("alias")
+            qualifier = (alias.this if alias is not None else node.this).copy()
+            node.replace(exp.Subquery(this=view.copy(), alias=exp.TableAlias(this=qualifier)))
 
     def _generate(self, tree: exp.Expression) -> str:
         try:

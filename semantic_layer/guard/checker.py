@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from ..compiler.dialects import ident
 from ..errors import did_you_mean, suggest
-from .catalog import Scope, Source
+from .catalog import Catalog, Scope, Source
 from .expressions import ExpressionChecker, children
 from .policy import is_system_name
 
@@ -28,6 +28,11 @@ _SET_OPERATIONS = (exp.Union, exp.Intersect, exp.Except)
 
 class Checker(ExpressionChecker):
     """Validates one statement (and expands stars over model tables in place)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__(catalog)
+        #: every FROM item that reads a model table, with that table (access policies swap them for views)
+        self.tables_read: list[tuple[exp.Table, str]] = []
 
     def statement(self, root: exp.Expression) -> None:
         if type(root) not in (exp.Select, exp.Subquery, *_SET_OPERATIONS):
@@ -209,6 +214,7 @@ class Checker(ExpressionChecker):
                 raise self.fail("system_catalog", f"system catalog {target.name!r} is not allowed", node)
             hint = did_you_mean(suggest(target.name, self.catalog.columns))
             raise self.fail("table", f"table {target.name!r} is not in the semantic model. {hint}".strip(), node)
+        self.tables_read.append((node, name))
         return self.catalog.table_source(name, qualifier)
 
     # -- select list --------------------------------------------------------------------

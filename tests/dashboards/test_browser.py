@@ -183,3 +183,9 @@ def test_phone_layout(chromium, live_app):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing forces sideways scrolling
     screenshot(page, "phone-ask")
+    assert not page.locator("#nav-alerts").is_visible()  # the menu is folded on a phone
+    page.locator("#nav-toggler").click()
+    page.locator("#nav-alerts").click()
+    page.locator(".alert-rules").wait_for()
+    assert "广东收入" in page.locator(".alert-rules").inner_text()
+    screenshot(page, "phone-alerts")

@@ -243,8 +243,12 @@ def test_explorer_grain_metric_and_trees(ctx):
 def test_figures_in_cards_are_plotly(ctx):
     sid = new_session_id()
     _run(ctx, sid, SemanticQuery(metrics=["revenue"], dimensions=["date.month"]))
-    graph = find(ask.thread_turns(ctx, sid, "en"), type_="Graph")[0]
+    turns = ask.thread_turns(ctx, sid, "en")
+    graph = find(turns, type_="Graph")[0]
     assert isinstance(graph, dcc.Graph) and graph.figure.data[0].type in {"scatter", "bar"}
+    table = find(turns, id_type="table")[0]
+    assert table.data[0]["date__month"] == "2024-01"  # buckets shown at their grain
+    assert [c["name"] for c in table.columns] == ["Date (month)", "Revenue"]
 
 
 # -- with the translator, the guard and the analysis ------------------------------------------
@@ -252,6 +256,9 @@ def test_typed_questions_follow_ups_and_clarifications(ctx):
     sid = new_session_id()
     turns = ask.ask_question(ctx, sid, "2025年11月各省收入", "zh")
     assert find(turns, id_type="graph") and "广东" in text_of(turns)
+    # each chip remembers the words it came from (its tooltip)
+    assert find(turns, cls="chip-metric")[0].title == "\u201c收入\u201d"
+    assert find(turns, cls="chip-period")[0].title == "\u201c2025年11月\u201d"
     ask.ask_question(ctx, sid, "只看华东", "zh")
     follow = ctx.session(sid).history()[-1][1]
     assert follow.ok and follow.query.metrics == ("revenue",)

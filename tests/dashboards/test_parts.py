@@ -181,3 +181,14 @@ def test_suggestions_drill_trend_and_compare(sample_bi):
         assert validate_query(model, s.query, sample_bi.members.as_sets()) == []
     assert suggestions(g, model, "zh", members=sample_bi.members)[0].label == "下钻到城市"
     assert suggestions(SemanticQuery(dimensions=["province"]), model, "en") == []
+
+
+def test_a_new_conversation_forgets_the_thread():
+    state = SessionStore().get(new_session_id())
+    first = state.conversation
+    state.add(object())
+    assert state.fresh_click("btn.n_clicks", 1) and not state.fresh_click("btn.n_clicks", 1)
+    state.reset()
+    assert state.history() == [] and state.conversation is not first
+    assert state.fresh_click("btn.n_clicks", 1)  # buttons of a fresh thread count from zero
+    assert not state.fresh_click("other.n_clicks", 0) and not state.fresh_click("other.n_clicks", None)

@@ -146,6 +146,21 @@ def test_hybrid_asks_the_model_when_the_parser_is_unsure(make_bi, openai_stub: O
         f.model_dump(mode="json") for f in follow.query.filters]
 
 
+def test_hybrid_asks_the_model_when_the_parser_understands_nothing(make_bi, openai_stub: OpenAIStub) -> None:
+    openai_stub.script(tool_reply("semantic_query", {"metrics": ["revenue"], "dimensions": ["region"]}))
+    bi = make_bi("hybrid")
+    answer = bi.ask("blorp frobnicate the wibbles")
+    assert len(openai_stub.completions) == 1
+    assert answer.ok and answer.query is not None and answer.query.metrics == ("revenue",)
+
+
+def test_hybrid_keeps_refusing_destructive_requests_offline(make_bi, openai_stub: OpenAIStub) -> None:
+    bi = make_bi("hybrid")
+    answer = bi.ask("delete all data in fact_daily")
+    assert answer.status == "clarify" and answer.intent == "out_of_scope"
+    assert openai_stub.completions == []
+
+
 @pytest.mark.parametrize("failure", [Reply(delay=20, body={}), Reply(body="<html>bad gateway</html>")],
                          ids=["slow", "garbage"])
 def test_hybrid_falls_back_to_the_offline_answer(make_bi, openai_stub: OpenAIStub, failure: Reply) -> None:

@@ -7,6 +7,7 @@ the suite's shared one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,8 +29,10 @@ NOVEMBER = ("2025-11-01", "2025-11-30")
 @pytest.fixture(scope="module")
 def own_server(small_duckdb: Path) -> Iterator[object]:
     """A throwaway server with the small warehouse and a password-protected role ``analyst``."""
-    from servers.postgres import PostgresNotInstalled, load_duckdb_into_postgres, running_postgres
+    from servers.postgres import SKIP_ENV, PostgresNotInstalled, load_duckdb_into_postgres, running_postgres
 
+    if os.environ.get(SKIP_ENV) == "1":
+        pytest.skip(f"{SKIP_ENV}=1: tests needing a PostgreSQL server are skipped")
     try:
         with running_postgres() as server:
             load_duckdb_into_postgres(small_duckdb, server.url, TABLES)
@@ -39,8 +42,6 @@ def own_server(small_duckdb: Path) -> Iterator[object]:
             hba = server.data_dir / "pg_hba.conf"
             stat = hba.stat()
             hba.write_text("host all analyst 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
-            import os
-
             os.chown(hba, stat.st_uid, stat.st_gid)
             server.run("pg_ctl", "-D", server.data_dir, "reload")
             yield server

@@ -1,0 +1,350 @@
+"""Users, roles and their policies from YAML (``security.yaml``), and who a request is.
+
+::
+
+    secret_key: ${CHATBI_SECRET_KEY}         # signs the app's session cookie (or set the variable)
+    identity:                                # optional: trust a company reverse proxy's header
+      header: X-Forwarded-User
+      trusted_proxies: [127.0.0.1]
+    users:
+      alice:
+        password: scrypt$16384$8$1$...       # `chatbi security hash-password`
+        roles: [guangdong_analyst]
+      bob:
+        password: scrypt$...
+        roles: [regional_manager]
+        attributes: {region: 华南}
+    roles:
+      guangdong_analyst:
+        rows: [{province: 广东}]             # mandatory filters (ANDed within a role)
+        columns: {phone: {mask: phone}, id_card: hide}
+        min_group_size: 5                    # suppress aggregates of fewer rows
+      regional_manager:
+        rows: [{region: "{{ user.region }}"}]
+      admin: {}                              # no restriction
+
+A user with several roles sees what any of them may see (see ``AccessPolicy.union``). A role
+whose template names an attribute the user lacks grants no rows.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from semantic_layer import SemanticModel
+from semantic_layer.errors import did_you_mean, suggest
+from semantic_layer.policy import AccessPolicy, ColumnRule, Principal, RowFilter
+from semantic_layer.query import Filter
+
+from ..errors import ConfigError
+from .errors import AccessDenied, SecurityConfigError
+from .masking import check_operator
+from .passwords import dummy_verify, verify_password
+
+__all__ = ["UserSpec", "RoleSpec", "IdentitySpec", "SecuritySpec", "Security", "IdentityProvider",
+           "HeaderIdentityProvider", "load_security", "SECRET_ENV"]
+
+SECRET_ENV = "CHATBI_SECRET_KEY"
+_USER_NAME = re.compile(r"^[\w.@+-]{1,128}$")
+_TEMPLATE = re.compile(r"\{\{\s*user\.(\w+)\s*\}\}")
+_ENV = re.compile(r"^\$\{(\w+)\}$")
+_FILTER = TypeAdapter(Filter)
+
+
+class _S(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UserSpec(_S):
+    password: str | None = Field(default=None, description="hash from `chatbi security hash-password`")
+    roles: tuple[str, ...] = ()
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    name: str = ""
+    disabled: bool = False
+
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+
+class RoleSpec(_S):
+    description: str = ""
+    #: mandatory row filters, all of which hold: ``{province: 广东}`` or full filter dicts
+    rows: tuple[dict[str, Any], ...] = ()
+    #: dimension / metric / table.column -> ``hide`` | operator name | ``{mask: op, **params}``
+    columns: dict[str, Any] = Field(default_factory=dict)
+    min_group_size: int = Field(default=0, ge=0, le=1_000_000)
+    #: fact table -> column whose distinct values count as the group size (default: rows)
+    group_size: dict[str, str] = Field(default_factory=dict)
+    open_tables: tuple[str, ...] = ()
+    #: may run hand-written SQL (still filtered by the guard)
+    sql: bool = True
+
+
+class IdentitySpec(_S):
+    """Trust a header set by a reverse proxy (single sign-on in front of the app)."""
+
+    header: str = "X-Forwarded-User"
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    #: roles of a proxy-authenticated user missing from ``users``; empty: such users are refused
+    default_roles: tuple[str, ...] = ()
+
+
+class SecuritySpec(_S):
+    version: Literal[1] = 1
+    secret_key: str | None = None
+    session_hours: float = Field(default=12, gt=0, le=24 * 90)
+    identity: IdentitySpec | None = None
+    users: dict[str, UserSpec] = Field(default_factory=dict)
+    roles: dict[str, RoleSpec] = Field(default_factory=dict)
+
+
+@runtime_checkable
+class IdentityProvider(Protocol):
+    """Names the user of a request from outside ChatBI (a proxy header, a ticket ...) or None."""
+
+    def identify(self, headers: Mapping[str, str], remote_addr: str | None) -> str | None: ...
+
+
+class HeaderIdentityProvider:
+    """Reads the user name from ``header``, only on requests coming from ``trusted_proxies``.
+
+    Anyone can send the header; only a proxy that strips it from clients and sets it itself may
+    be trusted, hence the address check (addresses or networks, ``10.0.0.0/8``).
+    """
+
+    def __init__(self, header: str = "X-Forwarded-User", trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+                 ) -> None:
+        self.header = header
+        self.networks = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
+
+    def identify(self, headers: Mapping[str, str], remote_addr: str | None) -> str | None:
+        try:
+            addr = ipaddress.ip_address(remote_addr or "")
+        except ValueError:
+            return None
+        if not any(addr in net for net in self.networks):
+            return None
+        value = (headers.get(self.header) or "").strip()
+        return value if _USER_NAME.match(value) else None
+
+
+class Security:
+    """The loaded configuration: sign-in, principals with resolved policies, the identity hook."""
+
+    def __init__(self, spec: SecuritySpec, *, model: SemanticModel | None = None, source: str | None = None,
+                 identity_provider: IdentityProvider | None = None) -> None:
+        self.spec = spec
+        self.source = source
+        problems = self._problems(model)
+        if problems:
+            where = f"{source}: " if source else ""
+            raise SecurityConfigError(f"{where}{len(problems)} problem(s) in the security configuration:\n  "
+                                      + "\n  ".join(problems))
+        if identity_provider is None and spec.identity is not None:
+            identity_provider = HeaderIdentityProvider(spec.identity.header, spec.identity.trusted_proxies)
+        self.identity_provider = identity_provider
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], model: SemanticModel | None = None) -> Security:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SecurityConfigError(f"cannot read {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise SecurityConfigError(f"{path}: not valid YAML: {exc}") from None
+        return cls.from_dict(data or {}, model=model, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, model: SemanticModel | None = None, source: str | None = None,
+                  identity_provider: IdentityProvider | None = None) -> Security:
+        try:
+            spec = SecuritySpec.model_validate(data)
+        except ValidationError as exc:
+            lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+            raise SecurityConfigError(f"{source + ': ' if source else ''}invalid security configuration:\n  "
+                                      + "\n  ".join(lines)) from None
+        return cls(spec, model=model, source=source, identity_provider=identity_provider)
+
+    # -- configuration ----------------------------------------------------------------------
+    @property
+    def secret_key(self) -> str | None:
+        """The session signing key: ``secret_key`` (``${VAR}`` reads a variable) or $CHATBI_SECRET_KEY."""
+        value = self.spec.secret_key
+        if value:
+            match = _ENV.match(value.strip())
+            return os.environ.get(match.group(1)) if match else value
+        return os.environ.get(SECRET_ENV)
+
+    def _problems(self, model: SemanticModel | None) -> list[str]:
+        out: list[str] = []
+        for name, user in self.spec.users.items():
+            if not _USER_NAME.match(name):
+                out.append(f"users.{name}: a user name may use letters, digits and . @ + - _ only")
+            for role in user.roles:
+                if role not in self.spec.roles:
+                    out.append(f"users.{name}.roles: unknown role {role!r}. "
+                               f"{did_you_mean(suggest(role, self.spec.roles))}".strip())
+            if user.password and not user.password.startswith(("scrypt$", "pbkdf2_sha256$")):
+                out.append(f"users.{name}.password: store a hash (`chatbi security hash-password`), "
+                           "never the password itself")
+        for role in self.spec.identity.default_roles if self.spec.identity else ():
+            if role not in self.spec.roles:
+                out.append(f"identity.default_roles: unknown role {role!r}")
+        for name, role in self.spec.roles.items():
+            try:
+                policy = role_policy(role, {}, check=True)
+            except ConfigError as exc:  # includes unknown masking operators
+                out.append(f"roles.{name}: {exc}")
+                continue
+            if model is not None:
+                out += [f"roles.{name}: {p}" for p in policy.problems(model)]
+        return out
+
+    # -- principals ---------------------------------------------------------------------------
+    def principal(self, user: str) -> Principal:
+        """The principal of a configured user (raises :class:`AccessDenied` when unknown or disabled)."""
+        spec = self.spec.users.get(user)
+        if spec is None:
+            identity = self.spec.identity
+            if identity is not None and identity.default_roles and _USER_NAME.match(user or ""):
+                spec = UserSpec(roles=identity.default_roles)
+            else:
+                raise AccessDenied(f"unknown user {user!r}")
+        if spec.disabled:
+            raise AccessDenied(f"user {user!r} is disabled")
+        attributes = {"name": user, **spec.attributes}
+        policy = AccessPolicy.union(role_policy(self.spec.roles[r], attributes) for r in spec.roles)
+        return Principal(user, spec.roles, attributes, policy, spec.name)
+
+    def may_use_sql(self, principal: Principal) -> bool:
+        return any(self.spec.roles[r].sql for r in principal.roles if r in self.spec.roles)
+
+    def authenticate(self, user: str, password: str) -> Principal | None:
+        """The principal when ``password`` is right, else None (same time for unknown users)."""
+        spec = self.spec.users.get(user or "")
+        if spec is None or not spec.password:
+            dummy_verify(password)
+            return None
+        if not verify_password(password, spec.password) or spec.disabled:
+            return None
+        return self.principal(user)
+
+    def identify(self, headers: Mapping[str, str], remote_addr: str | None) -> Principal | None:
+        """The principal named by the identity provider (None without one, or when it names nobody)."""
+        if self.identity_provider is None:
+            return None
+        user = self.identity_provider.identify(headers, remote_addr)
+        if not user:
+            return None
+        try:
+            return self.principal(user)
+        except AccessDenied:
+            return None
+
+
+def load_security(path: str | os.PathLike[str] | None, model: SemanticModel | None = None) -> Security | None:
+    """``Security.load`` for a path, None for None (no access control configured)."""
+    return None if path is None else Security.load(path, model)
+
+
+# -- roles -> policies ------------------------------------------------------------------------
+def role_policy(role: RoleSpec, attributes: Mapping[str, Any], *, check: bool = False) -> AccessPolicy:
+    """One role's policy for a user with ``attributes`` (templates filled in)."""
+    filters: list[RowFilter] = []
+    possible = True
+    for item in role.rows:
+        for raw in _filter_dicts(item):
+            filled = _fill(raw, attributes, check)
+            if filled is None:
+                possible = False  # the user lacks the attribute: this role grants no rows
+                continue
+            try:
+                f = _FILTER.validate_python(filled)
+            except ValidationError as exc:
+                raise SecurityConfigError(f"invalid row filter {raw!r}: {exc.errors()[0]['msg']}") from None
+            if getattr(f, "op", None) == "relative" or getattr(f, "metric", None):
+                raise SecurityConfigError(f"row filter {raw!r} must filter a dimension")
+            filters.append(f)  # type: ignore[arg-type]
+    rows: tuple[tuple[RowFilter, ...], ...] | None
+    if not role.rows:
+        rows = None
+    else:
+        rows = (tuple(filters),) if possible else ()
+    columns = tuple(_column_rule(target, value) for target, value in role.columns.items())
+    return AccessPolicy(rows=rows, columns=columns, min_group_size=role.min_group_size,
+                        group_size_columns=tuple(role.group_size.items()), open_tables=frozenset(role.open_tables))
+
+
+def _filter_dicts(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    if "op" in item:
+        return [dict(item)]
+    return [{"op": "in", "dimension": k, "values": list(v) if isinstance(v, (list, tuple)) else [v]}
+            for k, v in item.items()]
+
+
+def _fill(raw: dict[str, Any], attributes: Mapping[str, Any], check: bool) -> dict[str, Any] | None:
+    """Substitute ``{{ user.x }}``; a list attribute widens ``values``; None when one is missing."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, list):
+            items: list[Any] = []
+            for v in value:
+                filled = _fill_value(v, attributes, check)
+                if filled is None:
+                    return None
+                items.extend(filled if isinstance(filled, list) else [filled])
+            out[key] = items
+        else:
+            filled = _fill_value(value, attributes, check)
+            if filled is None:
+                return None
+            out[key] = filled
+    return out
+
+
+def _fill_value(value: Any, attributes: Mapping[str, Any], check: bool) -> Any:
+    if not isinstance(value, str) or "{{" not in value:
+        return value
+    names = _TEMPLATE.findall(value)
+    if not names:
+        raise SecurityConfigError(f"cannot read the template {value!r}; write it like '{{{{ user.region }}}}'")
+    if check:
+        return value  # configuration check: any placeholder will do
+    if any(n not in attributes for n in names):
+        return None
+    whole = _TEMPLATE.fullmatch(value.strip())
+    if whole:
+        found = attributes[whole.group(1)]
+        return [str(v) for v in found] if isinstance(found, (list, tuple)) else found
+    return _TEMPLATE.sub(lambda m: str(attributes[m.group(1)]), value)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, Mapping):
+        return tuple((k, _freeze(v)) for k, v in value.items())
+    return value
+
+
+def _column_rule(target: str, value: Any) -> ColumnRule:
+    if value in ("hide", "hidden") or (isinstance(value, Mapping) and value.get("hide") is True and len(value) == 1):
+        return ColumnRule(target, "hide")
+    if isinstance(value, str):
+        check_operator(value, {})
+        return ColumnRule(target, "mask", value)
+    if isinstance(value, Mapping) and isinstance(value.get("mask"), str):
+        params = {k: v for k, v in value.items() if k != "mask"}
+        check_operator(value["mask"], params)
+        return ColumnRule(target, "mask", value["mask"], tuple((k, _freeze(v)) for k, v in params.items()))
+    raise SecurityConfigError(f"column {target!r}: write 'hide', an operator name or {{mask: operator, ...}}")
