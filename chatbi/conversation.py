@@ -91,6 +91,19 @@ class Conversation:
             self.previous = translation.draft
             self.pending, self.pending_kind = None, ""
 
+    def remember(self, answer: Answer, question: str | None = None) -> None:
+        """Record an answer the caller ran itself (an app chip removed, a suggestion followed),
+        so the next typed follow-up ("只看5G", "top 3 only") builds on what the user now sees."""
+        from .translate.llm_result import draft_of
+
+        self.turns.append(Turn(question or answer.question or "", answer.status, answer.intent, answer.language,
+                               answer.query))
+        if answer.ok and answer.query is not None:
+            draft = draft_of(answer.query)
+            if draft is not None:
+                self.previous = draft
+                self.pending, self.pending_kind = None, ""
+
     def __len__(self) -> int:
         return len(self.turns)
 

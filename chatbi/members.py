@@ -27,6 +27,8 @@ class Member:
     value: str
     #: other names: the label column's value (English name) and the model's synonyms
     aliases: tuple[str, ...] = ()
+    #: the label column's value (the member's English name), when the dimension has one
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,15 @@ class MemberIndex:
         return {d: self.values(d) for d in self.members}
 
     def label(self, dimension: str, value: str, lang: str) -> str:
-        """The member's name in ``lang`` (English from the label column when there is one)."""
+        """The member's name in ``lang`` (English from the label column when there is one).
+
+        Synonyms are not names: "5G套餐" is a way to type 5G, not its English label.
+        """
         if lang == "zh":
             return value
         for m in self.members.get(dimension, ()):
-            if m.value == value and m.aliases:
-                return m.aliases[0]
+            if m.value == value:
+                return m.label or value
         return value
 
 
@@ -70,7 +75,8 @@ def build_member_index(model: SemanticModel, engine: Engine) -> MemberIndex:
         members = []
         for row in frame.itertuples(index=False):
             value = str(row[0])
-            aliases = ([str(row[1])] if dim.label_column and row[1] is not None else []) + list(dim.members.get(value, ()))
-            members.append(Member(name, value, tuple(dict.fromkeys(aliases))))
+            label = str(row[1]) if dim.label_column and row[1] is not None else None
+            aliases = ([label] if label else []) + list(dim.members.get(value, ()))
+            members.append(Member(name, value, tuple(dict.fromkeys(aliases)), label))
         out[name] = tuple(members)
     return MemberIndex(out)

@@ -557,7 +557,7 @@ def _is_null(value: Any) -> bool:
         return False
 
 
-def mask_value(value: Any, name: str, **params: Any) -> Any:
+def mask_value(value: Any, name: str, /, **params: Any) -> Any:
     """Mask one value (nulls stay null)."""
     if _is_null(value):
         return value

@@ -16,7 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, Patch, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from semantic_layer import ComparisonFilter, MemberFilter, RelativeTimeFilter, SemanticQuery
+from semantic_layer import SemanticQuery
 
 from ..components.answer_card import error_turn, turn
 from ..context import AppContext
@@ -90,35 +90,8 @@ def _run_query(ctx: AppContext, session_id: str, query: SemanticQuery, question:
 def _remember(conversation: Any, question: str, answer: Any) -> None:
     """Tell the conversation about an answer the app ran itself (a removed chip, a suggestion), so
     the next typed follow-up ("只看5G", "top 3 only") builds on what the user now sees."""
-    if conversation is None or not answer.ok or answer.query is None:
-        return
-    remember = getattr(conversation, "remember", None)
-    if callable(remember):
-        remember(answer)
-        return
-    record = getattr(conversation, "record", None)
-    if callable(record):
-        from chatbi.translate import Translation
-
-        translation = Translation(status="ok", language=answer.language, intent=answer.intent, query=answer.query,
-                                  draft=draft_from_query(answer.query))
-        record(question, translation, answer)
-
-
-def draft_from_query(query: SemanticQuery) -> Any:
-    """The translator's ``Draft`` for a complete query (what a conversation builds follow-ups on)."""
-    from chatbi.translate.base import Draft
-
-    order = rank = None
-    if query.order_by and query.order_by[0].lstrip("-") in query.metrics:
-        order = "desc" if query.order_by[0].startswith("-") else "asc"
-        rank = query.order_by[0].lstrip("-")
-    return Draft(metrics=query.metrics, dimensions=query.dimensions,
-                 members=tuple(f for f in query.filters if isinstance(f, MemberFilter)),
-                 thresholds=tuple(f for f in query.filters if isinstance(f, ComparisonFilter)),
-                 time_range=query.time_range,
-                 relative=tuple(f for f in query.filters if isinstance(f, RelativeTimeFilter)),
-                 compare=query.compare, share=query.share, order=order, rank_metric=rank, limit=query.limit)
+    if conversation is not None and answer.ok and answer.query is not None:
+        conversation.remember(answer, question)
 
 
 def follow_suggestion(ctx: AppContext, session_id: str, answer_id: str, index: int, lang: str) -> list[Any]:

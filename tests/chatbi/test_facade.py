@@ -87,3 +87,10 @@ def test_sample_builds_into_cache_dir(tmp_path, monkeypatch) -> None:
     assert bi.engine.path.parent == tmp_path and bi.engine.path.exists()
     assert bi.query(metrics=["active_subscribers"]).status == "ok"
     bi.close()
+
+
+def test_member_labels_are_names_not_synonyms(sample_bi) -> None:
+    assert sample_bi.members.label("city", "深圳", "en") == "Shenzhen"
+    # plan_type has no English label column: its synonyms ("5G套餐") are not labels
+    assert sample_bi.members.label("plan_type", "5G", "en") == "5G"
+    assert sample_bi.members.label("province", "广东", "zh") == "广东"

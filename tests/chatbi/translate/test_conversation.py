@@ -205,3 +205,17 @@ def test_relative_periods_resolve_against_the_anchor(sample_bi: ChatBI) -> None:
         answer = sample_bi.ask(question)
         assert answer.ok and answer.period == period, question
         assert all(isinstance(f, (RelativeTimeFilter, MemberFilter)) for f in answer.query.filters)
+
+
+def test_remember_makes_an_app_run_answer_the_base_of_follow_ups(sample_bi) -> None:
+    from chatbi import Conversation
+
+    conv = Conversation()
+    first = sample_bi.ask("2025年各省收入", conversation=conv)
+    assert first.ok
+    # the app removes the province chip and re-runs: the user now sees revenue by region
+    shown = sample_bi.run(first.query.with_(dimensions=("region",)), question="(chip removed)", language="zh")
+    conv.remember(shown)
+    follow = sample_bi.ask("只看5G", conversation=conv)
+    assert follow.ok and follow.query.dimensions == ("region",)
+    assert any(getattr(f, "values", None) == ("5G",) for f in follow.query.filters)

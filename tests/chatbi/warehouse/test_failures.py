@@ -39,6 +39,8 @@ def own_server(small_duckdb: Path) -> Iterator[object]:
             with psycopg.connect(server.conninfo(), autocommit=True) as con:
                 con.execute("CREATE ROLE analyst LOGIN PASSWORD 'right-password'")
                 con.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO analyst")
+                # the server runs without durability and is stopped hard below: write everything out now
+                con.execute("CHECKPOINT")
             hba = server.data_dir / "pg_hba.conf"
             stat = hba.stat()
             hba.write_text("host all analyst 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
