@@ -116,24 +116,44 @@ class ChatBI:
         if spec != "latest":
             return dt.date.fromisoformat(spec)
         latest: list[dt.date] = []
+        failure: EngineError | None = None
         for fact in self.model.fact_tables:
             col = self.model.spec.tables[fact].time_column
             if not col:
                 continue
             sql = exp.select(exp.Max(this=column(col, None, self.engine.dialect))).from_(
                 exp.Table(this=ident(fact, self.engine.dialect))).sql(dialect=self.engine.dialect)
-            value = self.engine.execute(sql).iloc[0, 0]
+            try:
+                value = self.engine.execute(sql).iloc[0, 0]
+            except EngineError as exc:
+                failure = exc  # one unreadable fact table must not stop questions about the others
+                continue
             if value is not None and value == value:  # not NULL / NaT
                 latest.append(_to_date(value))
+        if not latest and failure is not None:
+            raise failure
         return max(latest) if latest else self.clock().date()
 
-    @cached_property
+    @property
     def members(self) -> MemberIndex:
-        return build_member_index(self.model, self.engine)
+        """The member-value index, built on first use; rebuilt (at most once a minute) while a
+        dimension table could not be read, so a warehouse that was down at start-up recovers."""
+        index = self.__dict__.get("_members")
+        now = time.monotonic()
+        if index is None or (not index.complete and now - self.__dict__.get("_members_at", 0.0) > 60):
+            with self._lock:
+                index = build_member_index(self.model, self.engine)
+                self.__dict__.update(_members=index, _members_at=now)
+        return index
 
-    @cached_property
+    @property
     def _member_sets(self) -> dict[str, frozenset[str]]:
-        return self.members.as_sets()
+        """Member values per dimension for validation, cached per index (views may have their own)."""
+        index = self.members
+        cached = self.__dict__.get("_member_sets_of")
+        if cached is None or cached[0] is not index:
+            cached = self.__dict__["_member_sets_of"] = (index, index.as_sets())
+        return cached[1]
 
     @cached_property
     def guard(self) -> SQLGuard:

@@ -34,6 +34,8 @@ class Member:
 @dataclass(frozen=True)
 class MemberIndex:
     members: dict[str, tuple[Member, ...]]
+    #: False when some dimension table could not be read (the index is worth rebuilding)
+    complete: bool = True
 
     def values(self, dimension: str) -> frozenset[str]:
         return frozenset(m.value for m in self.members.get(dimension, ()))
@@ -56,6 +58,7 @@ class MemberIndex:
 
 def build_member_index(model: SemanticModel, engine: Engine) -> MemberIndex:
     out: dict[str, tuple[Member, ...]] = {}
+    complete = True
     for name, dim in model.dimensions.items():
         if dim.type != "categorical" or not dim.index_members or dim.table is None:
             continue
@@ -69,7 +72,8 @@ def build_member_index(model: SemanticModel, engine: Engine) -> MemberIndex:
         try:
             frame = engine.execute(sql)
         except EngineError:
-            continue  # an unreadable table must not stop ChatBI from starting; queries will report it
+            complete = False  # an unreadable table must not stop ChatBI from starting; queries will report it
+            continue
         if len(frame) > MAX_MEMBERS:
             continue
         members = []
@@ -79,4 +83,4 @@ def build_member_index(model: SemanticModel, engine: Engine) -> MemberIndex:
             aliases = ([label] if label else []) + list(dim.members.get(value, ()))
             members.append(Member(name, value, tuple(dict.fromkeys(aliases)), label))
         out[name] = tuple(members)
-    return MemberIndex(out)
+    return MemberIndex(out, complete)

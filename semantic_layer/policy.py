@@ -267,8 +267,8 @@ class AccessPolicy:
                 if name in model.metrics:
                     for table in model.metric_tables(name):
                         if self.closed(model, table):
-                            issues.append(Issue(ACCESS_DENIED, f"the data of {name!r} cannot be limited to the rows "
-                                                "you may see, so it is not available to you", (), "metrics"))
+                            issues.append(Issue(ACCESS_DENIED, f"the data of {name!r} is not available to you: "
+                                                "none of its rows are within your access", (), "metrics"))
                             break
         return issues
 

@@ -75,6 +75,14 @@ def validate_query(model: SemanticModel, query: SemanticQuery,
                           f"{', '.join(m for m in known_metrics if fact in model.metric_tables(m))}",
                           (), "dimensions"))
 
+    if not query.metrics and refs and not issues:
+        needed = [r.name for r in refs] + [f.dimension for f in query.filters
+                                           if getattr(f, "dimension", None) in model.dimensions]
+        if not any(all(model.reachable(fact, d) for d in needed) for fact in model.fact_tables):
+            add(Issue("unrelated_dimensions",
+                      f"no table relates {', '.join(dict.fromkeys(needed))}: list them in separate questions",
+                      (), "dimensions"))
+
     uses_time = query.time_range is not None or query.compare is not None or any(
         r.name == model.time_dimension for r in refs) or any(
         isinstance(f, RelativeTimeFilter) or getattr(f, "dimension", None) == model.time_dimension

@@ -94,3 +94,14 @@ def test_member_labels_are_names_not_synonyms(sample_bi) -> None:
     # plan_type has no English label column: its synonyms ("5G套餐") are not labels
     assert sample_bi.members.label("plan_type", "5G", "en") == "5G"
     assert sample_bi.members.label("province", "广东", "zh") == "广东"
+
+
+def test_anchor_skips_an_unreadable_fact_table(tmp_path, sample_model) -> None:
+    path = tmp_path / "partial.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE fact_daily AS SELECT DATE '2025-03-31' AS date, 1.0 AS revenue")
+    con.close()
+    bi = ChatBI(sample_model, path)
+    assert bi.anchor == dt.date(2025, 3, 31)  # fact_network_daily is missing: skipped, not fatal
+    assert not bi.members.complete  # dim tables are missing: the index will be rebuilt later
+    bi.close()

@@ -93,3 +93,8 @@ def test_non_ascii_identifiers_are_quoted() -> None:
     from semantic_layer.compiler.dialects import ident
 
     assert ident("产品", "duckdb").quoted and not ident("product", "duckdb").quoted
+
+
+def test_dimension_only_query_over_unrelated_tables(sample_model) -> None:
+    assert codes(sample_model, dimensions=["plan_type", "vendor"]) == ["unrelated_dimensions"]
+    assert codes(sample_model, dimensions=["province", "vendor"]) == []

@@ -97,8 +97,7 @@ def test_questions_and_follow_ups_cannot_reach_other_provinces(views):
         refused = alice.ask(follow, conversation=conv)
         assert refused.status == "error" and refused.data is None, follow
     again = alice.ask("按套餐类型", conversation=conv)
-    assert again.ok and not leaked(again.to_csv() if hasattr(again, "to_csv") else again.data.to_csv(),
-                                   HIDDEN_FROM_ALICE)
+    assert again.ok and "plan_type" in again.data and not leaked(again.data.to_csv(), HIDDEN_FROM_ALICE)
     total = alice.ask("全国收入是多少")
     assert total.ok and not leaked(total.text, HIDDEN_FROM_ALICE)
     assert total.data.iloc[0, 0] == pytest.approx(alice.query(metrics=["revenue"]).data.iloc[0, 0])

@@ -1,0 +1,145 @@
+"""Sign-in for the Dash app, over Flask's real request handling (test client): redirects, CSRF,
+sessions bound to the user, per-user views, the proxy header, throttling, audit."""
+
+from __future__ import annotations
+
+import re
+
+import flask
+import pytest
+
+from chatbi.security import AuditLog, Security
+
+from .conftest import PASSWORDS, telecom_security_doc
+
+
+@pytest.fixture()
+def app(sample_bi, security, tmp_path):
+    from dashboards import create_app
+
+    return create_app(sample_bi, app_db=tmp_path / "app.sqlite3", security=security)
+
+
+def csrf(client, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, user: str, password: str | None = None, **extra):
+    return client.post("/login", data={"username": user, "password": password or PASSWORDS[user],
+                                       "csrf": csrf(client), **extra})
+
+
+def as_request(app, client):
+    """A request context carrying ``client``'s cookies, with the app's hooks run (as for a callback)."""
+    cookies = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+    ctx = app.server.test_request_context("/_dash-update-component", method="POST", json={},
+                                          headers={"Cookie": cookies})
+    ctx.push()
+    assert app.server.preprocess_request() is None
+    return ctx
+
+
+def test_nothing_is_served_before_sign_in(app):
+    client = app.server.test_client()
+    page = client.get("/dashboards/1?x=1")
+    assert page.status_code == 302 and page.headers["Location"] == "/login?next=/dashboards/1?x=1"
+    assert client.get("/_dash-layout").status_code == 401
+    assert client.get("/_dash-dependencies").status_code == 401
+    assert client.post("/_dash-update-component", json={"output": "page.children"}).status_code == 401
+    assert client.get("/login").status_code == 200
+    with pytest.raises(PermissionError):
+        app.chatbi_context.chatbi.query(metrics=["revenue"])  # no request, no user: no data
+
+
+def test_sign_in_checks_password_csrf_and_where_it_sends_you(app):
+    client = app.server.test_client()
+    wrong = sign_in(client, "alice", "nope")
+    assert wrong.status_code == 401 and "login-error" in wrong.get_data(as_text=True)
+    forged = client.post("/login", data={"username": "alice", "password": PASSWORDS["alice"], "csrf": "guess"})
+    assert forged.status_code == 400
+    ok = sign_in(client, "alice", next="//evil.example.com/phish")
+    assert ok.status_code == 302 and ok.headers["Location"] == "/"  # no open redirect
+    cookie = next(c for c in client._cookies.values() if c.key == "chatbi_session")
+    assert cookie.http_only and cookie.same_site == "Lax"
+    assert client.get("/").status_code == 200
+    assert client.get("/login").status_code == 302  # already signed in
+
+
+def test_each_user_gets_their_own_view_and_conversation(app):
+    alice, root = app.server.test_client(), app.server.test_client()
+    sign_in(alice, "alice")
+    sign_in(root, "root")
+    for client, provinces in ((alice, {"广东"}), (root, 11)):
+        ctx = as_request(app, client)
+        try:
+            frame = app.chatbi_context.chatbi.query(metrics=["revenue"], dimensions=["province"]).data
+            assert set(frame["province"]) == provinces if isinstance(provinces, set) else len(frame) == provinces
+            sid = flask.g.chatbi_sid
+        finally:
+            ctx.pop()
+        assert sid == flask.json.loads(_session(app, client))["sid"]
+    # a forged conversation cookie does not select someone else's conversation
+    alice.set_cookie("chatbi_sid", "0" * 32)
+    ctx = as_request(app, alice)
+    try:
+        assert flask.g.chatbi_sid != "0" * 32
+    finally:
+        ctx.pop()
+
+
+def _session(app, client) -> str:
+    raw = next(c.value for c in client._cookies.values() if c.key == "chatbi_session")
+    serializer = app.server.session_interface.get_signing_serializer(app.server)
+    return flask.json.dumps(serializer.loads(raw))
+
+
+def test_dash_posts_must_be_json_from_our_origin(app):
+    client = app.server.test_client()
+    sign_in(client, "alice")
+    assert client.post("/_dash-update-component", data={"a": "b"}).status_code == 400
+    cross = client.post("/_dash-update-component", json={}, headers={"Origin": "https://evil.example.com"})
+    assert cross.status_code == 403
+
+
+def test_sign_out_needs_the_form_token(app, tmp_path):
+    client = app.server.test_client()
+    sign_in(client, "alice")
+    assert client.get("/logout").status_code == 302 and client.get("/").status_code == 200  # GET does nothing
+    assert client.post("/logout", data={"csrf": "guess"}).status_code == 302
+    assert client.get("/").status_code == 200
+    ctx = as_request(app, client)
+    try:
+        token = flask.session["csrf"]
+    finally:
+        ctx.pop()
+    out = client.post("/logout", data={"csrf": token})
+    assert out.status_code == 302 and out.headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+    events = [(e.user, e.action, e.denied) for e in reversed(AuditLog(tmp_path / "app.sqlite3").events())]
+    assert events == [("alice", "login", False), ("alice", "logout", False)]
+
+
+def test_repeated_failures_are_throttled_and_audited(app, tmp_path):
+    client = app.server.test_client()
+    for _ in range(5):
+        assert sign_in(client, "bob", "guess").status_code == 401
+    assert sign_in(client, "bob").status_code == 429  # even the right password waits
+    denied = AuditLog(tmp_path / "app.sqlite3").events(denied=True)
+    assert len(denied) == 6 and {e.user for e in denied} == {"bob"}
+    assert sign_in(client, "alice").status_code == 302  # other names are not locked out
+
+
+def test_a_trusted_proxy_signs_users_in(sample_bi, sample_model, tmp_path):
+    from dashboards import create_app
+
+    doc = telecom_security_doc()
+    doc["identity"] = {"header": "X-Forwarded-User", "trusted_proxies": ["127.0.0.1"]}
+    app = create_app(sample_bi, app_db=tmp_path / "app.sqlite3", security=Security.from_dict(doc, model=sample_model))
+    client = app.server.test_client()
+    assert client.get("/", headers={"X-Forwarded-User": "bob"}).status_code == 200
+    assert client.get("/", headers={"X-Forwarded-User": "mallory"}).status_code == 302  # not a known user
+    remote = app.server.test_client()
+    far = remote.get("/", headers={"X-Forwarded-User": "bob"}, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert far.status_code == 302  # the header from anywhere else is ignored
+    assert AuditLog(tmp_path / "app.sqlite3").events()[-1].action == "login"
