@@ -44,15 +44,21 @@ class MemberIndex:
         return {d: self.values(d) for d in self.members}
 
     def label(self, dimension: str, value: str, lang: str) -> str:
-        """The member's name in ``lang`` (English from the label column when there is one).
+        """The member's name in ``lang``.
 
-        Synonyms are not names: "5G套餐" is a way to type 5G, not its English label.
+        English: the label column's value when there is one; a value already in Latin letters
+        as it is ("5G", "n78" — its synonyms such as "5G套餐" are ways to type it, not names);
+        else the first Latin-letter synonym ("线上" -> "online").
         """
         if lang == "zh":
             return value
         for m in self.members.get(dimension, ()):
             if m.value == value:
-                return m.label or value
+                if m.label:
+                    return m.label
+                if value.isascii():
+                    return value
+                return next((a for a in m.aliases if a.isascii()), value)
         return value
 
 

@@ -58,8 +58,6 @@ class _Labels:
         self.bi, self.lang = bi, lang
 
     def member(self, dim: str, value: str) -> str:
-        if self.lang != "zh" and value.isascii():
-            return value  # "5G", "n78": already readable; the first alias may be Chinese jargon
         return self.bi.members.label(dim, value, self.lang)
 
     def combo(self, members: Sequence[tuple[str, str]]) -> str:

@@ -41,8 +41,10 @@ def load_rules(ctx: AppContext) -> tuple[Any, str | None]:
         return None, "alerts.none"
     from chatbi.alerts import AlertError, load_rules as load
 
+    # checked against every member, not the signed-in user's: the rules are the service's configuration
+    bi = getattr(ctx.chatbi, "base", None) or ctx.chatbi
     try:
-        return load(ctx.alert_rules, ctx.chatbi.model, ctx.chatbi.members.as_sets()), None
+        return load(ctx.alert_rules, bi.model, bi.members.as_sets()), None
     except (AlertError, OSError, ValueError) as exc:
         return None, str(exc)
 
@@ -84,9 +86,14 @@ def _outbox(ctx: AppContext) -> Any:
     return Outbox(ctx.store.path)
 
 
-def run_rows(ctx: AppContext, lang: str, limit: int = MAX_RUNS) -> list[dict[str, str]]:
-    """The latest digests in the outbox, newest first."""
+def run_rows(ctx: AppContext, lang: str, limit: int = MAX_RUNS, rules: Any = None) -> list[dict[str, str]]:
+    """The latest digests in the outbox, newest first (for a user with restricted access: only the
+    digests of rules they own, since subjects quote numbers evaluated with the owner's access)."""
     entries = sorted(_outbox(ctx).entries(), key=lambda e: e.created.timestamp() if e.created else 0, reverse=True)
+    principal = getattr(ctx.chatbi, "principal", None)
+    if principal is not None and not principal.policy.unrestricted:
+        owners = {r.id: r.spec.owner for r in rules or ()}
+        entries = [e for e in entries if e.rules and all(owners.get(i) == principal.user for i in e.rules)]
     return [{"time": e.created.strftime("%Y-%m-%d %H:%M") if e.created else "", "subject": e.subject,
              "status": t(f"alerts.status.{e.status}", lang), "recipients": ", ".join(e.recipients),
              "attempts": str(e.attempts), "error": e.last_error or ""} for e in entries[:limit]]
@@ -130,7 +137,7 @@ def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str
         return html.Div([title, dbc.Alert(message, color="light", className="alerts-placeholder")],
                         className="alerts-page")
     rows = rule_rows(ctx, rules, lang)
-    runs = run_rows(ctx, lang)
+    runs = run_rows(ctx, lang, rules=rules)
     rule_columns = [("name", "alerts.rule"), ("metric", "explore.metric"), ("condition", "alerts.condition"),
                     ("schedule", "alerts.schedule"), ("recipients", "alerts.to"), ("last", "alerts.last"),
                     ("enabled", "alerts.enabled")]

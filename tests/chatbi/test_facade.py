@@ -94,6 +94,8 @@ def test_member_labels_are_names_not_synonyms(sample_bi) -> None:
     # plan_type has no English label column: its synonyms ("5G套餐") are not labels
     assert sample_bi.members.label("plan_type", "5G", "en") == "5G"
     assert sample_bi.members.label("province", "广东", "zh") == "广东"
+    # no label column and not in Latin letters: the first Latin synonym names it
+    assert sample_bi.members.label("channel", "线上", "en") == "online"
 
 
 def test_anchor_skips_an_unreadable_fact_table(tmp_path, sample_model) -> None:

@@ -143,3 +143,28 @@ def test_a_trusted_proxy_signs_users_in(sample_bi, sample_model, tmp_path):
     far = remote.get("/", headers={"X-Forwarded-User": "bob"}, environ_base={"REMOTE_ADDR": "203.0.113.9"})
     assert far.status_code == 302  # the header from anywhere else is ignored
     assert AuditLog(tmp_path / "app.sqlite3").events()[-1].action == "login"
+
+
+def test_the_alerts_page_shows_a_restricted_user_only_digests_of_their_own_rules(sample_bi, security, tmp_path):
+    from chatbi.alerts import Outbox
+    from chatbi.alerts.outbox import OutboxEntry
+    from dashboards import create_app
+    from dashboards.pages.alerts import load_rules, rule_rows, run_rows
+    from sample_data import TELECOM_DIR
+
+    app = create_app(sample_bi, app_db=tmp_path / "app.sqlite3", security=security,
+                     alert_rules=TELECOM_DIR / "alerts.yaml")
+    Outbox(tmp_path / "app.sqlite3").put(OutboxEntry("k1", "<m1@x>", "bi@x.com", ("ceo@x.com",),
+                                                     "全国收入 70.12 亿元", b"x", ("gd_revenue_mom",)))
+    seen = {}
+    for user in ("alice", "root"):
+        client = app.server.test_client()
+        sign_in(client, user)
+        ctx = as_request(app, client)
+        try:
+            rules, problem = load_rules(app.chatbi_context)
+            assert problem is None and rule_rows(app.chatbi_context, rules, "zh")  # the rules load for everyone
+            seen[user] = run_rows(app.chatbi_context, "zh", rules=rules)
+        finally:
+            ctx.pop()
+    assert seen["alice"] == [] and seen["root"][0]["subject"] == "全国收入 70.12 亿元"
