@@ -17,7 +17,6 @@ True
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import inspect
 import ipaddress

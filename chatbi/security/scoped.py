@@ -178,7 +178,8 @@ class ScopedChatBI(ChatBI):
     def __init__(self, base: ChatBI, principal: Principal, *, audit: AuditLog | None = None,
                  allow_sql: bool = True) -> None:  # noqa: D107 - shares the base's state, no ChatBI.__init__
         base.anchor  # noqa: B018 - computed once on the shared facade, not per user
-        state = {k: v for k, v in vars(base).items() if k not in _PER_USER}
+        # member indexes and their caches are per user, whatever the facade calls them
+        state = {k: v for k, v in vars(base).items() if k not in _PER_USER and "member" not in k}
         vars(self).update(state)
         self._base = base
         self.principal = principal
@@ -220,13 +221,17 @@ class ScopedChatBI(ChatBI):
             if access.hidden(dim) or access.masked(dim):
                 continue
             if policy.restricts_rows:
-                compiled = compile_query(self.model, SemanticQuery(dimensions=(dim,)), self._base.engine.dialect,
-                                         policy=policy)
-                # the base engine: a member list is no answer, and its values are not masked
-                allowed = {str(v) for v in self._base.engine.execute(compiled.sql).iloc[:, 0] if v is not None}
+                try:
+                    compiled = compile_query(self.model, SemanticQuery(dimensions=(dim,)),
+                                             self._base.engine.dialect, policy=policy)
+                    # the base engine: a member list is no answer, and its values are not masked
+                    frame = self._base.engine.execute(compiled.sql)
+                except Exception:  # noqa: BLE001 - members that cannot be limited to the user's rows are not listed
+                    continue
+                allowed = {str(v) for v in frame.iloc[:, 0] if v is not None}
                 items = tuple(m for m in items if m.value in allowed)
             out[dim] = items
-        return MemberIndex(out)
+        return MemberIndex(out, complete=base.complete)
 
     @cached_property
     def guard(self) -> PolicyGuard:  # type: ignore[override]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from ..errors import QueryError
 from ..model import DimensionRef, SemanticModel
 from ..query import ComparisonFilter, MemberFilter, RangeFilter, SemanticQuery
 from ..spec import DerivedMetricSpec, MetricFilterSpec, RatioMetricSpec, SemiAdditiveMetricSpec, SimpleMetricSpec
@@ -317,16 +318,14 @@ class Builder:
         """Dimension-only query: distinct members (combinations), from the smallest table that has them."""
         dims = [r.name for r in self.refs]
         filter_dims = [f.dimension for f in self.query.filters if getattr(f, "dimension", None)]
-        # a policy's dimensions count like filters: members are listed from a table they reach
-        filter_dims += [d for d in (self.policy.row_dimensions() if self.policy else ()) if d not in filter_dims]
-        needs_fact = period is not None or any(self.model.dimensions[d].type == "time" for d in dims + filter_dims)
-        tables = {self.model.dimensions[d].table for d in dims + filter_dims}
-        if not needs_fact and len(tables) == 1 and None not in tables and next(iter(tables)) not in self.model.fact_tables:
-            source = next(iter(tables))
-        else:
-            source = next((f for f in self.model.fact_tables
-                           if all(self.model.reachable(f, d) for d in dims + filter_dims)), None) or \
-                next(f for f in self.model.fact_tables if all(self.model.reachable(f, d) for d in dims))
+        # a policy's dimensions count like filters: members are listed from a table they reach (else the
+        # policy's condition on the table the members come from is FALSE: nothing is listed)
+        policy_dims = [d for d in (self.policy.row_dimensions() if self.policy else ()) if d not in filter_dims]
+        source = self._member_source(dims, filter_dims + policy_dims, period) or \
+            self._member_source(dims, filter_dims, period)
+        if source is None:
+            raise QueryError(f"no table holds {', '.join(dims)} together with the filtered dimensions")
+        filter_dims += policy_dims
         filter_dims = [d for d in filter_dims if self.model.reachable(source, d)]  # type: ignore[arg-type]
         select = self._from(source, dims + filter_dims)  # type: ignore[arg-type]
         conds = self._row_filters(source, period)
@@ -335,6 +334,15 @@ class Builder:
         exprs = [self._dim_expr(r, source) for r in self.refs]
         return select.select(*(exp.alias_(e, ident(r.column, self.dialect)) for r, e in zip(self.refs, exprs))
                              , copy=False).group_by(*(e.copy() for e in exprs), copy=False)
+
+    def _member_source(self, dims: list[str], filter_dims: list[str], period: Period | None) -> str | None:
+        """The smallest table holding ``dims`` and ``filter_dims``: their one dimension table, else a fact."""
+        needs_fact = period is not None or any(self.model.dimensions[d].type == "time" for d in dims + filter_dims)
+        tables = {self.model.dimensions[d].table for d in dims + filter_dims}
+        if not needs_fact and len(tables) == 1 and None not in tables and next(iter(tables)) not in self.model.fact_tables:
+            return next(iter(tables))
+        return next((f for f in self.model.fact_tables
+                     if all(self.model.reachable(f, d) for d in dims + filter_dims)), None)
 
     def _default_order(self) -> list[str]:
         times = [r.column for r in self.refs if r.name == self.time_dim]

@@ -182,3 +182,40 @@ def test_the_guard_closes_tables_and_hides_blocked_columns(sample_model):
     assert "city," not in outer and "city_en" not in outer  # the hidden city and its English label
     # the user's own CTE named like a table is theirs: nothing to filter inside
     assert "segment" not in guard.check("WITH fact_daily AS (SELECT 1 AS x) SELECT x FROM fact_daily")
+
+
+def test_a_role_limited_to_a_period_filters_facts_and_lookups_by_date(sample_model, sample_db_path):
+    from semantic_layer import RangeFilter
+
+    recent = AccessPolicy(rows=((RangeFilter(op="between", dimension="date", low="2025-07-01", high="2025-12-31"),),))
+    text = sql(sample_model, SemanticQuery(metrics=["revenue", "call_drop_rate"], dimensions=["date.year"]), recent)
+    assert text.count("BETWEEN CAST('2025-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)") == 2
+    checked = guard_for(sample_model, recent).check("SELECT MIN(date) AS first, COUNT(DISTINCT city_id) AS n "
+                                                     "FROM fact_network_daily")
+    with duckdb.connect(str(sample_db_path), read_only=True) as con:
+        first, cities = con.execute(checked).fetchone()
+    assert str(first) == "2025-07-01" and cities == 33
+
+
+def test_members_of_a_table_no_allowed_fact_reaches_are_not_listed():
+    from semantic_layer import SemanticModel
+
+    model = SemanticModel.from_dict({
+        "name": "shop",
+        "tables": {"sales": {"columns": {"day": "date", "city": "varchar", "amount": "double"}, "time_column": "day"},
+                   "cities": {"columns": {"city": "varchar", "province": "varchar"}},
+                   "colors": {"columns": {"color": "varchar"}},
+                   "stock": {"columns": {"color": "varchar", "qty": "double"}}},
+        "joins": [{"left": "sales", "right": "cities", "keys": {"city": "city"}},
+                  {"left": "stock", "right": "colors", "keys": {"color": "color"}}],
+        "dimensions": {"date": {"type": "time", "grains": ["month"]}, "province": {"table": "cities"},
+                       "color": {"table": "colors"}},
+        "metrics": {"amount": {"table": "sales", "agg": "sum", "column": "amount"},
+                    "qty": {"table": "stock", "agg": "sum", "column": "qty"}}})
+    policy = AccessPolicy(rows=((MemberFilter(op="in", dimension="province", values=("广东",)),),))
+    assert "WHERE FALSE" in compile_query(model, SemanticQuery(dimensions=["color"]), policy=policy).sql
+    assert "province IN ('广东')" in compile_query(model, SemanticQuery(dimensions=["province"]), policy=policy).sql
+    assert compile_query(model, SemanticQuery(dimensions=["color"])).sql == \
+        "SELECT colors.color AS color FROM colors GROUP BY colors.color ORDER BY color ASC"
+    with pytest.raises(QueryError, match="not available"):  # stock cannot be limited to 广东's rows
+        compile_query(model, SemanticQuery(metrics=["qty"], dimensions=["color"]), policy=policy)
