@@ -204,7 +204,7 @@ class ChatBI:
             return Answer(status="error", question=question, query=query, error=str(exc), text=str(exc),
                           issues=issues, language=language)  # type: ignore[arg-type]
         timings["compile_ms"] = (time.perf_counter() - start) * 1000
-        answer = self._execute(compiled.sql, question=question, query=query, language=language, timings=timings,
+        answer = self._execute(None, question=question, query=query, language=language, timings=timings,
                                expression=compiled.expression)
         if compiled.period:
             answer.period = (compiled.period[0].isoformat(), compiled.period[1].isoformat())
@@ -252,14 +252,20 @@ class ChatBI:
         """
         return self._execute(sql, question=None, query=None, language=language or "en", timings={}, governed=False)
 
-    def _execute(self, sql: str, *, question: str | None, query: SemanticQuery | None, language: str,
+    def _execute(self, sql: str | None, *, question: str | None, query: SemanticQuery | None, language: str,
                  timings: dict[str, float], governed: bool = True, expression: exp.Expression | None = None) -> Answer:
+        """Guard, then run, either SQL text or a compiled tree (exactly one of ``sql`` / ``expression``)."""
         start = time.perf_counter()
         try:
             # the compiled tree is checked as is (no re-parse); text is parsed in the engine's dialect
-            sql = self.guard.check_expression(expression, copy=False) if expression is not None else \
-                self.guard.check(sql)
+            if expression is not None:
+                sql = self.guard.check_expression(expression, copy=False)
+            else:
+                assert sql is not None
+                sql = self.guard.check(sql)
         except SQLGuardError as exc:
+            if sql is None and expression is not None:
+                sql = expression.sql(dialect=self.engine.dialect)
             return Answer(status="error", question=question, query=query, sql=sql, error=str(exc),
                           text=f"SQL rejected: {exc}", language=language, timings=timings, governed=governed)
         timings["guard_ms"] = (time.perf_counter() - start) * 1000

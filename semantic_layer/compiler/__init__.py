@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlglot import exp
 
@@ -35,11 +36,16 @@ class CompiledQuery:
     query: SemanticQuery
     dialect: str
     expression: exp.Select
-    sql: str
     #: the resolved current period (inclusive) or None for all data
     period: Period | None
     #: the period compared against, when ``compare`` is set
     compare_period: Period | None
+
+    @cached_property
+    def sql(self) -> str:
+        """SQL text, generated on first use: the facade hands the tree to the guard instead,
+        which generates the text that runs, so generating it here too would be wasted work."""
+        return self.expression.sql(dialect=self.dialect)
 
 
 def resolve_period(query: SemanticQuery, anchor: dt.date | None) -> Period | None:
@@ -82,7 +88,7 @@ def compile_query(model: SemanticModel, query: SemanticQuery, dialect: str = "du
     period = resolve_period(query, anchor)
     compare_period, shift = _comparison(model, query, period)
     tree = Builder(model, query, dialect, policy).build(period, compare_period, shift)
-    return CompiledQuery(query, dialect, tree, tree.sql(dialect=dialect), period, compare_period)
+    return CompiledQuery(query, dialect, tree, period, compare_period)
 
 
 def _comparison(model: SemanticModel, query: SemanticQuery, period: Period | None
