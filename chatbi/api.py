@@ -16,10 +16,9 @@ from pydantic import ValidationError
 
 from semantic_layer import QueryError, SemanticLayerError, SemanticModel, SemanticQuery
 from semantic_layer.compiler import CompiledQuery, compile_query
-from semantic_layer.compiler.dialects import column, ident
+from semantic_layer.compiler.metadata import latest_date_sql
 from semantic_layer.errors import SQLGuardError
 from semantic_layer.guard import SQLGuard
-from sqlglot import exp
 
 from .answer import Answer
 from .errors import ChatBIError, ConfigError, EngineError
@@ -118,11 +117,9 @@ class ChatBI:
         latest: list[dt.date] = []
         failure: EngineError | None = None
         for fact in self.model.fact_tables:
-            col = self.model.spec.tables[fact].time_column
-            if not col:
+            sql = latest_date_sql(self.model, fact, self.engine.dialect)
+            if sql is None:
                 continue
-            sql = exp.select(exp.Max(this=column(col, None, self.engine.dialect))).from_(
-                exp.Table(this=ident(fact, self.engine.dialect))).sql(dialect=self.engine.dialect)
             try:
                 value = self.engine.execute(sql).iloc[0, 0]
             except EngineError as exc:
@@ -253,7 +250,7 @@ class ChatBI:
         return self._execute(sql, question=None, query=None, language=language or "en", timings={}, governed=False)
 
     def _execute(self, sql: str | None, *, question: str | None, query: SemanticQuery | None, language: str,
-                 timings: dict[str, float], governed: bool = True, expression: exp.Expression | None = None) -> Answer:
+                 timings: dict[str, float], governed: bool = True, expression: Any = None) -> Answer:
         """Guard, then run, either SQL text or a compiled tree (exactly one of ``sql`` / ``expression``)."""
         start = time.perf_counter()
         try:

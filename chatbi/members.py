@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from semantic_layer import SemanticModel
-from semantic_layer.compiler.dialects import column, ident
-from sqlglot import exp
+from semantic_layer.compiler.metadata import member_values_sql
 
 from .errors import EngineError
 from .warehouse import Engine
@@ -66,15 +65,9 @@ def build_member_index(model: SemanticModel, engine: Engine) -> MemberIndex:
     out: dict[str, tuple[Member, ...]] = {}
     complete = True
     for name, dim in model.dimensions.items():
-        if dim.type != "categorical" or not dim.index_members or dim.table is None:
+        sql = member_values_sql(model, name, engine.dialect, MAX_MEMBERS + 1) if dim.index_members else None
+        if sql is None:
             continue
-        col = dim.column or name
-        cols = [column(col, None, engine.dialect)]
-        if dim.label_column:
-            cols.append(column(dim.label_column, None, engine.dialect))
-        sql = (exp.select(*cols).distinct().from_(exp.Table(this=ident(dim.table, engine.dialect)))
-               .where(exp.Not(this=exp.Is(this=cols[0].copy(), expression=exp.Null())))
-               .order_by(cols[0].copy()).limit(MAX_MEMBERS + 1).sql(dialect=engine.dialect))
         try:
             frame = engine.execute(sql)
         except EngineError:

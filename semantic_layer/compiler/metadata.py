@@ -1,0 +1,46 @@
+"""SQL for the metadata ChatBI reads from a warehouse: the newest date, the members of a dimension.
+
+Built here so that ``chatbi`` never assembles SQL itself; it only executes what the semantic
+layer builds (and the guard checks).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..model import SemanticModel
+from .dialects import column, ident
+
+__all__ = ["latest_date_sql", "member_values_sql"]
+
+
+def latest_date_sql(model: SemanticModel, fact: str, dialect: str) -> str | None:
+    """``SELECT MAX(time_column) FROM fact``, or None when the table has no time column.
+
+    >>> from sample_data import TELECOM_MODEL
+    >>> latest_date_sql(SemanticModel.from_yaml(TELECOM_MODEL), "fact_daily", "duckdb")
+    'SELECT MAX("date") FROM fact_daily'
+    """
+    col = model.tables[fact].time_column
+    if not col:
+        return None
+    return exp.select(exp.Max(this=column(col, None, dialect))).from_(
+        exp.Table(this=ident(fact, dialect))).sql(dialect=dialect)
+
+
+def member_values_sql(model: SemanticModel, dimension: str, dialect: str, limit: int) -> str | None:
+    """Distinct non-null values of a categorical dimension (and its label column), at most ``limit`` rows.
+
+    >>> from sample_data import TELECOM_MODEL
+    >>> member_values_sql(SemanticModel.from_yaml(TELECOM_MODEL), "province", "postgres", 10)
+    'SELECT DISTINCT province, province_en FROM dim_region WHERE NOT province IS NULL ORDER BY province LIMIT 10'
+    """
+    dim = model.dimension(dimension)
+    if dim.type != "categorical" or dim.table is None:
+        return None
+    cols = [column(dim.column or dimension, None, dialect)]
+    if dim.label_column:
+        cols.append(column(dim.label_column, None, dialect))
+    return (exp.select(*cols).distinct().from_(exp.Table(this=ident(dim.table, dialect)))
+            .where(exp.Not(this=exp.Is(this=cols[0].copy(), expression=exp.Null())))
+            .order_by(cols[0].copy()).limit(limit).sql(dialect=dialect))
