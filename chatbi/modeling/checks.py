@@ -14,13 +14,10 @@ of :meth:`SemanticModel.problems`:
 
 from __future__ import annotations
 
-from sqlglot import exp
-
 from semantic_layer import SemanticModel
 from semantic_layer.checks import ModelProblem
-from semantic_layer.compiler.dialects import column as col_expr
-from semantic_layer.compiler.dialects import ident
 from semantic_layer.spec import SemiAdditiveMetricSpec, SimpleMetricSpec
+from semantic_layer.sqlbuild import duplicate_keys_sql
 
 from ..errors import EngineError
 from ..warehouse import Engine
@@ -109,12 +106,8 @@ def _fan_out(model: SemanticModel, engine: Engine | None) -> list[ModelProblem]:
 
 def _duplicate_keys(engine: Engine, table: str, keys: tuple[str, ...]) -> int:
     """How many key values of ``table`` occur more than once (0 when the query cannot run)."""
-    d = engine.dialect
-    cols = [col_expr(k, None, d) for k in keys]
-    inner = (exp.select(*cols).from_(exp.Table(this=ident(table, d))).group_by(*(c.copy() for c in cols))
-             .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))).subquery("dupes"))
     try:
-        frame = engine.execute(exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(inner).sql(dialect=d))
+        frame = engine.execute(duplicate_keys_sql(table, keys, engine.dialect))
     except EngineError:
         return 0
     return int(frame["n"].iloc[0])

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from sqlglot import exp
 
-from semantic_layer.compiler.dialects import ident
+from semantic_layer.sqlbuild import RowSource, file_columns_sql, file_view_sql, head_sql
 
 from ..errors import ConfigError
 from ..warehouse import DuckDBEngine
@@ -111,16 +110,11 @@ def open_files(files: Iterable[FileArg] | Mapping[str, FileArg]) -> FileTables:
             if reader is None:
                 known = ", ".join(sorted(READERS))
                 raise ConfigError(f"cannot read {path}: unknown file type (known: {known})")
-            source = exp.Anonymous(this=reader, expressions=[exp.Literal.string(str(Path(path).absolute())
-                                                                                if "*" not in path else path)])
+            source = str(Path(path).absolute()) if "*" not in path else path
             try:
-                columns = [d[0] for d in conn.execute(exp.select(exp.Star()).from_(source.copy()).limit(0)
-                                                      .sql(dialect="duckdb")).description]
-                select = exp.select(*_renamed(view, columns, originals)).from_(source)
-                create = exp.Create(this=exp.Table(this=ident(view, "duckdb")), kind="VIEW", expression=select)
-                conn.execute(create.sql(dialect="duckdb"))
-                conn.execute(exp.select(exp.Star()).from_(exp.Table(this=ident(view, "duckdb"))).limit(1)
-                             .sql(dialect="duckdb"))
+                columns = [d[0] for d in conn.execute(file_columns_sql(reader, source)).description]
+                conn.execute(file_view_sql(view, reader, source, _renamed(view, columns, originals)))
+                conn.execute(head_sql(RowSource(view), "duckdb", 1))
             except duckdb.Error as exc:
                 raise ConfigError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
     except BaseException:
@@ -129,19 +123,16 @@ def open_files(files: Iterable[FileArg] | Mapping[str, FileArg]) -> FileTables:
     return FileTables(DuckDBEngine(connection=conn), dict(pairs), originals)
 
 
-def _renamed(view: str, columns: list[str], originals: dict[str, str]) -> list[exp.Expression]:
-    """The view's select list: plain names as they are, others aliased to ASCII names."""
-    out: list[exp.Expression] = []
+def _renamed(view: str, columns: list[str], originals: dict[str, str]) -> list[tuple[str, str]]:
+    """The view's columns as (name in the file, name in the view): plain names as they are,
+    others renamed to ASCII names (recorded in ``originals``)."""
+    out: list[tuple[str, str]] = []
     taken: set[str] = set()
     for i, col in enumerate(columns, 1):
-        source = exp.Column(this=exp.Identifier(this=col, quoted=True))
         clean = identifier(col)
         name = unique_name(clean if _plain(clean) else f"col{i}", taken)
         taken.add(name)
-        if name == col:
-            out.append(source)
-        else:
-            out.append(exp.alias_(source, exp.Identifier(this=name, quoted=False)))
-            if not _plain(clean):
-                originals[f"{view}.{name}"] = col
+        out.append((col, name))
+        if name != col and not _plain(clean):
+            originals[f"{view}.{name}"] = col
     return out

@@ -19,10 +19,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlglot import exp
 
-from semantic_layer.compiler.dialects import column as col_expr
-from semantic_layer.compiler.dialects import ident
+from semantic_layer.sqlbuild import (
+    SAMPLE_ROWS,
+    RowSource,
+    column_stats_sql,
+    distinct_values_sql,
+    foreign_key_targets_sql,
+    head_sql,
+    key_constraints_sql,
+    list_columns_sql,
+    list_tables_sql,
+    normalize_type,
+    row_count_sql,
+    table_source,
+)
 
 from ..errors import ConfigError, EngineError
 from ..warehouse import Engine
@@ -39,8 +50,6 @@ __all__ = [
     "table_source",
 ]
 
-#: tables with more rows than this are profiled on a sample of about this many rows
-SAMPLE_ROWS = 100_000
 #: columns with at most this many distinct values have every value read (members, label pairs)
 VALUES_LIMIT = 200
 _SAMPLE_VALUES = 5
@@ -118,49 +127,6 @@ class DatabaseProfile:
         raise KeyError(name)
 
 
-# -- types -------------------------------------------------------------------------------
-def normalize_type(raw: str, dialect: str) -> str:
-    """A database type name in the model's vocabulary.
-
-    >>> normalize_type("character varying(20)", "postgres"), normalize_type("TIMESTAMP WITH TIME ZONE", "duckdb")
-    ('varchar', 'timestamp')
-    >>> normalize_type("DECIMAL(18,2)", "duckdb"), normalize_type("HUGEINT", "duckdb")
-    ('decimal', 'bigint')
-    """
-    text = str(raw).strip()
-    try:
-        dtype = exp.DataType.build(text, dialect=dialect)
-    except Exception:  # sqlglot cannot read every vendor type; fall back to the name
-        dtype = None
-    if dtype is not None:
-        kind = dtype.this.name
-        if kind in {"DATE", "DATE32"}:
-            return "date"
-        if dtype.is_type(*exp.DataType.TEMPORAL_TYPES):
-            return "timestamp"
-        if kind == "BOOLEAN":
-            return "boolean"
-        if kind in {"BIGINT", "UBIGINT", "INT128", "INT256", "UINT128", "UINT256"}:
-            return "bigint"
-        if dtype.is_type(*exp.DataType.INTEGER_TYPES):
-            return "integer"
-        if kind.startswith(("DECIMAL", "BIGDECIMAL", "UDECIMAL")) or kind in {"MONEY", "SMALLMONEY", "DECFLOAT"}:
-            return "decimal"
-        if dtype.is_type(*exp.DataType.REAL_TYPES):
-            return "double"
-        if dtype.is_type(*exp.DataType.TEXT_TYPES) or kind in {"UUID", "ENUM", "CHAR", "NCHAR"}:
-            return "varchar"
-        return "other"
-    low = text.lower()
-    for needle, out in (("timestamp", "timestamp"), ("datetime", "timestamp"), ("date", "date"), ("bool", "boolean"),
-                        ("int", "integer"), ("char", "varchar"), ("text", "varchar"), ("string", "varchar"),
-                        ("double", "double"), ("float", "double"), ("real", "double"), ("numeric", "decimal"),
-                        ("decimal", "decimal")):
-        if needle in low:
-            return out
-    return "other"
-
-
 # -- catalog -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _RawTable:
@@ -203,18 +169,9 @@ def _catalog_sqlalchemy(sa_engine: Any) -> list[_RawTable]:
     return out
 
 
-def _info_schema(name: str) -> exp.Table:
-    return exp.Table(this=exp.to_identifier(name), db=exp.to_identifier("information_schema"))
-
-
 def _catalog_information_schema(engine: Engine) -> list[_RawTable]:
-    d = engine.dialect
-    here = exp.EQ(this=exp.column("table_schema"), expression=exp.func("current_schema"))
-    tables = engine.execute(exp.select("table_name", "table_type").from_(_info_schema("tables")).where(here)
-                            .order_by("table_name").sql(dialect=d))
-    cols = engine.execute(exp.select("table_name", "column_name", "data_type", "is_nullable")
-                          .from_(_info_schema("columns")).where(here)
-                          .order_by("table_name", "ordinal_position").sql(dialect=d))
+    tables = engine.execute(list_tables_sql(engine.dialect))
+    cols = engine.execute(list_columns_sql(engine.dialect))
     keys = _declared_keys(engine)
     out = []
     for row in tables.itertuples(index=False):
@@ -228,21 +185,8 @@ def _catalog_information_schema(engine: Engine) -> list[_RawTable]:
 
 def _declared_keys(engine: Engine) -> dict[str, tuple[tuple[str, ...], tuple[ForeignKey, ...]]]:
     """Primary and foreign keys from information_schema (empty where the database lacks the views)."""
-    d = engine.dialect
-    here = exp.EQ(this=exp.column("table_schema", "tc"), expression=exp.func("current_schema"))
-    tc = exp.alias_(_info_schema("table_constraints"), "tc", table=True)
-    kcu = exp.alias_(_info_schema("key_column_usage"), "kcu", table=True)
-    on = exp.and_(exp.EQ(this=exp.column("constraint_name", "tc"), expression=exp.column("constraint_name", "kcu")),
-                  exp.EQ(this=exp.column("table_name", "tc"), expression=exp.column("table_name", "kcu")))
-    sql = (exp.select(exp.column("table_name", "tc"), exp.column("constraint_name", "tc"),
-                      exp.column("constraint_type", "tc"), exp.column("column_name", "kcu"),
-                      exp.column("ordinal_position", "kcu"))
-           .from_(tc).join(kcu, on=on).where(here)
-           .where(exp.column("constraint_type", "tc").isin("PRIMARY KEY", "FOREIGN KEY"))
-           .order_by(exp.column("table_name", "tc"), exp.column("constraint_name", "tc"),
-                     exp.column("ordinal_position", "kcu")).sql(dialect=d))
     try:
-        frame = engine.execute(sql)
+        frame = engine.execute(key_constraints_sql(engine.dialect))
     except EngineError:
         return {}
     refs = _fk_targets(engine)
@@ -265,27 +209,12 @@ def _declared_keys(engine: Engine) -> dict[str, tuple[tuple[str, ...], tuple[For
 
 def _fk_targets(engine: Engine) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Foreign key constraint name -> (referenced table, referenced columns)."""
-    if engine.dialect == "duckdb":  # DuckDB's information_schema has no referential_constraints rows
-        sql = exp.select("constraint_name", "referenced_table", "referenced_column_names").from_(
-            exp.Anonymous(this="duckdb_constraints")).where(
-            exp.EQ(this=exp.column("constraint_type"), expression=exp.Literal.string("FOREIGN KEY"))).sql(dialect="duckdb")
-        try:
-            frame = engine.execute(sql)
-        except EngineError:
-            return {}
-        return {str(r[0]): (str(r[1]), tuple(str(c) for c in r[2])) for r in frame.itertuples(index=False)}
-    rc = exp.alias_(_info_schema("referential_constraints"), "rc", table=True)
-    kcu = exp.alias_(_info_schema("key_column_usage"), "kcu", table=True)
-    sql = (exp.select(exp.column("constraint_name", "rc"), exp.column("table_name", "kcu"),
-                      exp.column("column_name", "kcu"))
-           .from_(rc).join(kcu, on=exp.EQ(this=exp.column("unique_constraint_name", "rc"),
-                                          expression=exp.column("constraint_name", "kcu")))
-           .order_by(exp.column("constraint_name", "rc"), exp.column("ordinal_position", "kcu"))
-           .sql(dialect=engine.dialect))
     try:
-        frame = engine.execute(sql)
+        frame = engine.execute(foreign_key_targets_sql(engine.dialect))
     except EngineError:
         return {}
+    if engine.dialect == "duckdb":  # one row per constraint, the referenced columns as a list
+        return {str(r[0]): (str(r[1]), tuple(str(c) for c in r[2])) for r in frame.itertuples(index=False)}
     out: dict[str, tuple[str, tuple[str, ...]]] = {}
     for cname, table, colname in frame.itertuples(index=False):
         prev = out.get(str(cname), (str(table), ()))
@@ -294,29 +223,11 @@ def _fk_targets(engine: Engine) -> dict[str, tuple[str, tuple[str, ...]]]:
 
 
 # -- statistics --------------------------------------------------------------------------
-def table_source(table: str, row_count: int, dialect: str, sample_rows: int = SAMPLE_ROWS) -> exp.Expression:
-    """The rows to profile: the table itself, or a repeatable sample of about ``sample_rows`` rows."""
-    t = exp.Table(this=ident(table, dialect))
-    if row_count <= sample_rows:
-        return t
-    pct = max(0.01, min(100.0, round(100.0 * sample_rows / row_count, 2)))
-    if dialect in {"duckdb", "postgres", "snowflake", "trino", "spark", "bigquery"}:
-        t.set("sample", exp.TableSample(method=exp.var("SYSTEM"), percent=exp.Literal.number(pct),
-                                         seed=exp.Literal.number(42) if dialect != "trino" else None))
-        return t
-    # no portable sampling (SQLite, MySQL ...): the first rows the database returns
-    return exp.select(exp.Star()).from_(t).limit(sample_rows).subquery("s")
-
-
 def _count_rows(engine: Engine, raw: _RawTable) -> tuple[int, dict[str, tuple[Any, Any]]]:
     """Exact row count and the date range of each temporal column (cheap streaming aggregates)."""
     d = engine.dialect
     temporal = [c for c, t, _ in raw.columns if normalize_type(t, d) in {"date", "timestamp"}]
-    items: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "n")]
-    for i, c in enumerate(temporal):
-        items += [exp.alias_(exp.Min(this=col_expr(c, None, d)), f"lo{i}"),
-                  exp.alias_(exp.Max(this=col_expr(c, None, d)), f"hi{i}")]
-    row = _first_row(engine.execute(exp.select(*items).from_(exp.Table(this=ident(raw.name, d))).sql(dialect=d)))
+    row = _first_row(engine.execute(row_count_sql(raw.name, temporal, d)))
     ranges = {c: (_plain(row[f"lo{i}"]), _plain(row[f"hi{i}"])) for i, c in enumerate(temporal)}
     return int(row["n"]), ranges
 
@@ -324,18 +235,12 @@ def _count_rows(engine: Engine, raw: _RawTable) -> tuple[int, dict[str, tuple[An
 def _profile_table(engine: Engine, raw: _RawTable, sample_rows: int) -> TableProfile:
     d = engine.dialect
     row_count, ranges = _count_rows(engine, raw)
-    source = table_source(raw.name, row_count, d, sample_rows)
-    items: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "n")]
+    source = RowSource(raw.name, row_count, sample_rows)
     types = {c: normalize_type(t, d) for c, t, _ in raw.columns}
-    for i, (c, _, _) in enumerate(raw.columns):
-        ref = col_expr(c, None, d)
-        items += [exp.alias_(exp.Count(this=ref.copy()), f"nn{i}"),
-                  exp.alias_(exp.Count(this=exp.Distinct(expressions=[ref.copy()])), f"nd{i}")]
-        if types[c] in {"integer", "bigint", "double", "decimal"}:
-            items += [exp.alias_(exp.Min(this=ref.copy()), f"lo{i}"), exp.alias_(exp.Max(this=ref.copy()), f"hi{i}")]
-    stats = _first_row(engine.execute(exp.select(*items).from_(source.copy()).sql(dialect=d)))
+    numeric = {c for c, t in types.items() if t in {"integer", "bigint", "double", "decimal"}}
+    stats = _first_row(engine.execute(column_stats_sql(source, [c for c, _, _ in raw.columns], d, min_max=numeric)))
     profiled = int(stats["n"])
-    head = engine.execute(exp.select(exp.Star()).from_(source.copy()).limit(_SAMPLE_VALUES).sql(dialect=d))
+    head = engine.execute(head_sql(source, d, _SAMPLE_VALUES))
     columns = []
     for i, (c, raw_type, nullable) in enumerate(raw.columns):
         distinct = int(stats[f"nd{i}"])
@@ -353,11 +258,8 @@ def _first_row(frame: pd.DataFrame) -> dict[str, Any]:
     return {c: frame[c].iloc[0] for c in frame.columns}
 
 
-def _values(engine: Engine, source: exp.Expression, name: str) -> tuple[Any, ...]:
-    d = engine.dialect
-    ref = col_expr(name, None, d)
-    sql = (exp.select(ref).distinct().from_(source.copy()).where(exp.Not(this=exp.Is(this=ref.copy(), expression=exp.Null())))
-           .order_by(ref.copy()).limit(VALUES_LIMIT + 1).sql(dialect=d))
+def _values(engine: Engine, source: RowSource, name: str) -> tuple[Any, ...]:
+    sql = distinct_values_sql(source, name, engine.dialect, VALUES_LIMIT + 1)
     return tuple(_plain(v) for v in engine.execute(sql).iloc[:, 0].tolist())
 
 

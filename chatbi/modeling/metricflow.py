@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlglot
 import yaml
-from sqlglot import exp
 
 from semantic_layer import SemanticModel
+from semantic_layer.sqlbuild import MetricFlowSQLError, rename_formula
 
 from ..errors import ConfigError
 from .mf_filters import FilterNotMappable, parse_filters
@@ -444,14 +443,9 @@ class _Importer:
             alias = str(ref.get("alias") or ref.get("name"))
             mapping[alias] = self._input(name, f"input{i + 1}" if ref.get("filter") or extra else alias, ref, extra)
         try:
-            tree = sqlglot.parse_one(str(expr))
-        except sqlglot.errors.ParseError:
-            raise _Skip(f"cannot parse expr {expr!r}") from None
-        unknown = [c.name for c in tree.find_all(exp.Column) if c.name not in mapping]
-        if unknown:
-            raise _Skip(f"expr refers to {unknown[0]!r}, which is not among its metrics")
-        tree = tree.transform(lambda n: exp.column(mapping[n.name]) if isinstance(n, exp.Column) else n)
-        return tree.sql()
+            return rename_formula(expr, mapping)
+        except MetricFlowSQLError as exc:
+            raise _Skip(str(exc)) from None
 
 
 class _Skip(Exception):

@@ -7,26 +7,18 @@ MetricFlow filters are SQL with Jinja references::
 
 Only conjunctions of ``=``, ``!=``/``<>``, ``IN`` and ``NOT IN`` over categorical dimensions
 map to ChatBI's member filters; anything else (time dimensions, entities, ranges, ``OR``) is
-reported as not mappable rather than approximated.
+reported as not mappable rather than approximated. The SQL itself is parsed by
+:func:`semantic_layer.sqlbuild.translate_filter`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import sqlglot
-from sqlglot import exp
+from semantic_layer.sqlbuild import FilterNotMappable, translate_filter
 
 __all__ = ["FilterNotMappable", "parse_filters"]
-
-_REF = re.compile(r"\{\{\s*(Dimension|TimeDimension|Entity|Metric)\s*\(\s*['\"]([^'\"]+)['\"][^)]*\)"
-                  r"(?:\s*\.\s*\w+\s*\([^)]*\))*\s*\}\}")
-
-
-class FilterNotMappable(ValueError):
-    """A filter that ChatBI's member filters cannot express (the message says why)."""
 
 
 def parse_filters(filters: str | Sequence[str] | None,
@@ -34,7 +26,8 @@ def parse_filters(filters: str | Sequence[str] | None,
     """Member filters for one or more MetricFlow filter strings (all must hold).
 
     ``resolve`` maps a MetricFlow dimension reference (``customer__region``) to a ChatBI
-    dimension name, or None when there is none.
+    dimension name, or None when there is none. Raises :class:`FilterNotMappable` (a
+    ``ValueError``) for a filter member filters cannot express.
 
     >>> parse_filters("{{ Dimension('order__status') }} = 'done'", lambda ref: ref.split('__')[-1])
     [{'dimension': 'status', 'op': 'in', 'values': ['done']}]
@@ -44,74 +37,5 @@ def parse_filters(filters: str | Sequence[str] | None,
     texts = [filters] if isinstance(filters, str) else list(filters)
     out: list[dict[str, Any]] = []
     for text in texts:
-        out += _parse_one(str(text), resolve)
+        out += translate_filter(str(text), resolve)
     return out
-
-
-def _parse_one(text: str, resolve: Callable[[str], str | None]) -> list[dict[str, Any]]:
-    refs: dict[str, str] = {}
-
-    def placeholder(match: re.Match[str]) -> str:
-        kind, ref = match.group(1), match.group(2)
-        if kind != "Dimension":
-            raise FilterNotMappable(f"filters on {kind}('{ref}') are not supported; only categorical dimensions")
-        name = resolve(ref)
-        if name is None:
-            raise FilterNotMappable(f"dimension {ref!r} is not in the imported model")
-        key = f"mf_ref_{len(refs)}"
-        refs[key] = name
-        return key
-
-    sql = _REF.sub(placeholder, text.strip())
-    if "{{" in sql or "{%" in sql:
-        raise FilterNotMappable(f"unsupported Jinja in filter {text.strip()!r}")
-    try:
-        tree = sqlglot.parse_one(sql)
-    except sqlglot.errors.ParseError:
-        raise FilterNotMappable(f"cannot parse filter {text.strip()!r}") from None
-    return [_condition(node, refs, text) for node in _conjuncts(tree)]
-
-
-def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    node = node.unnest()
-    if isinstance(node, exp.And):
-        return _conjuncts(node.this) + _conjuncts(node.expression)
-    return [node]
-
-
-def _condition(node: exp.Expression, refs: dict[str, str], text: str) -> dict[str, Any]:
-    negate = False
-    if isinstance(node, exp.Not):
-        negate, node = True, node.this.unnest()
-    if isinstance(node, (exp.EQ, exp.NEQ)):
-        target, value = node.this, node.expression
-        if not isinstance(target, exp.Column) and isinstance(value, exp.Column):
-            target, value = value, target
-        values = [_literal(value, text)]
-        op_in = isinstance(node, exp.EQ)
-    elif isinstance(node, exp.In) and node.expressions:
-        target, values, op_in = node.this, [_literal(v, text) for v in node.expressions], True
-    elif isinstance(node, exp.Is) and isinstance(node.expression, exp.Boolean):
-        target, values, op_in = node.this, [_literal(node.expression, text)], True
-    else:
-        raise FilterNotMappable(f"filter {text.strip()!r} is not a conjunction of =, !=, IN, NOT IN on dimensions")
-    if not (isinstance(target, exp.Column) and target.name in refs):
-        raise FilterNotMappable(f"filter {text.strip()!r} compares something other than a dimension")
-    op_in = op_in != negate
-    return {"dimension": refs[target.name], "op": "in" if op_in else "not_in", "values": values}
-
-
-def _literal(node: exp.Expression, text: str) -> str | int | float:
-    node = node.unnest()
-    if isinstance(node, exp.Boolean):
-        # 'true' / 'false' as text compare correctly with boolean columns in DuckDB and PostgreSQL
-        return "true" if node.this else "false"
-    if isinstance(node, exp.Literal):
-        if node.is_string:
-            return node.this
-        number = float(node.this)
-        return int(number) if number.is_integer() else number
-    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
-        number = -float(node.this.this)
-        return int(number) if number.is_integer() else number
-    raise FilterNotMappable(f"filter {text.strip()!r} compares with {node.sql()!r}, not a constant")

@@ -14,14 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlglot import exp
-
-from semantic_layer.compiler.dialects import column as col_expr
-from semantic_layer.compiler.dialects import ident
+from semantic_layer.sqlbuild import JoinStep, RowSource, dependency_sql, overlap_sql
 
 from ..errors import EngineError
 from ..warehouse import Engine
-from .introspect import ColumnProfile, DatabaseProfile, TableProfile, table_source
+from .introspect import ColumnProfile, DatabaseProfile, TableProfile
 from .naming import has_cjk, is_key_name, key_base, label_pair, table_base
 
 __all__ = ["Join", "DimCandidate", "infer_joins", "determines", "infer_hierarchies", "find_label_pairs",
@@ -81,15 +78,8 @@ def _types_compatible(a: ColumnProfile, b: ColumnProfile) -> bool:
 
 
 def _overlap(engine: Engine, profile: DatabaseProfile, left: TableProfile, lcol: str, right: str, rcol: str) -> float:
-    d = engine.dialect
-    a_src = table_source(left.name, left.row_count, d, profile.sample_rows)
-    lref = col_expr(lcol, None, d)
-    a = (exp.select(exp.alias_(lref, "k")).distinct().from_(a_src)
-         .where(exp.Not(this=exp.Is(this=lref.copy(), expression=exp.Null()))).subquery("a"))
-    b = exp.select(exp.alias_(col_expr(rcol, None, d), "k")).distinct().from_(exp.Table(this=ident(right, d))).subquery("b")
-    sql = (exp.select(exp.alias_(exp.Count(this=exp.Star()), "n"), exp.alias_(exp.Count(this=exp.column("k", "b")), "hit"))
-           .from_(a).join(b, on=exp.EQ(this=exp.column("k", "a"), expression=exp.column("k", "b")), join_type="LEFT")
-           .sql(dialect=d))
+    source = RowSource(left.name, left.row_count, profile.sample_rows)
+    sql = overlap_sql(source, lcol, right, rcol, engine.dialect)
     try:
         frame = engine.execute(sql)
     except EngineError:
@@ -152,23 +142,10 @@ def determines(engine: Engine, profile: DatabaseProfile, joins: Sequence[Join],
     path = _path(joins, child[0], parent[0])
     if path is None:
         return False
-    d = engine.dialect
     t0 = profile.table(child[0])
-    src = table_source(t0.name, t0.row_count, d, profile.sample_rows).copy()
-    src.set("alias", exp.TableAlias(this=exp.to_identifier("t0")))  # a table or a LIMIT subquery alike
-    aliases = {child[0]: "t0"}
-    select = exp.select().from_(src)
-    for i, j in enumerate(path, 1):
-        aliases[j.right] = f"t{i}"
-        on = exp.and_(*(exp.EQ(this=col_expr(lc, aliases[j.left], d), expression=col_expr(rc, f"t{i}", d))
-                        for lc, rc in j.keys))
-        select = select.join(exp.alias_(exp.Table(this=ident(j.right, d)), f"t{i}", table=True), on=on, join_type="LEFT")
-    c, p = col_expr(child[1], aliases[child[0]], d), col_expr(parent[1], aliases[parent[0]], d)
-    pairs = (select.select(exp.alias_(c, "c"), exp.alias_(p, "p")).distinct()
-             .where(exp.Not(this=exp.Is(this=c.copy(), expression=exp.Null()))).subquery("x"))
-    sql = exp.select(exp.alias_(exp.Count(this=exp.Star()), "pairs"),
-                     exp.alias_(exp.Count(this=exp.Distinct(expressions=[exp.column("c", "x")])), "children")
-                     ).from_(pairs).sql(dialect=d)
+    source = RowSource(t0.name, t0.row_count, profile.sample_rows)
+    steps = [JoinStep(j.left, j.right, j.keys) for j in path]
+    sql = dependency_sql(source, child[1], parent, engine.dialect, steps)
     try:
         frame = engine.execute(sql)
     except EngineError:
