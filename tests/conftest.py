@@ -52,3 +52,11 @@ def _offline_translator_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's OPENAI_* variables must not turn tests into calls to a real endpoint."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHATBI_LLM_MODEL", "CHATBI_TRANSLATOR"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for every browser test (Playwright allows one sync driver per thread)."""
+    from .dashboards.browser import chromium_browser
+
+    yield from chromium_browser()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from .browser import LiveServer
 
 
 @pytest.fixture()
@@ -19,12 +19,6 @@ def app(sample_bi, tmp_path):
 @pytest.fixture()
 def ctx(app):
     return app.chatbi_context
-
-
-@pytest.fixture()
-def needs_ask(sample_bi) -> None:
-    if not hasattr(sample_bi, "ask"):
-        pytest.skip("ChatBI.ask (the translator) is not installed yet")
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +34,3 @@ def live_app(sample_bi, tmp_path_factory) -> Iterator[LiveServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
-    if not CHROMIUM.exists():
-        pytest.skip("headless browser tests need /usr/bin/chromium (installed by .ci/setup)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    manager = sync_api.sync_playwright().start()
-    browser = manager.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-    manager.stop()

@@ -12,9 +12,6 @@ from dashboards.pages import alerts
 
 from .helpers import find, text_of
 
-pytest.importorskip("chatbi.alerts")
-
-
 class Inbox:
     """An aiosmtpd server on 127.0.0.1 that keeps what it receives."""
 

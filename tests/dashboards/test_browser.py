@@ -12,7 +12,7 @@ from dashboards import create_app
 
 from .browser import LiveServer, new_page, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("needs_ask")]
+pytestmark = pytest.mark.browser
 
 CHART = ".js-plotly-plot svg.main-svg"
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ...dashboards.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, new_page, screenshot
+from ...dashboards.browser import LiveServer, new_page, screenshot
 from .conftest import PASSWORDS
 
 pytestmark = pytest.mark.browser
@@ -18,16 +18,6 @@ pytestmark = pytest.mark.browser
 CHART = ".js-plotly-plot svg.main-svg"
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.skip("headless browser tests need /usr/bin/chromium (installed by .ci/setup)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    manager = sync_api.sync_playwright().start()
-    browser = manager.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-    manager.stop()
 
 
 @pytest.fixture(scope="module")
