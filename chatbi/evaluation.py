@@ -96,8 +96,9 @@ class EvalItem(BaseModel):
     def _shape(self) -> EvalItem:
         if (self.question is None) == (not self.turns):
             raise ValueError("give either 'question' (with sql/query/expect) or 'turns'")
-        if self.question is not None and self.sql is None and self.query is None and self.expect is None:
-            raise ValueError("a question needs 'sql', 'query' or 'expect'")
+        if self.question is not None and self.sql is None and self.query is None and self.expect in (None, "ok"):
+            # "expect: ok" alone would pass any answer; only a turn inside a sequence may just need to run
+            raise ValueError("a question needs 'sql' or 'query' (or expect: clarify / out_of_scope)")
         if self.turns and not any(t.judged for t in self.turns):
             raise ValueError("at least one turn needs 'sql', 'query' or 'expect'")
         return self

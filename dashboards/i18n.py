@@ -114,8 +114,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "explore.no_tree": {"zh": "该指标没有可下钻的维度树。", "en": "This metric has no dimension tree to drill into."},
     # alerts
     "alerts.title": {"zh": "预警", "en": "Alerts"},
-    "alerts.placeholder": {"zh": "预警功能即将上线：规则、运行记录和测试摘要会显示在这里。",
-                           "en": "Alerts are coming soon: rules, last runs and test digests will appear here."},
     "alerts.none": {"zh": "还没有预警规则（用 CHATBI_ALERT_RULES 指定规则文件）。",
                     "en": "No alert rules yet (point CHATBI_ALERT_RULES at a rules file)."},
     "alerts.rule": {"zh": "规则", "en": "Rule"},

@@ -114,7 +114,7 @@ class SemanticQuery(_Q):
         default=None, description="add the previous period's value, absolute and % change")
     share: bool = Field(default=False, description="add each row's share of the total of each metric")
     order_by: tuple[str, ...] = Field(default=(), description="metric or dimension names; leading '-' = descending")
-    limit: int | None = Field(default=None, ge=1, le=100_000)
+    limit: int | None = Field(default=None, ge=1, le=1_000_000)
 
     @field_validator("time_range", mode="before")
     @classmethod

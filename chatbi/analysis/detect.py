@@ -208,16 +208,18 @@ def _with_story(bi: ChatBI, result: AnomalyResult) -> AnomalyResult:
         row = ranked.iloc[0]
         pts = result.series(top)
         peak = pts[pts["is_anomaly"]].sort_values("severity", ascending=False).iloc[0]
-        deviation = peak["actual"] / peak["expected"] - 1 if peak["expected"] else float("nan")
+        # relative to the size of the expectation, so a negative expected value keeps the sign right
+        deviation = (peak["actual"] - peak["expected"]) / abs(peak["expected"]) if peak["expected"] else float("nan")
         first, last = (pd.Timestamp(row["first"]).date().isoformat(), pd.Timestamp(row["last"]).date().isoformat())
         who = " × ".join(bi.members.label(d, v, lang) for d, v in top.items())
         span = first if first == last else (f"{first}至{last}" if zh else f"{first} to {last}")
+        known = deviation == deviation  # NaN when nothing was expected: say nothing rather than "+nan%"
         if zh:
-            text += (f"，{'最突出的是' + who + '：' if who else '其中'}{int(row['anomalies'])}个（{span}），"
-                     f"最大偏离预期{deviation:+.1%}。")
+            text += (f"，{'最突出的是' + who + '：' if who else '其中'}{int(row['anomalies'])}个（{span}）"
+                     + (f"，最大偏离预期{deviation:+.1%}。" if known else "。"))
         else:
-            text += (f"; {'most severe in ' + who + ': ' if who else ''}{int(row['anomalies'])} ({span}), "
-                     f"peak {deviation:+.1%} against expected.")
+            text += (f"; {'most severe in ' + who + ': ' if who else ''}{int(row['anomalies'])} ({span})"
+                     + (f", peak {deviation:+.1%} against expected." if known else "."))
     else:
         text += "。" if zh else "."
     figure = None

@@ -89,7 +89,7 @@ class Fetcher:
             query = SemanticQuery(metrics=tuple(dict.fromkeys(metrics)), dimensions=tuple(dimensions),
                                   filters=(*self.filters, *extra_filters),
                                   time_range=(period[0], period[1]) if period else None,  # type: ignore[arg-type]
-                                  limit=MAX_ROWS)
+                                  limit=MAX_ROWS + 1)  # one more row tells "too many" from "exactly the cap"
         except ValidationError as exc:
             raise ConfigError(f"invalid analysis query: {exc.errors()[0]['msg']}") from None
         compiled = self.bi.compile(query)
@@ -98,8 +98,8 @@ class Fetcher:
         with self._lock:
             self.sql.append(sql)
         frame = self.bi.engine.execute(sql)
-        if len(frame) >= MAX_ROWS:
-            raise ConfigError(f"{len(frame):,} groups over {', '.join(dimensions)}: too many to analyse; "
+        if len(frame) > MAX_ROWS:
+            raise ConfigError(f"more than {MAX_ROWS:,} groups over {', '.join(dimensions)}: too many to analyse; "
                               "pass fewer or coarser dimensions")
         return frame
 

@@ -7,7 +7,6 @@ module is installed, or when no rules file is configured, the page says so inste
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import re
 from collections.abc import Mapping
@@ -22,21 +21,15 @@ from ..context import AppContext
 from ..i18n import t
 from . import Page
 
-__all__ = ["PAGE", "layout", "register", "alerts_available", "load_rules", "rule_rows", "run_rows", "send_test"]
+__all__ = ["PAGE", "layout", "register", "load_rules", "rule_rows", "run_rows", "send_test"]
 
 log = logging.getLogger(__name__)
 MAX_RUNS = 12
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
-def alerts_available() -> bool:
-    return importlib.util.find_spec("chatbi.alerts") is not None
-
-
 def load_rules(ctx: AppContext) -> tuple[Any, str | None]:
     """The configured rule set, or ``(None, message)`` when there is none or it does not load."""
-    if not alerts_available():
-        return None, "alerts.placeholder"
     if ctx.alert_rules is None or not ctx.alert_rules.exists():
         return None, "alerts.none"
     from chatbi.alerts import AlertError, load_rules as load

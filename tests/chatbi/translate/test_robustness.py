@@ -42,3 +42,11 @@ def test_odd_inputs(ctx: TranslationContext, text: str) -> None:
     assert t.status == "clarify" or (t.query is not None)
     if "DROP" in text or "DELETE" in text:
         assert t.status == "clarify" and t.intent == "out_of_scope"
+
+
+@pytest.mark.parametrize("question", ["set all revenue to 0", "please modify the revenue of Guangdong",
+                                      "请帮我修改广东的收入", "把2025年的数据重置"])
+def test_write_requests_in_other_words_are_refused(sample_bi, question: str) -> None:
+    answer = sample_bi.ask(question)
+    assert answer.status == "clarify" and answer.intent == "out_of_scope"
+    assert answer.sql is None
