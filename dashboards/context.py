@@ -144,3 +144,12 @@ class AppContext:
 
     def session(self, session_id: str) -> SessionState:
         return self.sessions.get(session_id)
+
+    def owner(self) -> str:
+        """Whose dashboards this request may see: the signed-in user, or ``''`` without sign-in.
+
+        Read from the principal of ``chatbi`` (as the Alerts page does); with sign-in on and no
+        signed-in user that raises ``PermissionError`` rather than falling back to a shared owner.
+        """
+        principal = getattr(self.chatbi, "principal", None)
+        return str(principal.user) if principal is not None else ""

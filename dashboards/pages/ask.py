@@ -177,7 +177,7 @@ def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str
 
 
 def _pin_modal(ctx: AppContext, lang: str) -> Any:
-    names = [d.name for d in ctx.store.dashboards()]
+    names = [d.name for d in ctx.store.dashboards(owner=ctx.owner())]
     return dbc.Modal([
         dbc.ModalHeader(dbc.ModalTitle(t("pin.title", lang))),
         dbc.ModalBody([
@@ -307,7 +307,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if dash.ctx.triggered_id == "pin-cancel":
             return False, dash.no_update, dash.no_update, dash.no_update
         message = pin_answer(ctx, current_session_id(), answer_id, name or "", lang or ctx.default_language)
-        options = [html.Option(value=d.name) for d in ctx.store.dashboards()]
+        options = [html.Option(value=d.name) for d in ctx.store.dashboards(owner=ctx.owner())]
         return False, message, True, options
 
     @app.callback(Output("thread", "children", allow_duplicate=True), Output("ask-examples", "className",

@@ -109,10 +109,11 @@ def pin_answer(ctx: AppContext, session_id: str, answer_id: str | None, name: st
     title = answer.question or answer.text or ""
     query_json = answer.query.model_dump_json() if answer.query is not None else None
     sql = None if query_json is not None else answer.sql
+    owner = ctx.owner()  # the signed-in user's own board: titles may name members others must not see
     try:
-        card = ctx.store.add_card(name or t("pin.default", lang), title=title, query_json=query_json, sql=sql,
-                                  language=answer.language or lang)
+        card = ctx.store.add_card(name or t("pin.default", lang), owner=owner, title=title, query_json=query_json,
+                                  sql=sql, language=answer.language or lang)
     except AppDBError as exc:
         return str(exc)
-    board = ctx.store.dashboard(card.dashboard_id)
+    board = ctx.store.dashboard(card.dashboard_id, owner=owner)
     return t("pin.done", lang, name=board.name if board else name)

@@ -19,7 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from semantic_layer import SemanticQuery
 
-from ..appdb import Card
+from ..appdb import AppDBError, Card
 from ..components.answer_card import answer_labels
 from ..components.figures import fallback_figure, fit_figure
 from ..components.report import GRAPH_CONFIG
@@ -79,8 +79,8 @@ def card_view(ctx: AppContext, card: Card, answer: Any, lang: str, *, first: boo
 
 
 def board_cards(ctx: AppContext, dashboard_id: int | None, lang: str) -> Any:
-    """The cards of one board, each re-run now."""
-    cards = ctx.store.cards(dashboard_id) if dashboard_id is not None else []
+    """The cards of one of the current user's boards, each re-run now."""
+    cards = ctx.store.cards(dashboard_id, owner=ctx.owner()) if dashboard_id is not None else []
     if not cards:
         return html.P(t("dash.no_cards", lang), className="text-muted")
     # each worker runs in a copy of this request's context: a signed-in user's view (dashboards.auth)
@@ -96,8 +96,8 @@ def board_cards(ctx: AppContext, dashboard_id: int | None, lang: str) -> Any:
 
 
 def selected_board(ctx: AppContext, rest: str) -> int | None:
-    """The board named in the URL, else the first one."""
-    boards = ctx.store.dashboards()
+    """The board named in the URL (when it is the current user's), else their first one."""
+    boards = ctx.store.dashboards(owner=ctx.owner())
     ids = [b.id for b in boards]
     if rest.isdigit() and int(rest) in ids:
         return int(rest)
@@ -105,13 +105,14 @@ def selected_board(ctx: AppContext, rest: str) -> int | None:
 
 
 def card_action(ctx: AppContext, kind: str, card_id: int) -> None:
-    """Move a card up/down or remove it."""
+    """Move a card up/down or remove it (only the current user's cards: others raise ``AppDBError``)."""
+    owner = ctx.owner()
     if kind == "dcard-up":
-        ctx.store.move_card(card_id, -1)
+        ctx.store.move_card(card_id, -1, owner=owner)
     elif kind == "dcard-down":
-        ctx.store.move_card(card_id, +1)
+        ctx.store.move_card(card_id, +1, owner=owner)
     elif kind == "dcard-x":
-        ctx.store.remove_card(card_id)
+        ctx.store.remove_card(card_id, owner=owner)
 
 
 def _name(boards: list[Any], board_id: int | None) -> str:
@@ -119,7 +120,7 @@ def _name(boards: list[Any], board_id: int | None) -> str:
 
 
 def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str]) -> Any:
-    boards = ctx.store.dashboards()
+    boards = ctx.store.dashboards(owner=ctx.owner())
     if not boards:
         return html.Div([html.H4(t("dash.title", lang)),
                          dbc.Alert(t("dash.empty", lang), color="light", className="dash-empty")])
@@ -156,7 +157,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if not triggered_value():
             raise PreventUpdate
         trigger = dash.ctx.triggered_id
-        card_action(ctx, trigger["type"], int(trigger["card"]))
+        try:
+            card_action(ctx, trigger["type"], int(trigger["card"]))
+        except AppDBError:  # gone meanwhile (another tab) or not this user's: show the board as it is
+            log.info("card action refused: %s on card %s", trigger["type"], trigger["card"])
         return board_cards(ctx, current, lang or ctx.default_language)
 
     @app.callback(Output("url", "pathname", allow_duplicate=True), Input("dash-delete", "submit_n_clicks"),
@@ -164,8 +168,12 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     def _on_delete(clicks: int | None, current: int | None, pathname: str | None) -> str:
         if not clicks or current is None:
             raise PreventUpdate
-        ctx.store.delete_dashboard(int(current))
-        remaining = ctx.store.dashboards()
+        owner = ctx.owner()
+        try:
+            ctx.store.delete_dashboard(int(current), owner=owner)
+        except AppDBError:  # already deleted (another tab) or not this user's
+            log.info("dashboard delete refused: %s", current)
+        remaining = ctx.store.dashboards(owner=owner)
         if remaining:
             return f"/dashboards/{remaining[0].id}"
         # a different pathname string, so the router renders the (now empty) page again

@@ -156,21 +156,21 @@ def test_pin_then_dashboard_reruns_rearranges_and_removes(ctx):
     assert ask.pin_answer(ctx, sid, first, "Weekly review", "en") == "Pinned to \u201cWeekly review\u201d"
     assert ask.pin_answer(ctx, sid, second, "Weekly review", "zh") == "已固定到「Weekly review」"
     assert "expired" in ask.pin_answer(ctx, sid, "gone", "Weekly review", "en")
-    board = ctx.store.dashboards()[0]
+    board = ctx.store.dashboards(owner="")[0]
     page = dashboards.layout(ctx, "en", sid, {"rest": str(board.id)})
     titles = [c.children for c in find(page, cls="dash-card-title")]
     assert titles == ["by province", "by channel"]
     assert len(find(page, cls="dash-graph")) == 2  # re-run now, charts drawn
-    cards = ctx.store.cards(board.id)
+    cards = ctx.store.cards(board.id, owner="")
     dashboards.card_action(ctx, "dcard-down", cards[0].id)
-    assert [c.title for c in ctx.store.cards(board.id)] == ["by channel", "by province"]
+    assert [c.title for c in ctx.store.cards(board.id, owner="")] == ["by channel", "by province"]
     dashboards.card_action(ctx, "dcard-x", cards[1].id)
     view = dashboards.board_cards(ctx, board.id, "en")
     assert [c.children for c in find(view, cls="dash-card-title")] == ["by province"]
 
 
 def test_a_broken_pinned_card_does_not_break_the_board(ctx):
-    card = ctx.store.add_card("b", title="old metric", query_json='{"metrics": ["no_such_metric"]}')
+    card = ctx.store.add_card("b", owner="", title="old metric", query_json='{"metrics": ["no_such_metric"]}')
     answer = dashboards.run_card(ctx, card)
     assert answer.status == "error"
     assert find(dashboards.board_cards(ctx, card.dashboard_id, "en"), cls="dash-card")
@@ -320,7 +320,7 @@ def test_custom_sql_can_be_pinned_and_rerun(ctx):
     ask.run_sql(ctx, sid, "none", "SELECT channel, SUM(revenue) AS revenue FROM fact_daily GROUP BY channel", "en")
     answer_id = ctx.session(sid).history()[-1][0]
     assert ask.pin_answer(ctx, sid, answer_id, "SQL board", "en").startswith("Pinned")
-    card = ctx.store.cards(ctx.store.dashboards()[0].id)[0]
+    card = ctx.store.cards(ctx.store.dashboards(owner="")[0].id, owner="")[0]
     assert card.query_json is None and card.sql.startswith("SELECT channel")
     rerun = dashboards.run_card(ctx, card)
     assert rerun.ok and len(rerun.data) == 3

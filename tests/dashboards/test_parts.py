@@ -40,51 +40,51 @@ def test_every_string_has_both_languages():
 def test_dashboard_store_pins_moves_and_removes(tmp_path):
     store = DashboardStore(tmp_path / "sub" / "app.sqlite3")
     q = SemanticQuery(metrics=["revenue"], dimensions=["province"]).model_dump_json()
-    a = store.add_card("  Sales   board ", title="revenue by province", query_json=q, language="en")
-    b = store.add_card("Sales board", title="custom", sql="SELECT 1", language="zh")
-    c = store.add_card("Sales board", title="third", query_json=q)
-    assert [d.name for d in store.dashboards()] == ["Sales board"]  # names are trimmed and reused
-    board = store.dashboards()[0]
+    a = store.add_card("  Sales   board ", owner="", title="revenue by province", query_json=q, language="en")
+    b = store.add_card("Sales board", owner="", title="custom", sql="SELECT 1", language="zh")
+    c = store.add_card("Sales board", owner="", title="third", query_json=q)
+    assert [d.name for d in store.dashboards(owner="")] == ["Sales board"]  # names are trimmed and reused
+    board = store.dashboards(owner="")[0]
     assert board.cards == 3
-    assert [x.title for x in store.cards(board.id)] == ["revenue by province", "custom", "third"]
-    store.move_card(c.id, -1)
-    assert [x.id for x in store.cards(board.id)] == [a.id, c.id, b.id]
-    store.move_card(a.id, -5)  # clamped at the top
-    store.move_card(b.id, +3)  # clamped at the bottom
-    assert [x.id for x in store.cards(board.id)] == [a.id, c.id, b.id]
-    store.remove_card(c.id)
-    store.move_card(b.id, -1)
-    assert [x.id for x in store.cards(board.id)] == [b.id, a.id]
-    assert SemanticQuery.model_validate_json(store.cards(board.id)[1].query_json).metrics == ("revenue",)
+    assert [x.title for x in store.cards(board.id, owner="")] == ["revenue by province", "custom", "third"]
+    store.move_card(c.id, -1, owner="")
+    assert [x.id for x in store.cards(board.id, owner="")] == [a.id, c.id, b.id]
+    store.move_card(a.id, -5, owner="")  # clamped at the top
+    store.move_card(b.id, +3, owner="")  # clamped at the bottom
+    assert [x.id for x in store.cards(board.id, owner="")] == [a.id, c.id, b.id]
+    store.remove_card(c.id, owner="")
+    store.move_card(b.id, -1, owner="")
+    assert [x.id for x in store.cards(board.id, owner="")] == [b.id, a.id]
+    assert SemanticQuery.model_validate_json(store.cards(board.id, owner="")[1].query_json).metrics == ("revenue",)
     # survives a new store on the same file (what a reload of the app sees)
     again = DashboardStore(tmp_path / "sub" / "app.sqlite3")
-    assert [x.title for x in again.cards(board.id)] == ["custom", "revenue by province"]
-    again.delete_dashboard(board.id)
-    assert again.dashboards() == [] and again.cards(board.id) == []
+    assert [x.title for x in again.cards(board.id, owner="")] == ["custom", "revenue by province"]
+    again.delete_dashboard(board.id, owner="")
+    assert again.dashboards(owner="") == [] and again.cards(board.id, owner="") == []
 
 
 def test_dashboard_store_rejects_bad_input(tmp_path):
     store = DashboardStore(tmp_path / "app.sqlite3")
     with pytest.raises(AppDBError, match="name"):
-        store.add_card("   ", title="x", sql="SELECT 1")
+        store.add_card("   ", owner="", title="x", sql="SELECT 1")
     with pytest.raises(AppDBError, match="query or SQL"):
-        store.add_card("b", title="x")
+        store.add_card("b", owner="", title="x")
     with pytest.raises(AppDBError, match="no card"):
-        store.move_card(999, 1)
+        store.move_card(999, 1, owner="")
 
 
 def test_dashboard_store_concurrent_pins_keep_dense_positions(tmp_path):
     store = DashboardStore(tmp_path / "app.sqlite3")
 
     def pin(i: int) -> None:
-        store.add_card("board", title=f"card {i}", sql=f"SELECT {i}")
+        store.add_card("board", owner="", title=f"card {i}", sql=f"SELECT {i}")
 
     threads = [threading.Thread(target=pin, args=(i,)) for i in range(20)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    cards = store.cards(store.dashboards()[0].id)
+    cards = store.cards(store.dashboards(owner="")[0].id, owner="")
     assert sorted(c.position for c in cards) == list(range(20))
 
 
