@@ -17,7 +17,6 @@ last and peak), so the text and the chart always tell the same story.
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,8 @@ from .charts.formatting import (
 )
 from .charts.formatting import format_value as _format_value
 from .charts.selection import ChartSpec, normalise_intent, select_chart
+from .values import as_date as _day
+from .values import is_missing as _missing
 
 __all__ = ["narrate", "phrases"]
 
@@ -318,28 +319,10 @@ class _Narrator:
         return self.say("rows", n=len(self.frame))
 
 
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _relative(before: Any, after: Any) -> float:
     if _missing(before) or _missing(after) or float(before) == 0:
         return float("nan")
     return (float(after) - float(before)) / abs(float(before))
-
-
-def _day(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 def _plural(word: str) -> str:

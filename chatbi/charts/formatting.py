@@ -27,6 +27,8 @@ import pandas as pd
 from semantic_layer import SemanticModel
 from semantic_layer.spec import DerivedMetricSpec, SemiAdditiveMetricSpec, SimpleMetricSpec
 
+from ..values import is_missing as _missing
+
 __all__ = [
     "FONT_FAMILY",
     "OTHERS_COLOR",
@@ -84,15 +86,6 @@ def lang_of(language: str | None) -> str:
 
 def text(key: str, language: str) -> str:
     return _TEXT[lang_of(language)][key]
-
-
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _digits(scaled: float, lang: str) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.model import DimensionRef
 from semantic_layer.query import MemberFilter
 
+from ..values import as_date as _day
 from .formatting import (
     FONT_FAMILY,
     axis_title,
@@ -181,15 +181,6 @@ class Context:
         if period:
             parts.append(format_period(_day(period[0]), _day(period[1]), self.language))
         return " · ".join(p for p in parts if p)
-
-
-def _day(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 def _lower_first(label: str) -> str:

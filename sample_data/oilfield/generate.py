@@ -22,11 +22,9 @@ Run ``python -m sample_data.oilfield.generate OUT.duckdb [--seed N]``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +32,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+
+from sample_data._atomic import replace_duckdb_file
 
 __all__ = ["DEFAULT_SEED", "FIELDS", "REASONS", "START", "END", "build_warehouse", "main"]
 
@@ -164,20 +164,8 @@ def build_warehouse(path: str | os.PathLike[str], *, seed: int = DEFAULT_SEED) -
     blocks = _blocks()
     wells = _wells(rng)
     prod, events = _production(rng, wells, blocks)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # DuckDB creates the file itself
-    try:
-        _write(tmp, {"blocks": blocks, "wells": wells, "daily_production": prod, "downtime_events": events})
-        with contextlib.suppress(FileNotFoundError):
-            Path(f"{target}.wal").unlink()
-        os.replace(tmp, target)
-    finally:
-        for leftover in (tmp, Path(f"{tmp}.wal")):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
-    return target
+    tables = {"blocks": blocks, "wells": wells, "daily_production": prod, "downtime_events": events}
+    return replace_duckdb_file(target, lambda tmp: _write(tmp, tables))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,10 +18,8 @@ Run ``python -m sample_data.telecom.generate OUT.duckdb [--seed N]``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +28,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from sample_data._atomic import replace_duckdb_file
 from sample_data.telecom import _dims as d
 from sample_data.telecom._facts import (
     START_DATE,
@@ -126,22 +125,7 @@ def build_warehouse(path: str | os.PathLike[str], *, seed: int = DEFAULT_SEED) -
     network = fact_network_daily(rng, dates, mobile_subscribers)
     del mobile_subscribers
 
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                        dir=target.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # DuckDB wants to create the file itself; we only reserved a unique name.
-    try:
-        _write(tmp, daily, network)
-        # A WAL left by an earlier writer of the target would be replayed onto the new file.
-        with contextlib.suppress(FileNotFoundError):
-            Path(f"{target}.wal").unlink()
-        os.replace(tmp, target)
-    finally:
-        for leftover in (tmp, Path(f"{tmp}.wal")):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
-    return target
+    return replace_duckdb_file(target, lambda tmp: _write(tmp, daily, network))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
