@@ -28,6 +28,15 @@ way; ``expect`` -- the expected status: ``clarify`` (a clarification, optionally
 refusal: ``status == "clarify"`` with ``intent == "out_of_scope"``). Follow-up items share one
 conversation across their turns and pass when every judged turn passes.
 
+``mentions`` (optional, on a judged turn) lists what the answer's *text* must say: each entry is a
+string, or a list of alternatives of which one must appear (case-insensitive) -- the winner of a
+"which ... highest" question, the period of a question that named none. An answer whose numbers
+are right but whose text does not say them is wrong for the user.
+
+An item is **confident-wrong** when a judged turn came back ``ok`` and failed its judgement (other
+numbers, a missing mention, or ``ok`` where a clarification or refusal was expected): the answer
+looked sure and answered something else. The report counts them per category and language.
+
 Result columns the semantic layer adds for ``compare`` (``<m>__previous``, ``__change``,
 ``__change_pct``) and ``share`` (``__share``) may appear in the answer beyond the gold columns.
 """
@@ -72,6 +81,8 @@ class EvalTurn(BaseModel):
     expect: Literal["ok", "clarify", "out_of_scope"] | None = None
     #: metric / dimension names some clarification option must resolve to
     options: tuple[str, ...] = ()
+    #: what the answer text must say: strings, or lists of alternatives (one must appear)
+    mentions: tuple[str | tuple[str, ...], ...] = ()
 
     @property
     def judged(self) -> bool:
@@ -89,6 +100,7 @@ class EvalItem(BaseModel):
     query: SemanticQuery | None = None
     expect: Literal["ok", "clarify", "out_of_scope"] | None = None
     options: tuple[str, ...] = ()
+    mentions: tuple[str | tuple[str, ...], ...] = ()
     turns: tuple[EvalTurn, ...] = ()
     note: str = ""
 
@@ -107,7 +119,12 @@ class EvalItem(BaseModel):
         if self.turns:
             return self.turns
         return (EvalTurn(question=self.question or "", sql=self.sql, query=self.query, expect=self.expect,
-                         options=self.options),)
+                         options=self.options, mentions=self.mentions),)
+
+    @property
+    def needs_text(self) -> bool:
+        """True when judging reads the answer's text (``mentions``), so narratives must be built."""
+        return any(t.mentions for t in self.all_turns())
 
 
 class _QuestionSet(BaseModel):
@@ -240,10 +257,13 @@ class ItemResult:
     statuses: tuple[str, ...] = ()
     translate_ms: tuple[float, ...] = ()
     kind: str = "execution"  # execution | clarify | out_of_scope
+    #: a judged turn came back ``ok`` and was wrong: the worst outcome (see the module docstring)
+    confident_wrong: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "category": self.category, "language": self.language, "passed": self.passed,
-                "reason": self.reason, "kind": self.kind, "questions": list(self.questions),
+                "reason": self.reason, "kind": self.kind, "confident_wrong": self.confident_wrong,
+                "questions": list(self.questions),
                 "queries": list(self.queries), "statuses": list(self.statuses),
                 "translate_ms": [round(x, 3) for x in self.translate_ms]}
 
@@ -251,7 +271,9 @@ class ItemResult:
 def _rate(results: Sequence[ItemResult]) -> dict[str, float | int]:
     n = len(results)
     ok = sum(r.passed for r in results)
-    return {"n": n, "passed": ok, "accuracy": round(ok / n, 4) if n else 0.0}
+    wrong = sum(r.confident_wrong for r in results)
+    return {"n": n, "passed": ok, "accuracy": round(ok / n, 4) if n else 0.0, "confident_wrong": wrong,
+            "confident_wrong_rate": round(wrong / n, 4) if n else 0.0}
 
 
 @dataclass
@@ -266,6 +288,11 @@ class EvalReport:
     @property
     def execution_accuracy(self) -> float:
         return float(_rate([r for r in self.results if r.kind == "execution"])["accuracy"])
+
+    @property
+    def confident_wrong(self) -> int:
+        """Items answered ``ok`` with something other than what was asked."""
+        return sum(r.confident_wrong for r in self.results)
 
     @property
     def failures(self) -> list[ItemResult]:
@@ -294,15 +321,16 @@ class EvalReport:
         lines += [f"  {k:<{width}} {_fmt(v)}" for k, v in d["by_category"].items()]
         lines += ["", "by language:"] + [f"  {k:<{width}} {_fmt(v)}" for k, v in d["by_language"].items()]
         if self.failures:
-            lines += ["", f"failures ({len(self.failures)}):"]
+            lines += ["", f"failures ({len(self.failures)}; ! = confident-wrong, answered ok):"]
             for r in self.failures:
-                lines.append(f"  [{r.id}] {' / '.join(r.questions)}")
+                lines.append(f"  {'!' if r.confident_wrong else ' '}[{r.id}] {' / '.join(r.questions)}")
                 lines.append(f"      {r.reason}")
         return "\n".join(lines)
 
 
 def _fmt(rate: dict[str, float | int]) -> str:
-    return f"{rate['passed']:>4}/{rate['n']:<4} {100 * float(rate['accuracy']):6.1f}%"
+    return (f"{rate['passed']:>4}/{rate['n']:<4} {100 * float(rate['accuracy']):6.1f}%"
+            f"   confident-wrong {rate['confident_wrong']:>3}")
 
 
 def _judge(bi: Any, turn: EvalTurn, answer: Answer) -> str | None:
@@ -321,7 +349,7 @@ def _judge(bi: Any, turn: EvalTurn, answer: Answer) -> str | None:
     if answer.status != "ok":
         return f"status={answer.status}: {answer.error or answer.text}"
     if turn.sql is None and turn.query is None:
-        return None
+        return _missing_mentions(turn, answer)
     if turn.sql is not None:
         try:
             gold = bi.engine.execute(turn.sql)
@@ -332,7 +360,16 @@ def _judge(bi: Any, turn: EvalTurn, answer: Answer) -> str | None:
         if not expected.ok:
             return f"expected query failed: {expected.error}"
         gold = expected.data
-    return compare_frames(gold, answer.data)
+    return compare_frames(gold, answer.data) or _missing_mentions(turn, answer)
+
+
+def _missing_mentions(turn: EvalTurn, answer: Answer) -> str | None:
+    text = (answer.text or "").casefold()
+    for entry in turn.mentions:
+        options = (entry,) if isinstance(entry, str) else entry
+        if not any(o.casefold() in text for o in options):
+            return f"text does not mention {' or '.join(map(repr, options))}: {answer.text!r}"
+    return None
 
 
 @contextmanager
@@ -362,7 +399,7 @@ def evaluate(bi: Any, items: Sequence[EvalItem], *, progress: Callable[[ItemResu
     Items run on ``workers`` threads (default: the CPU count, at most 4): each has its own
     conversation, and the warehouse engine gives every thread its own cursor.
     """
-    if not full:
+    if not full and not any(item.needs_text for item in items):
         with _numbers_only(bi):
             return evaluate(bi, items, progress=progress, full=True, workers=workers)
     report = EvalReport()
@@ -385,6 +422,7 @@ def evaluate(bi: Any, items: Sequence[EvalItem], *, progress: Callable[[ItemResu
 def _run_item(bi: Any, item: EvalItem) -> ItemResult:
     conv = Conversation()
     reasons, questions, queries, statuses, times = [], [], [], [], []
+    confident_wrong = False
     turns = item.all_turns()
     for k, turn in enumerate(turns):
         answer = bi.ask(turn.question, conversation=conv)
@@ -396,10 +434,11 @@ def _run_item(bi: Any, item: EvalItem) -> ItemResult:
             reason = _judge(bi, turn, answer)
             if reason:
                 reasons.append(f"turn {k + 1}: {reason}" if len(turns) > 1 else reason)
+                confident_wrong = confident_wrong or answer.status == "ok"
     judged = [t for t in turns if t.judged]
     if any(t.sql is not None or t.query is not None for t in judged):
         kind = "execution"
     else:
         kind = "out_of_scope" if any(t.expect == "out_of_scope" for t in judged) else "clarify"
     return ItemResult(item.id, item.category, item.language, not reasons, "; ".join(reasons),
-                      tuple(questions), tuple(queries), tuple(statuses), tuple(times), kind)
+                      tuple(questions), tuple(queries), tuple(statuses), tuple(times), kind, confident_wrong)

@@ -140,6 +140,53 @@ items:
     assert "no answer column matches" in report.failures[0].reason
 
 
+def test_confident_wrong_counts_ok_answers_that_fail_their_judgement(sample_bi: ChatBI, tmp_path: Path) -> None:
+    path = tmp_path / "set.yaml"
+    path.write_text("""
+items:
+  - id: wrong-numbers
+    category: metric
+    language: en
+    question: revenue in 2025
+    sql: SELECT SUM(revenue) FROM fact_daily
+  - id: should-ask
+    category: clarify
+    language: en
+    question: revenue in 2025
+    expect: clarify
+  - id: asked
+    category: clarify
+    language: en
+    question: tell me a joke
+    expect: clarify
+  - id: mentions-ok
+    category: metric
+    language: zh
+    question: 2025年收入
+    sql: SELECT SUM(revenue) FROM fact_daily WHERE date BETWEEN DATE '2025-01-01' AND DATE '2025-12-31'
+    mentions: [["2025年", "2025"]]
+  - id: mentions-missing
+    category: metric
+    language: zh
+    question: 2025年收入
+    sql: SELECT SUM(revenue) FROM fact_daily WHERE date BETWEEN DATE '2025-01-01' AND DATE '2025-12-31'
+    mentions: [广东]
+""", encoding="utf-8")
+    report = evaluate(sample_bi, load_items(path))
+    by_id = {r.id: r for r in report.results}
+    assert {k: (r.passed, r.confident_wrong) for k, r in by_id.items()} == {
+        "wrong-numbers": (False, True),    # answered ok, other numbers
+        "should-ask": (False, True),       # answered ok where it should have asked
+        "asked": (False, False),           # a refusal instead of a clarification: wrong, but not confident
+        "mentions-ok": (True, False),
+        "mentions-missing": (False, True),  # right numbers, but the text does not say what was asked
+    }
+    assert "does not mention '广东'" in by_id["mentions-missing"].reason
+    assert report.confident_wrong == 3
+    assert report.to_dict()["by_category"]["metric"]["confident_wrong"] == 2
+    assert "confident-wrong" in report.format()
+
+
 def test_cli_eval_prints_accuracy_and_writes_json(sample_db_path: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     from sample_data import TELECOM_MODEL
