@@ -26,7 +26,7 @@ from ..query import RelativeTimeFilter, SemanticQuery
 from ..validate import Issue, validate_query
 from .builder import Builder
 from .dialects import SUPPORTED_DIALECTS
-from .timeframe import Period, intersect, previous_period, relative_period, year_ago
+from .timeframe import Period, intersect, previous_period, relative_period, shift_period, year_ago
 
 __all__ = ["CompiledQuery", "compile_query", "resolve_period", "SUPPORTED_DIALECTS"]
 
@@ -97,17 +97,28 @@ def _comparison(model: SemanticModel, query: SemanticQuery, period: Period | Non
         return None, None
     grains = [r.grain for r in map(DimensionRef.parse, query.dimensions) if r.name == model.time_dimension and r.grain]
     if grains:
-        unit = grains[0] if query.compare == "previous_period" else "year"
-        if unit == "week" and query.compare == "year_over_year":
-            unit, n = "week", 52  # keep weeks aligned on Mondays
-        else:
-            n = 1
+        unit, n = _bucket_shift(grains[0], query.compare)
         if period is None:
             return None, (unit, n)
-        from .timeframe import add_units
-
-        return (add_units(period[0], unit, -n), add_units(period[1], unit, -n)), (unit, n)
+        return shift_period(period, unit, -n), (unit, n)
     if period is None:
         issue = Issue("compare_needs_period", "a period comparison needs a period (a time range or a time grain)")
         raise QueryError(issue.message, (issue,))
     return (previous_period(period) if query.compare == "previous_period" else year_ago(period)), None
+
+
+def _bucket_shift(grain: str, compare: str) -> tuple[str, int]:
+    """How far each time bucket moves to meet the bucket it is compared with.
+
+    The previous period of a bucket is the bucket before it; a year ago is one year back,
+    except for weeks: 52 weeks back keeps them on Mondays (a calendar year back would land
+    every week start on another weekday and no bucket would meet its counterpart).
+
+    >>> _bucket_shift("week", "year_over_year"), _bucket_shift("month", "year_over_year")
+    (('week', 52), ('year', 1))
+    """
+    if compare == "previous_period":
+        return grain, 1
+    if grain == "week":
+        return "week", 52
+    return "year", 1

@@ -17,6 +17,7 @@ __all__ = [
     "intersect",
     "previous_period",
     "year_ago",
+    "shift_period",
 ]
 
 Period = tuple[dt.date, dt.date]  # inclusive
@@ -123,3 +124,20 @@ def previous_period(period: Period) -> Period:
 def year_ago(period: Period) -> Period:
     """The same period one year earlier (month ends stay month ends)."""
     return _shift_months(period, -12)
+
+
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def shift_period(period: Period, unit: str, n: int) -> Period:
+    """``period`` moved by ``n`` units; month-based units keep month ends at month ends, so the
+    buckets of a shifted period are whole where the original's are (June 30 - 1 month = May 31).
+
+    >>> shift_period((dt.date(2025, 1, 1), dt.date(2025, 6, 30)), "month", -1)
+    (datetime.date(2024, 12, 1), datetime.date(2025, 5, 31))
+    >>> shift_period((dt.date(2025, 6, 2), dt.date(2025, 8, 31)), "week", -52)
+    (datetime.date(2024, 6, 3), datetime.date(2024, 9, 1))
+    """
+    if unit in _MONTHS:
+        return _shift_months(period, n * _MONTHS[unit])
+    return add_units(period[0], unit, n), add_units(period[1], unit, n)

@@ -34,3 +34,18 @@ GOLDEN_QUERIES: dict[str, dict[str, Any]] = {
                                          "high": "2025-08-31"},
                                         {"dimension": "vendor", "op": "in", "values": ["厂商B"]}]},
 }
+
+#: every time grain x every comparison (``compare_<grain>_<pop|yoy>``): periods whose buckets are
+#: whole, ending on a month end, so a shifted period must keep its last day (May 31, Feb 29)
+COMPARE_PERIODS: dict[str, tuple[str, str]] = {
+    "day": ("2025-03-01", "2025-03-14"),
+    "week": ("2025-06-02", "2025-08-31"),
+    "month": ("2025-01-01", "2025-06-30"),
+    "quarter": ("2025-01-01", "2025-12-31"),
+    "year": ("2025-01-01", "2025-12-31"),
+}
+for _grain, _period in COMPARE_PERIODS.items():
+    for _short, _mode in (("pop", "previous_period"), ("yoy", "year_over_year")):
+        GOLDEN_QUERIES[f"compare_{_grain}_{_short}"] = {
+            "metrics": ["revenue"], "dimensions": [f"date.{_grain}"], "compare": _mode, "time_range": list(_period)}
+

@@ -19,7 +19,7 @@ from semantic_layer.compiler import SUPPORTED_DIALECTS, compile_query
 from .golden_queries import GOLDEN_QUERIES
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
-GOLDEN_DIALECTS = ("duckdb", "postgres", "snowflake", "sqlite")
+GOLDEN_DIALECTS = ("duckdb", "postgres", "snowflake", "sqlite", "spark")
 ANCHOR = dt.date(2025, 12, 31)
 
 

@@ -41,3 +41,14 @@ def test_units_and_intersection() -> None:
     assert intersect([(D(2025, 1, 1), D(2025, 12, 31)), (D(2025, 6, 1), D(2026, 1, 1))]) == (D(2025, 6, 1), D(2025, 12, 31))
     with pytest.raises(ValueError, match="do not overlap"):
         intersect([(D(2025, 1, 1), D(2025, 1, 31)), (D(2025, 3, 1), D(2025, 3, 31))])
+
+
+def test_shift_period_keeps_month_ends() -> None:
+    from semantic_layer.compiler.timeframe import shift_period
+
+    assert shift_period((D(2025, 1, 1), D(2025, 6, 30)), "month", -1) == (D(2024, 12, 1), D(2025, 5, 31))
+    assert shift_period((D(2025, 1, 1), D(2025, 2, 28)), "year", -1) == (D(2024, 1, 1), D(2024, 2, 29))
+    assert shift_period((D(2025, 4, 1), D(2025, 6, 30)), "quarter", -1) == (D(2025, 1, 1), D(2025, 3, 31))
+    assert shift_period((D(2025, 1, 15), D(2025, 3, 14)), "month", -1) == (D(2024, 12, 15), D(2025, 2, 14))
+    assert shift_period((D(2025, 6, 2), D(2025, 8, 31)), "week", -52) == (D(2024, 6, 3), D(2024, 9, 1))
+    assert shift_period((D(2025, 3, 1), D(2025, 3, 14)), "day", -1) == (D(2025, 2, 28), D(2025, 3, 13))

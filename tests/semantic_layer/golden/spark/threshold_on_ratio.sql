@@ -1,0 +1,28 @@
+SELECT
+  *
+FROM (
+  SELECT
+    g0.city AS city,
+    CAST(g0.churned_subscribers AS DOUBLE) / NULLIF((
+      CAST(g0.active_subscriber_days AS DOUBLE) / NULLIF(g0.days_with_data, 0)
+    ), 0) AS churn_rate
+  FROM (
+    SELECT
+      dim_region.city AS city,
+      SUM(fact_daily.churned_subscribers) AS churned_subscribers,
+      SUM(fact_daily.active_subscribers) AS active_subscriber_days,
+      COUNT(DISTINCT fact_daily.`date`) AS days_with_data
+    FROM fact_daily
+    LEFT JOIN dim_region
+      ON fact_daily.city_id = dim_region.city_id
+    WHERE
+      fact_daily.`date` BETWEEN CAST('2025-01-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+    GROUP BY
+      dim_region.city
+  ) AS g0
+) AS q
+WHERE
+  q.churn_rate > 0.02
+ORDER BY
+  churn_rate DESC,
+  city ASC NULLS LAST
