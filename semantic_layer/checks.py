@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
+from .computed import computed_problem
 from .errors import suggest
 from .spec import (
     DerivedMetricSpec,
@@ -43,6 +44,10 @@ def formula_metrics(formula: str) -> tuple[exp.Expression, tuple[str, ...]]:
     return tree, names
 
 
+#: values each metric-filter operator takes (None: one or more)
+_FILTER_ARITY = {">": 1, ">=": 1, "<": 1, "<=": 1, "is_null": 0, "not_null": 0}
+
+
 def check_spec(spec: ModelSpec) -> list[ModelProblem]:
     problems: list[ModelProblem] = []
     add = problems.append
@@ -54,23 +59,33 @@ def check_spec(spec: ModelSpec) -> list[ModelProblem]:
             return False
         return True
 
-    def check_column(path: str, table: str, column: str) -> None:
+    def check_column(path: str, table: str, column: str, *, computed: bool = True) -> None:
         cols = tables[table].columns
-        if column not in cols:
-            add(ModelProblem(path, f"table {table!r} has no column {column!r}", suggest(column, cols)))
+        if column not in cols and not (computed and column in tables[table].computed):
+            known = [*cols, *tables[table].computed] if computed else list(cols)
+            add(ModelProblem(path, f"table {table!r} has no column {column!r}", suggest(column, known)))
 
     for name, table in tables.items():
-        for col in (*table.primary_key, *([table.time_column] if table.time_column else [])):
-            check_column(f"tables.{name}", name, col)
+        for col in table.primary_key:
+            check_column(f"tables.{name}.primary_key", name, col, computed=False)
+        if table.time_column:
+            check_column(f"tables.{name}.time_column", name, table.time_column)
+        for cname, sql in table.computed.items():
+            if cname in table.columns:
+                add(ModelProblem(f"tables.{name}.computed.{cname}", f"{cname!r} is also a column of {name!r}; "
+                                                                     "give the computed column another name"))
+            problem = computed_problem(name, sql, table.columns)
+            if problem:
+                add(ModelProblem(f"tables.{name}.computed.{cname}", problem))
 
     for i, join in enumerate(spec.joins):
         ok_left = check_table(f"joins[{i}].left", join.left)
         ok_right = check_table(f"joins[{i}].right", join.right)
         for lcol, rcol in join.keys.items():
             if ok_left:
-                check_column(f"joins[{i}].on", join.left, lcol)
+                check_column(f"joins[{i}].on", join.left, lcol, computed=False)
             if ok_right:
-                check_column(f"joins[{i}].on", join.right, rcol)
+                check_column(f"joins[{i}].on", join.right, rcol, computed=False)
 
     for name, dim in spec.dimensions.items():
         path = f"dimensions.{name}"
@@ -113,6 +128,12 @@ def check_spec(spec: ModelSpec) -> list[ModelProblem]:
                 if f.dimension not in spec.dimensions:
                     add(ModelProblem(f"{path}.filters[{j}].dimension", f"unknown dimension {f.dimension!r}",
                                      suggest(f.dimension, spec.dimensions)))
+                wanted = _FILTER_ARITY.get(f.op)
+                if wanted is not None and len(f.values) != wanted:
+                    add(ModelProblem(f"{path}.filters[{j}].values", f"op {f.op!r} takes {wanted} value(s), "
+                                                                     f"not {len(f.values)}"))
+                elif wanted is None and not f.values:
+                    add(ModelProblem(f"{path}.filters[{j}].values", f"op {f.op!r} needs at least one value"))
         elif isinstance(metric, RatioMetricSpec):
             for part in ("numerator", "denominator"):
                 ref = getattr(metric, part)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlglot import exp
 
 from .checks import ModelProblem, check_spec, formula_metrics
+from .computed import parse_computed
 from .errors import ModelError, UnknownNameError, suggest
 from .loader import load_spec, spec_from_dict
 from .spec import (
@@ -263,6 +264,15 @@ class SemanticModel:
         levels = found[1].levels
         i = levels.index(dimension)
         return levels[i - 1] if i > 0 else None
+
+    def computed(self, table: str, name: str) -> exp.Expression | None:
+        """The parsed expression of computed column ``name`` of ``table`` (None for a real column)."""
+        return self._computed.get((table, name))
+
+    @cached_property
+    def _computed(self) -> dict[tuple[str, str], exp.Expression]:
+        return {(t, name): parse_computed(sql) for t, spec in self.spec.tables.items()
+                for name, sql in spec.computed.items()}
 
     # -- guard support ------------------------------------------------------------------
     @cached_property

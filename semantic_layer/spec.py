@@ -7,7 +7,7 @@ references (a metric naming an unknown table, ...) are checked in ``checks.py``.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -20,6 +20,7 @@ __all__ = [
     "DimensionSpec",
     "HierarchySpec",
     "MetricFilterSpec",
+    "FILTER_OPS",
     "SimpleMetricSpec",
     "SemiAdditiveMetricSpec",
     "RatioMetricSpec",
@@ -49,17 +50,25 @@ class _Described(_Spec):
     label: Labels = Field(default_factory=dict)
     description: str = ""
     synonyms: tuple[str, ...] = ()
+    #: free-form metadata carried from where the object came from (dbt ``meta``); ChatBI ignores it
+    meta: dict[str, Any] = Field(default_factory=dict)
 
     _norm_label = field_validator("label", mode="before")(_labels)
 
 
 class TableSpec(_Spec):
     description: str = ""
+    meta: dict[str, Any] = Field(default_factory=dict)
     #: column name -> SQL type (``date``, ``integer``, ``bigint``, ``double``, ``varchar``).
     columns: dict[str, str]
     primary_key: tuple[str, ...] = ()
     #: the column that the model's time dimension reads on this (fact) table.
     time_column: str | None = None
+    #: computed columns: name -> a row-level SQL expression over this table's columns, written in
+    #: sqlglot's dialect-neutral SQL (``CAST(ordered_at AS DATE)``, ``CASE WHEN ... END``). A computed
+    #: name is used wherever a column name is (a dimension's or metric's column, ``time_column``);
+    #: the compiler inlines the expression, transpiled to the warehouse's dialect.
+    computed: dict[str, str] = Field(default_factory=dict)
 
 
 class JoinSpec(_Spec):
@@ -89,10 +98,14 @@ class HierarchySpec(_Described):
     levels: tuple[str, ...]
 
 
+#: operators of a metric's own filter; the comparisons take one value, the null tests none
+FILTER_OPS = ("in", "not_in", ">", ">=", "<", "<=", "is_null", "not_null")
+
+
 class MetricFilterSpec(_Spec):
     dimension: str
-    op: Literal["in", "not_in"] = "in"
-    values: tuple[str | int | float, ...]
+    op: Literal["in", "not_in", ">", ">=", "<", "<=", "is_null", "not_null"] = "in"
+    values: tuple[str | int | float, ...] = ()
 
 
 class _MetricBase(_Described):

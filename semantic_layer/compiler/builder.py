@@ -26,6 +26,7 @@ from ..errors import QueryError
 from ..model import DimensionRef, SemanticModel
 from ..query import ComparisonFilter, MemberFilter, RangeFilter, SemanticQuery
 from ..spec import DerivedMetricSpec, MetricFilterSpec, RatioMetricSpec, SemiAdditiveMetricSpec, SimpleMetricSpec
+from ..computed import qualify
 from .dialects import column, date_literal, ident, shift_bucket, time_bucket
 from .timeframe import Period
 
@@ -74,10 +75,18 @@ class Builder:
     def _alias(self, table: str) -> str:
         return table
 
+    def _col(self, table: str, name: str) -> exp.Expression:
+        """Column ``name`` of ``table`` as read in this query: a computed column is inlined."""
+        alias = self._alias(table)
+        tree = self.model.computed(table, name)
+        if tree is None:
+            return column(name, alias, self.dialect)
+        return _paren(qualify(tree, lambda c: column(c, alias, self.dialect)))
+
     def _dim_expr(self, ref: DimensionRef, fact: str, bucket_shift: tuple[str, int] | None = None) -> exp.Expression:
         table = self.model.dimension_table(fact, ref.name)
         assert table is not None, f"{ref.name} unreachable from {fact}"
-        col = column(self.model.dimension_column(ref.name, table), self._alias(table), self.dialect)
+        col = self._col(table, self.model.dimension_column(ref.name, table))
         if ref.grain:
             bucket = time_bucket(col, ref.grain, self.dialect)
             if bucket_shift is not None:
@@ -85,10 +94,10 @@ class Builder:
             return bucket
         return col
 
-    def _time_column(self, fact: str) -> exp.Column:
+    def _time_column(self, fact: str) -> exp.Expression:
         table = self.model.dimension_table(fact, self.time_dim)
         assert table is not None
-        return column(self.model.dimension_column(self.time_dim, table), self._alias(table), self.dialect)
+        return self._col(table, self.model.dimension_column(self.time_dim, table))
 
     def _tables_needed(self, fact: str, dims: list[str], tables: Sequence[str] = ()) -> list[str]:
         needed: list[str] = []
@@ -179,7 +188,7 @@ class Builder:
     def _leaf_agg(self, leaf: str, fact: str) -> exp.Expression:
         spec = self.model.metrics[leaf]
         assert isinstance(spec, (SimpleMetricSpec, SemiAdditiveMetricSpec))
-        arg: exp.Expression = exp.Star() if spec.column == "*" else column(spec.column, fact, self.dialect)
+        arg: exp.Expression = exp.Star() if spec.column == "*" else self._col(fact, spec.column)
         if spec.filters:
             cond = exp.and_(*(self._metric_filter(fact, f) for f in spec.filters))
             then = exp.Literal.number(1) if spec.column == "*" else arg
@@ -189,7 +198,13 @@ class Builder:
         return _AGGS[spec.agg](this=arg)
 
     def _metric_filter(self, fact: str, f: MetricFilterSpec) -> exp.Expression:
-        return self._member_condition(fact, f.dimension, f.op, f.values)
+        if f.op in ("in", "not_in"):
+            return self._member_condition(fact, f.dimension, f.op, f.values)
+        target = self._dim_expr(DimensionRef(f.dimension), fact)
+        if f.op in ("is_null", "not_null"):
+            null = exp.Is(this=target, expression=exp.Null())
+            return null if f.op == "is_null" else exp.Not(this=null)
+        return _OPS[f.op](this=target, expression=self._value(f.dimension, f.values[0]))
 
     def _group_select(self, group: _Group, period: Period | None, bucket_shift: tuple[str, int] | None) -> exp.Select:
         fact = group.table
@@ -336,13 +351,26 @@ class Builder:
                              , copy=False).group_by(*(e.copy() for e in exprs), copy=False)
 
     def _member_source(self, dims: list[str], filter_dims: list[str], period: Period | None) -> str | None:
-        """The smallest table holding ``dims`` and ``filter_dims``: their one dimension table, else a fact."""
-        needs_fact = period is not None or any(self.model.dimensions[d].type == "time" for d in dims + filter_dims)
-        tables = {self.model.dimensions[d].table for d in dims + filter_dims}
-        if not needs_fact and len(tables) == 1 and None not in tables and next(iter(tables)) not in self.model.fact_tables:
-            return next(iter(tables))
-        return next((f for f in self.model.fact_tables
-                     if all(self.model.reachable(f, d) for d in dims + filter_dims)), None)
+        """The table members are listed from: never a fact that would drop members without rows in it.
+
+        First a table holding one of the dimensions from which the others are reached by joins
+        (``wells`` for well + block, ``customers`` for its own columns, fact or not); then a lookup
+        table that relates them; only then a fact table (the relationship the model declares,
+        e.g. customers x stores through orders). A period or the model's time dimension needs a
+        table with a time column.
+        """
+        model = self.model
+        names = list(dict.fromkeys(dims + filter_dims))
+        needs_time = period is not None and not any(model.dimensions[d].table is None for d in names)
+        own = list(dict.fromkeys(t for d in names if (t := model.dimensions[d].table) is not None))
+        facts = model.fact_tables
+
+        def fits(source: str) -> bool:
+            return all(model.reachable(source, d) for d in names) and (
+                not needs_time or model.reachable(source, self.time_dim))
+
+        lookups = [t for t in model.tables if t not in own and t not in facts]
+        return next((t for t in (*own, *lookups, *facts) if fits(t)), None)
 
     def _default_order(self) -> list[str]:
         times = [r.column for r in self.refs if r.name == self.time_dim]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from ..computed import qualify
 from ..model import SemanticModel
 from .dialects import column, ident
 
@@ -24,8 +25,14 @@ def latest_date_sql(model: SemanticModel, fact: str, dialect: str) -> str | None
     col = model.tables[fact].time_column
     if not col:
         return None
-    return exp.select(exp.Max(this=column(col, None, dialect))).from_(
+    return exp.select(exp.Max(this=_column(model, fact, col, dialect))).from_(
         exp.Table(this=ident(fact, dialect))).sql(dialect=dialect)
+
+
+def _column(model: SemanticModel, table: str, name: str, dialect: str) -> exp.Expression:
+    """A real column, or a computed column's expression (unqualified: one table is read)."""
+    tree = model.computed(table, name)
+    return column(name, None, dialect) if tree is None else qualify(tree, lambda c: column(c, None, dialect))
 
 
 def member_values_sql(model: SemanticModel, dimension: str, dialect: str, limit: int) -> str | None:
@@ -38,9 +45,9 @@ def member_values_sql(model: SemanticModel, dimension: str, dialect: str, limit:
     dim = model.dimension(dimension)
     if dim.type != "categorical" or dim.table is None:
         return None
-    cols = [column(dim.column or dimension, None, dialect)]
+    cols = [_column(model, dim.table, dim.column or dimension, dialect)]
     if dim.label_column:
-        cols.append(column(dim.label_column, None, dialect))
+        cols.append(_column(model, dim.table, dim.label_column, dialect))
     return (exp.select(*cols).distinct().from_(exp.Table(this=ident(dim.table, dialect)))
             .where(exp.Not(this=exp.Is(this=cols[0].copy(), expression=exp.Null())))
             .order_by(cols[0].copy()).limit(limit).sql(dialect=dialect))
