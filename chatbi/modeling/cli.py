@@ -30,6 +30,8 @@ def add_model_commands(model: Any) -> None:
     mf.add_argument("path", type=Path, help="a dbt project folder (or one YAML file)")
     mf.add_argument("--name", help="model name (default: the dbt project's name)")
     mf.add_argument("--out", type=Path, help="write the YAML here (default: print it)")
+    mf.add_argument("--dialect", help="SQL dialect of the project's expr SQL (default: from its profile)")
+    mf.add_argument("--database", help="check the declared primary keys for duplicates in this database")
     mf.set_defaults(func=_cmd_import_metricflow)
 
     docs = model.add_parser("docs", help="write Markdown and HTML documentation of a model")
@@ -94,10 +96,18 @@ def _cmd_draft(args: argparse.Namespace) -> int:
 def _cmd_import_metricflow(args: argparse.Namespace) -> int:
     from . import import_metricflow, model_to_yaml
 
-    report = import_metricflow(args.path, name=args.name)
-    notes = [*report.notes, *(f"NOT MAPPED {u}" for u in report.unmapped)]
-    _emit(model_to_yaml(report.model, notes, title=f"Imported by: chatbi model import-metricflow {args.path}"),
-          args.out)
+    engine = None
+    if args.database:
+        from ..warehouse import connect
+
+        engine = connect(args.database)
+    try:
+        report = import_metricflow(args.path, name=args.name, dialect=args.dialect, engine=engine)
+    finally:
+        if engine is not None:
+            engine.close()
+    _emit(model_to_yaml(report.model, report.comments(),
+                        title=f"Imported by: chatbi model import-metricflow {args.path.name}"), args.out)
     stream = sys.stderr if args.out is None else sys.stdout
     print(report.text(), file=stream)
     return 0

@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from .catalog import foreign_key_targets_sql, key_constraints_sql, list_columns_sql, list_tables_sql
 from .files import file_columns_sql, file_view_sql
-from .metricflow_sql import FilterNotMappable, MetricFlowSQLError, rename_formula, translate_filter
+from .metricflow_sql import (
+    FilterNotMappable,
+    MetricFlowSQLError,
+    boolean_expression,
+    is_constant,
+    presence_expression,
+    rename_formula,
+    translate_expression,
+    translate_filter,
+)
 from .profiling import (
     SAMPLE_ROWS,
     JoinStep,
@@ -52,4 +61,8 @@ __all__ = [
     "FilterNotMappable",
     "translate_filter",
     "rename_formula",
+    "translate_expression",
+    "presence_expression",
+    "boolean_expression",
+    "is_constant",
 ]

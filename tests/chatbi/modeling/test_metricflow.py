@@ -50,12 +50,13 @@ def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_semantic_models_become_tables_joins_and_time_columns(report) -> None:
     model = report.model
     assert model["name"] == "jaffle_shop"  # from dbt_project.yml
-    assert set(model["tables"]) == {"orders", "customers", "locations", "account_balances"}  # not target/
+    shop = {"orders", "customers", "locations", "account_balances"}
+    assert shop < set(model["tables"]) and "nothing" not in model["tables"]  # not target/
     orders = model["tables"]["orders"]
     assert orders["time_column"] == "ordered_at" and orders["primary_key"] == ["order_id"]
     assert orders["columns"]["status"] == "varchar" and orders["columns"]["ordered_at"] == "date"
     assert model["tables"]["account_balances"]["time_column"] == "balance_date"
-    joins = {(j["left"], j["right"]): j["keys"] for j in model["joins"]}
+    joins = {(j["left"], j["right"]): j["keys"] for j in model["joins"] if j["left"] in shop}
     assert joins == {("orders", "customers"): {"customer_id": "customer_id"},
                      ("orders", "locations"): {"location_id": "location_id"},
                      ("account_balances", "customers"): {"customer_id": "customer_id"}}
@@ -68,7 +69,11 @@ def test_dimensions_labels_and_synonyms(report) -> None:
                                     "label": {"en": "Order status"}}
     assert dims["region"]["synonyms"] == ["area", "区域"]
     assert dims["shipped_at"]["type"] == "time" and dims["shipped_at"]["column"] == "shipped_at"
-    assert "order_size" not in dims  # a SQL expression: reported, not guessed
+    assert dims["ordered_at"] == {**dims["ordered_at"], "type": "time", "table": "orders"}  # usable by name
+    # a SQL expression becomes a computed column of its table
+    assert dims["order_size"]["column"] == "order_size"
+    assert report.model["tables"]["orders"]["computed"]["order_size"] == \
+        "CASE WHEN order_total > 100 THEN 'large' ELSE 'small' END"
 
 
 def test_metrics_of_each_type(report) -> None:
@@ -98,17 +103,15 @@ def test_unmapped_report_names_each_thing_and_why(report) -> None:
         ("file", "broken.yml"): "not valid YAML",
         ("measure", "balance_per_account"): "window_groupings",
         ("entity", "store_key"): "natural keys",
-        ("dimension", "order_size"): "SQL expression",
-        ("measure", "food_orders"): "SQL expression",
+        ("measure", "broken_measure"): "Jinja",
         ("measure", "order_total_p90"): "percentile",
         ("measure", "shipped_total"): "one time column per table",
         ("metric", "revenue_growth_mom"): "offset_window",
         ("metric", "cumulative_revenue"): "cumulative",
         ("metric", "revenue_mtd"): "month-to-date",
-        ("metric", "recent_revenue"): "TimeDimension",
         ("metric", "visit_to_buy"): "conversion",
         ("metric", "p90_order"): "was not imported",
-        ("metric", "large_order_revenue"): "not in the imported model",
+        ("metric", "big_pipeline"): "not a conjunction",
     }
     assert set(reasons) == set(expected)
     for key, fragment in expected.items():
@@ -135,6 +138,8 @@ def test_imported_metrics_compute_the_right_numbers(report, shop_db: Path) -> No
         assert one("account_balance", time_range=("2025-01-01", "2025-01-31")) == 95  # last day
         assert one("opening_balance", time_range=("2025-01-01", "2025-01-31")) == 110  # first day
         assert one("largest_order") == 200 and one("customers_with_orders") == 3
+        assert one("large_order_revenue") == 200  # a filter on an expression dimension (order_total > 100)
+        assert one("recent_revenue") == 430  # a day-grain filter on metric_time (all orders are after it)
         by_region = bi.query(metrics=["revenue"], dimensions=["region"])
         assert dict(zip(by_region.data["region"], by_region.data["revenue"])) == {"EU": 200, "US": 230}
         monthly = bi.query(metrics=["orders"], dimensions=["metric_time.month"])

@@ -32,8 +32,10 @@ def test_file_view_reads_the_file(tmp_path) -> None:
         assert con.execute("SELECT col1, amount FROM sales ORDER BY amount").fetchall() == [("北京", 2), ("上海", 3)]
 
 
-def _resolve(ref: str) -> str | None:
-    return None if ref.startswith("zz") else ref.split("__")[-1]
+def _resolve(kind: str, ref: str) -> str | None:
+    if ref.startswith("zz") or (kind == "Entity" and ref != "customer"):
+        return None
+    return ref.split("__")[-1]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -46,16 +48,25 @@ def _resolve(ref: str) -> str | None:
     ("'a' = {{ Dimension('a__s') }}", [{"dimension": "s", "op": "in", "values": ["a"]}]),
     ("({{ Dimension('a__s') }} != 'q')", [{"dimension": "s", "op": "not_in", "values": ["q"]}]),
     ("{{ Dimension('a__s').grain('day') }} = 'v'", [{"dimension": "s", "op": "in", "values": ["v"]}]),
+    ("{{ Dimension('a__s') }} > 3", [{"dimension": "s", "op": ">", "values": [3]}]),
+    ("20 <= {{ Dimension('a__s') }}", [{"dimension": "s", "op": ">=", "values": [20]}]),
+    ("not {{ Dimension('a__s') }} < 3", [{"dimension": "s", "op": ">=", "values": [3]}]),
+    ("{{ Dimension('a__s') }} is not null", [{"dimension": "s", "op": "not_null", "values": []}]),
+    ("{{ TimeDimension('a__d', 'day') }} >= '2024-01-01'", [{"dimension": "d", "op": ">=", "values": ["2024-01-01"]}]),
+    ("{{ TimeDimension('metric_time') }} < DATE '2024-01-01'",
+     [{"dimension": "metric_time", "op": "<", "values": ["2024-01-01"]}]),
+    ("{{ Entity('customer') }} = 'c1'", [{"dimension": "customer", "op": "in", "values": ["c1"]}]),
 ])
 def test_translate_filter(text: str, expected: list) -> None:
     assert translate_filter(text, _resolve) == expected
 
 
 @pytest.mark.parametrize(("text", "reason"), [
-    ("{{ Dimension('a__s') }} > 3", "is not a conjunction of =, !=, IN, NOT IN on dimensions"),
+    ("{{ Dimension('a__s') }} between 1 and 3", "is not a conjunction of comparisons"),
     ("{{ Dimension('a__s') }} = 'x' or {{ Dimension('a__t') }} = 'y'", "is not a conjunction"),
-    ("{{ TimeDimension('a__d', 'day') }} = '2024-01-01'", "filters on TimeDimension('a__d') are not supported"),
-    ("{{ Entity('e') }} = 1", "filters on Entity('e') are not supported"),
+    ("{{ TimeDimension('a__d', 'month') }} = '2024-01-01'", "at 'month' grain; only day-grain time filters map"),
+    ("{{ Entity('e') }} = 1", "entity 'e' is not in the imported model"),
+    ("{{ Metric('revenue', group_by=['customer']) }} > 10", "filters on metric values"),
     ("{{ Dimension('zz__q') }} = 1", "dimension 'zz__q' is not in the imported model"),
     ("{{ Dimension('a__s') }} = (", "cannot parse filter"),
     ("{{ Dimension('a__s') }} = {{ x }}", "unsupported Jinja in filter"),
