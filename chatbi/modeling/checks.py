@@ -8,6 +8,8 @@ of :meth:`SemanticModel.problems`:
   cannot be reached from the level below;
 - join fan-out risks: a many-to-one join whose right side is not known to be unique (with an
   engine, duplicates are counted in the data);
+- with an engine, declared types against the warehouse's: tables or columns it lacks, dates and
+  numbers stored as text (the query would fail or compare text), each with how to fix it;
 - governance gaps: visible metrics without a description, without synonyms or without a label
   in the model's default language; sums of columns named like rates.
 """
@@ -21,6 +23,7 @@ from semantic_layer.sqlbuild import duplicate_keys_sql
 
 from ..errors import EngineError
 from ..warehouse import Engine
+from .introspect import warehouse_columns
 from .naming import is_additive_name, is_rate_name
 
 __all__ = ["model_warnings"]
@@ -36,8 +39,69 @@ def model_warnings(model: SemanticModel, engine: Engine | None = None) -> list[M
     out += _unused(model)
     out += _unreachable(model)
     out += _fan_out(model, engine)
+    if engine is not None:
+        out += _types(model, engine)
     out += _governance(model)
     return out
+
+
+_NUMERIC = frozenset({"integer", "bigint", "double", "decimal", "float", "real", "numeric", "number", "int"})
+_TEMPORAL = frozenset({"date", "timestamp"})
+
+
+def _expected_types(model: SemanticModel) -> dict[tuple[str, str], tuple[str, str]]:
+    """(table, column) -> (``date`` | ``number``, why): what the model needs each column to hold."""
+    spec = model.spec
+    need: dict[tuple[str, str], tuple[str, str]] = {}
+    for tname, table in spec.tables.items():
+        for col, declared in table.columns.items():
+            kind = "date" if declared.lower() in _TEMPORAL else "number" if declared.lower() in _NUMERIC else None
+            if kind:
+                need[(tname, col)] = (kind, f"declared {declared}")
+        if table.time_column and table.time_column in table.columns:
+            need[(tname, table.time_column)] = ("date", "the time column")
+    for name, dim in spec.dimensions.items():
+        if dim.type == "time" and dim.table and (dim.column or name) in spec.tables[dim.table].columns:
+            need[(dim.table, dim.column or name)] = ("date", f"time dimension {name}")
+    for name, m in spec.metrics.items():
+        if isinstance(m, (SimpleMetricSpec, SemiAdditiveMetricSpec)) and m.agg in ("sum", "avg") \
+                and m.column in spec.tables[m.table].columns:
+            need[(m.table, m.column)] = ("number", f"metric {name} ({m.agg})")
+    return need
+
+
+def _types(model: SemanticModel, engine: Engine) -> list[ModelProblem]:
+    """Declared tables, columns and types against the warehouse's catalog."""
+    try:
+        actual = warehouse_columns(engine)
+    except (EngineError, ValueError) as exc:
+        return [_warn("tables", f"could not read the warehouse's catalog to compare types: {exc}")]
+    lowered = {t.lower(): cols for t, cols in actual.items()}
+    out: list[ModelProblem] = []
+    need = _expected_types(model)
+    for tname, table in model.spec.tables.items():
+        cols = actual.get(tname) or lowered.get(tname.lower())
+        if cols is None:
+            out.append(_warn(f"tables.{tname}", f"the warehouse has no table or view {tname!r}"))
+            continue
+        for col in table.columns:
+            found = cols.get(col)
+            if found is None:
+                out.append(_warn(f"tables.{tname}.columns.{col}", f"the warehouse's {tname} has no column {col!r}"))
+                continue
+            kind, why = need.get((tname, col), (None, ""))
+            if kind == "date" and found not in _TEMPORAL:
+                out.append(_warn(f"tables.{tname}.columns.{col}", _type_fix(tname, col, found, "DATE", why)))
+            elif kind == "number" and found not in _NUMERIC and found != "boolean":
+                out.append(_warn(f"tables.{tname}.columns.{col}", _type_fix(tname, col, found, "DOUBLE", why)))
+    return out
+
+
+def _type_fix(table: str, col: str, found: str, wanted: str, why: str) -> str:
+    reads = "a date" if wanted == "DATE" else "a number"
+    return (f"the warehouse stores {col} as {found}, but the model reads it as {reads} ({why}): queries fail or "
+            f"compare text. Fix it in the warehouse (a view or model with CAST({col} AS {wanted})), or add "
+            f"`computed: {{{col}_{wanted.lower()}: \"CAST({col} AS {wanted})\"}}` to table {table} and use that name")
 
 
 def _unused(model: SemanticModel) -> list[ModelProblem]:

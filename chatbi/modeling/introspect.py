@@ -39,6 +39,7 @@ from ..errors import ConfigError, EngineError
 from ..warehouse import Engine
 
 __all__ = [
+    "warehouse_columns",
     "SAMPLE_ROWS",
     "VALUES_LIMIT",
     "ColumnProfile",
@@ -167,6 +168,14 @@ def _catalog_sqlalchemy(sa_engine: Any) -> list[_RawTable]:
                         for f in insp.get_foreign_keys(name) if f.get("referred_table"))
         out.append(_RawTable(name, cols, pk, fks, name in views))
     return out
+
+
+def warehouse_columns(engine: Engine) -> dict[str, dict[str, str]]:
+    """Table -> column -> type in the model's vocabulary (``date``, ``varchar`` ...), as the
+    warehouse declares them."""
+    sa_engine = sqlalchemy_engine_of(engine)
+    raws = _catalog_sqlalchemy(sa_engine) if sa_engine is not None else _catalog_information_schema(engine)
+    return {t.name: {c[0]: normalize_type(c[1], engine.dialect) for c in t.columns} for t in raws}
 
 
 def _catalog_information_schema(engine: Engine) -> list[_RawTable]:

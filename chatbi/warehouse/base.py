@@ -6,7 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-__all__ = ["Engine", "DEFAULT_TIMEOUT_S", "DEFAULT_ENGINE_ROW_CAP", "mark_truncated"]
+__all__ = ["Engine", "DEFAULT_TIMEOUT_S", "DEFAULT_ENGINE_ROW_CAP", "mark_truncated", "type_mismatch_message"]
 
 #: seconds a statement may run before the engine stops it
 DEFAULT_TIMEOUT_S = 60.0
@@ -34,3 +34,27 @@ def mark_truncated(frame: pd.DataFrame, row_cap: int) -> pd.DataFrame:
     frame.attrs["truncated"] = truncated
     frame.attrs["row_cap"] = row_cap
     return frame
+
+
+#: fragments of engine errors that mean a value of the wrong type (text read as a date or number)
+_TYPE_ERRORS = ("cannot mix values of type", "conversion error", "could not convert string",
+                "no function matches the given name and argument types", "operator does not exist",
+                "invalid input syntax for type", "datatype mismatch", "cannot compare values of type",
+                "date/time field value out of range", "cannot cast", "invalid date", "invalid timestamp")
+#: PostgreSQL SQLSTATEs of the same errors
+_TYPE_CODES = ("42883", "22007", "22008", "22P02", "42804")
+
+
+def type_mismatch_message(detail: str, code: str = "") -> str | None:
+    """A sentence for an engine error caused by a column stored with another type than the model
+    reads it as (dates or numbers kept as text), or None for any other error.
+
+    >>> type_mismatch_message("Binder Error: Cannot mix values of type VARCHAR and DATE in BETWEEN")[:54]
+    'The data has a column stored as text where the model e'
+    """
+    lowered = detail.lower()
+    if code not in _TYPE_CODES and not any(f in lowered for f in _TYPE_ERRORS):
+        return None
+    return ("The data has a column stored as text where the model expects a date or a number, so the "
+            "database could not run the query. `chatbi model check MODEL --database URL` names the column "
+            f"and how to fix it. (Database message: {detail})")

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from ..errors import EngineError, QueryTimeout
-from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated
+from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated, type_mismatch_message
 
 __all__ = ["DuckDBEngine"]
 
@@ -78,7 +78,8 @@ class DuckDBEngine:
                 raise QueryTimeout(f"the query ran longer than {self.timeout_s:g} s and was stopped") from None
             raise EngineError("DuckDB query was interrupted") from None
         except duckdb.Error as exc:
-            raise EngineError(f"DuckDB error: {_first_line(exc)}") from None
+            detail = _first_line(exc)
+            raise EngineError(type_mismatch_message(detail) or f"DuckDB error: {detail}") from None
         finally:
             if watchdog is not None:
                 watchdog.stop()

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, make_url
 
 from ..errors import ConfigError, EngineError, MissingDependencyError, QueryTimeout
-from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated
+from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated, type_mismatch_message
 
 __all__ = ["SQLAlchemyEngine", "dialect_for_url", "driver_package"]
 
@@ -191,6 +191,9 @@ class SQLAlchemyEngine:
             return EngineError(f"the database at {self.safe_url} has no such table or column: {first}")
         if code == "25006" or "read-only" in lowered or "readonly" in lowered:
             return EngineError(f"the database refused a write (ChatBI's connections are read-only): {first}")
+        mismatch = type_mismatch_message(first, code)
+        if mismatch:
+            return EngineError(mismatch)
         if exc.connection_invalidated or code.startswith("08") or isinstance(exc, sa.exc.InterfaceError) \
                 or "connection" in lowered or "server closed" in lowered:
             return EngineError(f"lost the connection to the database at {self.safe_url} (is the server running?): "
