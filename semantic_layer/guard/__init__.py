@@ -29,7 +29,7 @@ from sqlglot.dialects.dialect import Dialect
 from ..errors import SQLGuardError
 from .catalog import Catalog
 from .checker import Checker, apply_row_cap
-from .policy import RULES
+from .allowlist import RULES
 
 if TYPE_CHECKING:
     from ..model import SemanticModel

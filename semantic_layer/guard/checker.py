@@ -14,7 +14,7 @@ from ..compiler.dialects import ident
 from ..errors import did_you_mean, suggest
 from .catalog import Catalog, Scope, Source
 from .expressions import ExpressionChecker, children
-from .policy import is_system_name
+from .allowlist import is_system_name
 
 __all__ = ["Checker", "apply_row_cap"]
 

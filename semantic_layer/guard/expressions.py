@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from ..errors import SQLGuardError, did_you_mean, suggest
 from .catalog import Catalog, Scope, Source
-from .policy import (
+from .allowlist import (
     ALLOWED_ANONYMOUS,
     ALLOWED_FUNCTIONS,
     ALLOWED_OPERATORS,

@@ -16,7 +16,7 @@ from chatbi.translate import OfflineTranslator
 from chatbi.translate.hybrid import HybridTranslator
 from chatbi.translate.llm import LLMTranslator
 from semantic_layer import SemanticQuery
-from semantic_layer.guard.policy import RULES
+from semantic_layer.guard import RULES
 
 openai_stub, clean_llm_env = stub.openai_stub, stub.clean_llm_env  # fixtures
 pytestmark = pytest.mark.usefixtures("clean_llm_env")
