@@ -10,25 +10,39 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from semantic_layer import QueryError, SemanticLayerError, SemanticModel, SemanticQuery
+from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.compiler import CompiledQuery, compile_query
 from semantic_layer.compiler.metadata import latest_date_sql
-from semantic_layer.errors import SQLGuardError
 from semantic_layer.guard import SQLGuard
 
-from .answer import Answer
-from .errors import ChatBIError, ConfigError, EngineError
+from .answer import Answer, Intent
+from .errors import ConfigError, EngineError
 from .members import MemberIndex, build_member_index
+from .pipeline import AskOptions, Pipeline
+from .translate.base import Translator
+from .values import is_missing
 from .warehouse import Engine, connect
 
-__all__ = ["ChatBI", "DEFAULT_ROW_CAP", "sample_warehouse_path"]
+if TYPE_CHECKING:
+    from semantic_layer.policy import Principal
+
+    from .analysis import AnomalyResult, CorrelationResult, RootCauseReport
+    from .analysis.fetch import FilterArg
+    from .analysis.periods import PeriodLike
+    from .conversation import Conversation
+    from .security import AuditLog, Security
+    from .translate.settings import LLMSettings
+
+__all__ = ["ChatBI", "DEFAULT_ROW_CAP", "ModelSource", "sample_warehouse_path"]
 
 DEFAULT_ROW_CAP = 10_000
 Clock = Callable[[], dt.datetime]
+#: what ``ChatBI(model=...)`` accepts: a loaded model, a YAML path or the model as a mapping
+ModelSource = SemanticModel | str | os.PathLike[str] | dict[str, Any]
 
 
 class ChatBI:
@@ -38,17 +52,24 @@ class ChatBI:
     >>> bi.query(metrics=["revenue"], dimensions=["province"]).data  # doctest: +SKIP
     """
 
-    def __init__(self, model: SemanticModel | str | os.PathLike[str] | Mapping[str, Any],
-                 database: str | os.PathLike[str] | Engine | None = None, *,
+    def __init__(self, model: ModelSource, database: str | os.PathLike[str] | Engine | None = None, *,
                  row_cap: int = DEFAULT_ROW_CAP, clock: Clock | None = None, language: str | None = None,
-                 translator: str | Any = None, llm: Any = None) -> None:
-        self.model = SemanticModel.load(model)  # type: ignore[arg-type]
+                 translator: str | Translator | None = None,
+                 llm: LLMSettings | Mapping[str, Any] | None = None) -> None:
+        """``language`` answers ``query()``, ``run_sql()`` and the analysis in that language when a
+        call names none (questions are answered in their own language); without it, structured
+        queries answer in English and the analysis in the model's ``default_language``."""
+        self.model = SemanticModel.load(model)
         self.engine = connect(database)
         self.row_cap = row_cap
         self.clock: Clock = clock or dt.datetime.now
         self.language = language or self.model.spec.default_language
+        self._answer_language = language
         self._lock = threading.Lock()
         self.translator = _make_translator(translator, llm)
+
+    #: a role may run hand-written SQL (a user's view may say no; see ``for_user``)
+    allow_sql = True
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -59,7 +80,8 @@ class ChatBI:
         return cls(TELECOM_MODEL, sample_warehouse_path(cache_dir), **kwargs)
 
     @classmethod
-    def from_files(cls, *files: Any, model: Any = None, name: str | None = None, **kwargs: Any) -> ChatBI:
+    def from_files(cls, *files: str | os.PathLike[str], model: ModelSource | None = None, name: str | None = None,
+                   **kwargs: Any) -> ChatBI:
         """Ask CSV / Parquet / JSON files at once: each file is a table (a DuckDB view named after it)
         and a model is drafted in memory from their structure and contents, unless ``model`` is given.
 
@@ -71,7 +93,7 @@ class ChatBI:
 
     @classmethod
     def from_database(cls, database: str | os.PathLike[str] | Engine, *, tables: Sequence[str] | None = None,
-                      model: Any = None, name: str | None = None, **kwargs: Any) -> ChatBI:
+                      model: ModelSource | None = None, name: str | None = None, **kwargs: Any) -> ChatBI:
         """Ask any database at once (DuckDB file or SQLAlchemy URL): a model of its tables (all, or
         those matching ``tables``) is drafted in memory, unless ``model`` is given."""
         from .modeling.session import chatbi_from_database
@@ -87,8 +109,8 @@ class ChatBI:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def for_user(self, principal: Any, *, security: Any = None, audit: Any = None,
-                 allow_sql: bool | None = None) -> ChatBI:
+    def for_user(self, principal: Principal | str, *, security: Security | None = None,
+                 audit: AuditLog | None = None, allow_sql: bool | None = None) -> ChatBI:
         """This ChatBI seen by one user: their rows, their columns (masked), audited (``chatbi.security``).
 
         ``principal`` is a ``semantic_layer.policy.Principal`` or a user name looked up in
@@ -125,7 +147,7 @@ class ChatBI:
             except EngineError as exc:
                 failure = exc  # one unreadable fact table must not stop questions about the others
                 continue
-            if value is not None and value == value:  # not NULL / NaT
+            if not is_missing(value):  # not NULL / NaT
                 latest.append(_to_date(value))
         if not latest and failure is not None:
             raise failure
@@ -166,54 +188,36 @@ class ChatBI:
     def query(self, metrics: Sequence[str] | str = (), dimensions: Sequence[str] | str = (),
               filters: Iterable[Mapping[str, Any]] = (), time_range: tuple[str, str] | None = None,
               compare: str | None = None, order_by: Sequence[str] | str = (), limit: int | None = None,
-              share: bool = False, *, language: str | None = None) -> Answer:
+              share: bool = False, *, language: str | None = None, options: AskOptions | None = None) -> Answer:
         """Run a structured query. Errors come back as ``Answer(status="error")``, never raised."""
+        lang = language or self._answer_language or "en"
         try:
             query = SemanticQuery(metrics=metrics, dimensions=dimensions, filters=tuple(filters),  # type: ignore[arg-type]
                                   time_range=time_range, compare=compare, order_by=order_by,  # type: ignore[arg-type]
                                   limit=limit, share=share)
         except ValidationError as exc:
-            return Answer(status="error", error=_pydantic_message(exc), text=_pydantic_message(exc),
-                          language=language or "en")
-        return self.run(query, language=language or "en")
+            return Answer(status="error", error=_pydantic_message(exc), text=_pydantic_message(exc), language=lang)
+        return self.run(query, language=lang, options=options)
 
-    def ask(self, question: str, conversation: Any = None, language: str | None = None) -> Answer:
+    def ask(self, question: str, conversation: Conversation | None = None, language: str | None = None, *,
+            options: AskOptions | None = None) -> Answer:
         """Answer a question in Chinese or English; pass a ``chatbi.Conversation`` for follow-ups.
 
         Ambiguous, incomplete or out-of-scope questions come back as ``status="clarify"`` with
-        options; the translation logic lives in ``chatbi.conversation`` and ``chatbi.translate``.
+        options. The steps are those of the ask pipeline (``chatbi.pipeline``); ``options``
+        switch the optional ones off (``chatbi.pipeline.NUMBERS_ONLY``).
         """
-        from .conversation import ask
-        from .translate.hybrid import ask_with_llm, llm_of
+        return Pipeline(self, options or AskOptions()).ask(question, conversation, language)
 
-        if llm_of(self.translator) is not None:  # model cost in timings, free SQL, opt-in narrative
-            return ask_with_llm(self, question, conversation, language, ask, self.translator)
-        return ask(self, question, conversation, language)
-
-    def run(self, query: SemanticQuery, *, question: str | None = None, language: str = "en") -> Answer:
-        """Compile, execute and present one semantic query."""
-        timings: dict[str, float] = {}
-        start = time.perf_counter()
-        try:
-            compiled = self.compile(query)
-        except (QueryError, SemanticLayerError, ChatBIError) as exc:
-            issues = tuple(getattr(exc, "issues", ()))
-            return Answer(status="error", question=question, query=query, error=str(exc), text=str(exc),
-                          issues=issues, language=language)  # type: ignore[arg-type]
-        timings["compile_ms"] = (time.perf_counter() - start) * 1000
-        answer = self._execute(None, question=question, query=query, language=language, timings=timings,
-                               expression=compiled.expression)
-        if compiled.period:
-            answer.period = (compiled.period[0].isoformat(), compiled.period[1].isoformat())
-        if answer.ok:
-            self._present(answer, compiled)
-        timings["total_ms"] = (time.perf_counter() - start) * 1000
-        return answer
+    def run(self, query: SemanticQuery, *, question: str | None = None, language: str = "en",
+            intent: Intent = "query", options: AskOptions | None = None) -> Answer:
+        """Compile, guard, execute and present one semantic query (``chatbi.pipeline``)."""
+        return Pipeline(self, options or AskOptions()).run(query, question=question, language=language, intent=intent)
 
     # -- analysis (chatbi.analysis) ------------------------------------------------------
-    def detect_anomalies(self, metric: str, grain: str = "day", time_range: Any = None, by: Any = None,
-                         filters: Any = None, sensitivity: float = 3.0, direction: str | None = None,
-                         *, language: str | None = None) -> Any:
+    def detect_anomalies(self, metric: str, grain: str = "day", time_range: PeriodLike | None = None,
+                         by: str | Sequence[str] | None = None, filters: FilterArg = None, sensitivity: float = 3.0,
+                         direction: str | None = None, *, language: str | None = None) -> AnomalyResult:
         """Anomalous points of ``metric`` per ``grain`` bucket (optionally per member of ``by``).
 
         Returns a :class:`chatbi.analysis.AnomalyResult`; bad arguments raise ``ConfigError``.
@@ -222,9 +226,9 @@ class ChatBI:
 
         return detect_anomalies(self, metric, grain, time_range, by, filters, sensitivity, direction, language)
 
-    def explain_change(self, metric: str, period: Any, baseline: Any = None, filters: Any = None,
-                       dimensions: Sequence[str] | None = None, max_depth: int = 3,
-                       language: str | None = None) -> Any:
+    def explain_change(self, metric: str, period: PeriodLike, baseline: PeriodLike | None = None,
+                       filters: FilterArg = None, dimensions: Sequence[str] | None = None, max_depth: int = 3,
+                       language: str | None = None) -> RootCauseReport:
         """Why ``metric`` changed from ``baseline`` (default: the previous period) to ``period``.
 
         Returns a :class:`chatbi.analysis.RootCauseReport` (``.text``, ``.figure``,
@@ -234,8 +238,9 @@ class ChatBI:
 
         return explain_change(self, metric, period, baseline, filters, dimensions, max_depth, language)
 
-    def correlate(self, metric: str, time_range: Any, grain: str = "day", candidates: Sequence[str] | None = None,
-                  filters: Any = None, max_lag: int = 0, *, language: str | None = None) -> Any:
+    def correlate(self, metric: str, time_range: PeriodLike, grain: str = "day",
+                  candidates: Sequence[str] | None = None, filters: FilterArg = None, max_lag: int = 0, *,
+                  language: str | None = None) -> CorrelationResult:
         """Other metrics ranked by Spearman correlation with ``metric`` over ``time_range``."""
         from .analysis import correlate
 
@@ -247,66 +252,10 @@ class ChatBI:
         A rejected statement comes back as ``Answer(status="error")`` naming the rule and the
         offending fragment, and nothing is executed. Answers are marked ``governed=False``.
         """
-        return self._execute(sql, question=None, query=None, language=language or "en", timings={}, governed=False)
-
-    def _execute(self, sql: str | None, *, question: str | None, query: SemanticQuery | None, language: str,
-                 timings: dict[str, float], governed: bool = True, expression: Any = None) -> Answer:
-        """Guard, then run, either SQL text or a compiled tree (exactly one of ``sql`` / ``expression``)."""
-        start = time.perf_counter()
-        try:
-            # the compiled tree is checked as is (no re-parse); text is parsed in the engine's dialect
-            if expression is not None:
-                sql = self.guard.check_expression(expression, copy=False)
-            else:
-                assert sql is not None
-                sql = self.guard.check(sql)
-        except SQLGuardError as exc:
-            if sql is None and expression is not None:
-                sql = expression.sql(dialect=self.engine.dialect)
-            return Answer(status="error", question=question, query=query, sql=sql, error=str(exc),
-                          text=f"SQL rejected: {exc}", language=language, timings=timings, governed=governed)
-        timings["guard_ms"] = (time.perf_counter() - start) * 1000
-        start = time.perf_counter()
-        try:
-            data = self.engine.execute(sql)
-        except ChatBIError as exc:
-            return Answer(status="error", question=question, query=query, sql=sql, error=str(exc),
-                          text=str(exc), language=language, timings=timings, governed=governed)
-        timings["execute_ms"] = (time.perf_counter() - start) * 1000
-        return Answer(status="ok", question=question, query=query, sql=sql, data=data, language=language,
-                      timings=timings, governed=governed)
-
-    def _present(self, answer: Answer, compiled: CompiledQuery) -> None:
-        """Attach the chart and the one-line text (``chatbi.charts``)."""
-        import logging
-
-        from .charts import build_figure
-        from .narrative import narrate
-
-        if answer.query is None or answer.data is None:
-            return
-        start = time.perf_counter()
-        context = {"language": answer.language, "members": self.members, "period": compiled.period,
-                   "intent": answer.intent}
-        query, data, model = answer.query, answer.data, self.model
-
-        def figure() -> Any:
-            # a chart that fails must not cost the user the numbers and the SQL
-            try:
-                return build_figure(query, data, model, **context)
-            except Exception:  # noqa: BLE001
-                logging.getLogger(__name__).warning("chart failed for %s", query, exc_info=True)
-                return None
-
-        answer.figure_factory = figure
-        try:
-            answer.text = narrate(answer.query, answer.data, self.model, **context)
-        except Exception:  # noqa: BLE001
-            logging.getLogger(__name__).warning("narrative failed for %s", answer.query, exc_info=True)
-        answer.timings["present_ms"] = (time.perf_counter() - start) * 1000
+        return Pipeline(self).run_sql(sql, language=language or self._answer_language or "en")
 
 
-def _make_translator(translator: str | Any, llm: Any) -> Any:
+def _make_translator(translator: str | Translator | None, llm: LLMSettings | Mapping[str, Any] | None) -> Translator:
     """``offline`` / ``llm`` / ``hybrid`` / a ``Translator`` object; None = offline unless an LLM is configured.
 
     ``llm`` is ``chatbi.translate.settings.LLMSettings`` or a dict of its fields; the environment
@@ -317,7 +266,8 @@ def _make_translator(translator: str | Any, llm: Any) -> Any:
     from .translate import OfflineTranslator
     from .translate.hybrid import make_translator
 
-    return make_translator(translator, llm=llm, offline=OfflineTranslator)
+    made = make_translator(translator, llm=llm, offline=OfflineTranslator)
+    return made if made is not None else OfflineTranslator()
 
 
 def _pydantic_message(exc: ValidationError) -> str:

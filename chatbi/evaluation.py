@@ -47,13 +47,12 @@ import datetime as dt
 import math
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import yaml
@@ -64,6 +63,10 @@ from semantic_layer import SemanticQuery
 from .answer import Answer
 from .conversation import Conversation
 from .errors import ChatBIError, ConfigError
+from .pipeline import NUMBERS_ONLY, AskOptions
+
+if TYPE_CHECKING:
+    from .api import ChatBI
 
 __all__ = ["EvalItem", "EvalTurn", "ItemResult", "EvalReport", "load_items", "evaluate", "compare_frames",
            "DERIVED_SUFFIXES"]
@@ -333,7 +336,7 @@ def _fmt(rate: dict[str, float | int]) -> str:
             f"   confident-wrong {rate['confident_wrong']:>3}")
 
 
-def _judge(bi: Any, turn: EvalTurn, answer: Answer) -> str | None:
+def _judge(bi: ChatBI, turn: EvalTurn, answer: Answer, options: AskOptions) -> str | None:
     if turn.expect == "out_of_scope":
         if answer.status == "clarify" and answer.intent == "out_of_scope":
             return None
@@ -356,7 +359,8 @@ def _judge(bi: Any, turn: EvalTurn, answer: Answer) -> str | None:
         except ChatBIError as exc:
             return f"gold SQL failed: {exc}"
     else:
-        expected = bi.run(turn.query, language=answer.language)
+        assert turn.query is not None
+        expected = bi.run(turn.query, language=answer.language, options=options)
         if not expected.ok:
             return f"expected query failed: {expected.error}"
         gold = expected.data
@@ -372,26 +376,7 @@ def _missing_mentions(turn: EvalTurn, answer: Answer) -> str | None:
     return None
 
 
-@contextmanager
-def _numbers_only(bi: Any) -> Iterator[None]:
-    """Skip charts, narratives and root-cause reports while evaluating.
-
-    They never change an answer's numbers, and building them costs several times the query
-    itself; shadowing the two methods on this one instance keeps the real translate -> compile
-    -> guard -> execute path untouched.
-    """
-    saved = {name: bi.__dict__[name] for name in ("_present", "explain_change") if name in bi.__dict__}
-    bi._present = lambda answer, compiled: None
-    bi.explain_change = None
-    try:
-        yield
-    finally:
-        for name in ("_present", "explain_change"):
-            bi.__dict__.pop(name, None)
-        bi.__dict__.update(saved)
-
-
-def evaluate(bi: Any, items: Sequence[EvalItem], *, progress: Callable[[ItemResult], None] | None = None,
+def evaluate(bi: ChatBI, items: Sequence[EvalItem], *, progress: Callable[[ItemResult], None] | None = None,
              full: bool = False, workers: int | None = None) -> EvalReport:
     """Ask every item (follow-ups in one conversation each) and judge the answers.
 
@@ -399,18 +384,18 @@ def evaluate(bi: Any, items: Sequence[EvalItem], *, progress: Callable[[ItemResu
     Items run on ``workers`` threads (default: the CPU count, at most 4): each has its own
     conversation, and the warehouse engine gives every thread its own cursor.
     """
-    if not full and not any(item.needs_text for item in items):
-        with _numbers_only(bi):
-            return evaluate(bi, items, progress=progress, full=True, workers=workers)
+    # charts, narratives and root-cause reports never change an answer's numbers and cost several
+    # times the query itself: skipped unless asked for or an item checks the text
+    options = AskOptions() if full or any(item.needs_text for item in items) else NUMBERS_ONLY
     report = EvalReport()
     started = time.perf_counter()
     count = workers or min(4, os.cpu_count() or 1)
     _ = (bi.anchor, bi.members)  # read once here, not raced by the worker threads
     if count <= 1:
-        results = [_run_item(bi, item) for item in items]
+        results = [_run_item(bi, item, options) for item in items]
     else:
         with ThreadPoolExecutor(max_workers=count) as pool:
-            results = list(pool.map(lambda item: _run_item(bi, item), items))
+            results = list(pool.map(lambda item: _run_item(bi, item, options), items))
     for result in results:
         report.results.append(result)
         if progress:
@@ -419,19 +404,19 @@ def evaluate(bi: Any, items: Sequence[EvalItem], *, progress: Callable[[ItemResu
     return report
 
 
-def _run_item(bi: Any, item: EvalItem) -> ItemResult:
+def _run_item(bi: ChatBI, item: EvalItem, options: AskOptions) -> ItemResult:
     conv = Conversation()
     reasons, questions, queries, statuses, times = [], [], [], [], []
     confident_wrong = False
     turns = item.all_turns()
     for k, turn in enumerate(turns):
-        answer = bi.ask(turn.question, conversation=conv)
+        answer = bi.ask(turn.question, conversation=conv, options=options)
         questions.append(turn.question)
         queries.append(answer.query.model_dump(mode="json", exclude_defaults=True) if answer.query else None)
         statuses.append(answer.status)
         times.append(answer.timings.get("translate_ms", 0.0))
         if turn.judged:
-            reason = _judge(bi, turn, answer)
+            reason = _judge(bi, turn, answer, options)
             if reason:
                 reasons.append(f"turn {k + 1}: {reason}" if len(turns) > 1 else reason)
                 confident_wrong = confident_wrong or answer.status == "ok"

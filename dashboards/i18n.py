@@ -76,7 +76,6 @@ STRINGS: dict[str, dict[str, str]] = {
                        "en": "I could not answer that right now ({kind}). Please try again or rephrase."},
     "error.hint": {"zh": "可以换个说法，或试试示例问题。", "en": "Try rephrasing, or start from an example question."},
     "error.no_sql": {"zh": "此服务未启用 SQL 编辑。", "en": "SQL editing is not enabled on this server."},
-    "error.no_why": {"zh": "根因分析尚未启用。", "en": "Root-cause analysis is not available yet."},
     # pin
     "pin.title": {"zh": "固定到看板", "en": "Pin to a dashboard"},
     "pin.name": {"zh": "看板名称", "en": "Dashboard name"},

@@ -22,6 +22,7 @@ import pandas as pd
 from semantic_layer import SemanticQuery
 from semantic_layer.query import MemberFilter
 
+from ..pipeline import NUMBERS_ONLY
 from .rules import AnomalyCondition, ChangeCondition, Rule, ThresholdCondition
 
 __all__ = ["Evaluation", "MemberResult", "Contributor", "resolve_period", "compare_period", "evaluate_rule", "explain",
@@ -218,7 +219,7 @@ def _value_rows(bi: Any, rule: Rule, period: tuple[dt.date, dt.date], mode: str)
     metric, breakdown = rule.metric, rule.spec.breakdown
     query = SemanticQuery(metrics=(metric,), dimensions=(breakdown,) if breakdown else (),
                           filters=rule.spec.filters, time_range=(period[0], period[1]), compare=mode)  # type: ignore[arg-type]
-    answer = bi.run(query, language=rule.language)
+    answer = bi.run(query, language=rule.language, options=NUMBERS_ONLY)
     if answer.status != "ok":
         raise RuntimeError(answer.error or answer.text or "query failed")
     frame: pd.DataFrame = answer.data
@@ -381,7 +382,7 @@ def _chart(bi: Any, rule: Rule, period: tuple[dt.date, dt.date], filters: tuple[
              else shift_months(period[1].replace(day=1), -(buckets - 1) * (3 if grain == "quarter" else 1)))
     query = SemanticQuery(metrics=(rule.metric,), dimensions=(f"date.{grain}",), filters=filters,
                           time_range=(start, period[1]))  # type: ignore[arg-type]
-    answer = bi.run(query, language=rule.language)
+    answer = bi.run(query, language=rule.language, options=NUMBERS_ONLY)
     if answer.status != "ok":
         raise RuntimeError(answer.error or "chart query failed")
     figure = build_figure(query, answer.data, bi.model, language=rule.language, members=bi.members,

@@ -28,7 +28,10 @@ from .periods import Period
 if TYPE_CHECKING:
     from ..api import ChatBI
 
-__all__ = ["Fetcher", "normalize_filters", "member_filters"]
+__all__ = ["Fetcher", "FilterArg", "normalize_filters", "member_filters"]
+
+#: filters as the analysis functions accept them: None, ``{"province": "广东"}``, or filter dicts / models
+FilterArg = Mapping[str, Any] | Iterable[Mapping[str, Any] | Filter] | None
 
 _FILTER = TypeAdapter(Filter)
 #: more rows than this from one analysis query means the dimensions are too fine
@@ -46,7 +49,7 @@ def _guard(bi: ChatBI) -> SQLGuard:
         return guard
 
 
-def normalize_filters(filters: Any) -> tuple[Filter, ...]:
+def normalize_filters(filters: FilterArg) -> tuple[Filter, ...]:
     """Filters as the semantic layer's models.
 
     Accepts ``None``, a mapping shorthand ``{"province": "广东"}`` / ``{"province": ["广东", "浙江"]}``,

@@ -34,8 +34,11 @@ from semantic_layer.errors import QueryError
 from semantic_layer.guard import SQLGuard
 from semantic_layer.policy import ACCESS_DENIED, MASKED_FILTER, AccessPolicy, Principal
 
-from ..answer import Answer
+from ..answer import Answer, Intent
 from ..api import ChatBI
+from ..conversation import Conversation
+from ..pipeline import AskOptions
+from ..pipeline.guard import SQL_REJECTED
 from ..errors import EngineError
 from ..members import Member, MemberIndex
 from .audit import AuditLog
@@ -46,7 +49,7 @@ __all__ = ["ScopedChatBI", "ScopedEngine", "PolicyGuard", "MemberMap", "mask_fra
 #: attributes of the base facade that depend on the user and are rebuilt per view
 _PER_USER = frozenset({"engine", "members", "_member_sets", "guard"})
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
-_DENIAL_CODES = frozenset({ACCESS_DENIED, MASKED_FILTER})
+_DENIAL_CODES = frozenset({ACCESS_DENIED, MASKED_FILTER, SQL_REJECTED})
 
 
 def mask_frame(frame: pd.DataFrame, policy: AccessPolicy, model: SemanticModel) -> pd.DataFrame:
@@ -244,37 +247,31 @@ class ScopedChatBI(ChatBI):
                              members=self._member_sets, policy=self.principal.policy)
 
     # -- audited entry points -----------------------------------------------------------------
-    def run(self, query: SemanticQuery, *, question: str | None = None, language: str = "en") -> Answer:
+    def run(self, query: SemanticQuery, *, question: str | None = None, language: str = "en",
+            intent: Intent = "query", options: AskOptions | None = None) -> Answer:
         with self._audited("ask" if question else "query", question=question, query=query) as call:
-            answer = super().run(query, question=question, language=language)
+            answer = super().run(query, question=question, language=language, intent=intent, options=options)
             self._account(call, answer)
             return answer
 
-    def ask(self, question: str, conversation: Any = None, language: str | None = None) -> Answer:
+    def ask(self, question: str, conversation: Conversation | None = None, language: str | None = None, *,
+            options: AskOptions | None = None) -> Answer:
         with self._audited("ask", question=question) as call:
-            refused = self._outside_access(question, language or getattr(conversation, "language", None))
+            refused = self._outside_access(question, language or (conversation.language if conversation else None))
             if refused is not None:
                 call.status, call.denied, call.detail = "error", True, refused.error
-                if conversation is not None and hasattr(conversation, "record"):
+                if conversation is not None:
                     conversation.record(question, None, refused)
                 return refused
-            answer = super().ask(question, conversation, language)
+            answer = super().ask(question, conversation, language, options=options)
             call.query = call.query or answer.query
             self._account(call, answer)
             return answer
 
     def run_sql(self, sql: str, *, language: str | None = None) -> Answer:
         with self._audited("sql", question=sql) as call:
-            if not self.allow_sql:
-                text = ("您的角色不能运行自定义 SQL。" if language == "zh" else
-                        "Your role may not run hand-written SQL; ask a question instead.")
-                answer = Answer(status="error", error=text, text=text, language=language or "en", governed=False)
-                call.status, call.denied, call.detail = "error", True, "sql not allowed for the role"
-                return answer
             answer = super().run_sql(sql, language=language)
             self._account(call, answer)
-            if answer.status == "error" and (answer.text or "").startswith("SQL rejected"):
-                call.denied = True
             return answer
 
     def explain_change(self, metric: str, period: Any, *args: Any, **kwargs: Any) -> Any:
@@ -357,8 +354,9 @@ class ScopedChatBI(ChatBI):
         if answer.data is not None:
             call.rows = len(answer.data)
         if answer.status == "error":
-            call.detail = answer.error or answer.text
-            call.denied = call.denied or any(i.code in _DENIAL_CODES for i in answer.issues)
+            denials = [i for i in answer.issues if i.code in _DENIAL_CODES]
+            call.detail = denials[0].message if denials else answer.error or answer.text
+            call.denied = call.denied or bool(denials)
 
     def _note(self, sql: str, rows: int | None) -> None:
         call: _Call | None = getattr(self._local, "call", None)

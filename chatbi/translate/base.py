@@ -2,7 +2,7 @@
 
 A translator turns one question (plus the conversation so far) into a :class:`Translation`:
 either a complete ``SemanticQuery`` or a clarification with concrete options. It never runs
-SQL; :func:`chatbi.conversation.ask` executes what it returns through ``ChatBI.run``.
+SQL; the ask pipeline (``chatbi.pipeline``) runs what it returns.
 """
 
 from __future__ import annotations
@@ -21,13 +21,15 @@ from semantic_layer import (
     TimeRange,
 )
 
-from ..answer import ClarifyOption
+from ..answer import ClarifyOption, Intent
 from ..members import MemberIndex
 
-__all__ = ["Draft", "Translation", "TranslationContext", "Translator", "Understood"]
+__all__ = ["Draft", "Exchange", "Translation", "TranslationContext", "Translator", "Understood"]
 
 #: how a word was read: {"text": "收入", "kind": "metric", "value": "revenue"}
 Understood = dict[str, str]
+#: one earlier exchange of the conversation: the question and, when it was answered, its query
+Exchange = tuple[str, SemanticQuery | None]
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Draft:
     order: str | None = None  # "desc" | "asc": rank rows by ``rank_metric``
     rank_metric: str | None = None
     limit: int | None = None
-    intent: str = "query"  # query | list | why | compare
+    intent: Intent = "query"  # query | list | why | compare
 
     def with_(self, **changes: object) -> Draft:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -93,13 +95,15 @@ class TranslationContext:
     language: str | None = None
     #: the conversation's language so far: used when a question's words decide nothing ("5G")
     fallback_language: str | None = None
+    #: the last few exchanges, oldest first (a language model reads them; the offline parser does not)
+    history: tuple[Exchange, ...] = ()
 
 
 @dataclass(frozen=True)
 class Translation:
     status: Literal["ok", "clarify"]
     language: str
-    intent: str = "query"
+    intent: Intent = "query"
     query: SemanticQuery | None = None
     draft: Draft | None = None
     understood: tuple[Understood, ...] = ()

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from semantic_layer import SemanticQuery, suggest, validate_query
 
-from ..answer import ClarifyOption
+from ..answer import ClarifyOption, Intent
 from .base import Draft, Translation, TranslationContext
 from .lexicon import Lexicon
 from .normalize import is_cjk
@@ -92,7 +92,7 @@ class Clarifier:
         names = [self.metric_label(m) for m in self.model.visible_metrics[:3]]
         return ("、" if self.lang == "zh" else ", ").join(names)
 
-    def _clarify(self, text: str, options: tuple[ClarifyOption, ...], *, intent: str = "clarify",
+    def _clarify(self, text: str, options: tuple[ClarifyOption, ...], *, intent: Intent = "clarify",
                  pending: Draft | None = None, kind: str = "", confidence: float = 0.3) -> Translation:
         return Translation(status="clarify", language=self.lang, intent=intent, text=text, options=options,
                            pending=pending, pending_kind=kind, understood=self.understood, confidence=confidence)

@@ -13,6 +13,7 @@ import datetime as dt
 
 from semantic_layer import MemberFilter, SemanticModel, TimeRange
 
+from ..answer import Intent
 from .base import Draft
 from .parse import Parsed
 
@@ -83,7 +84,7 @@ def fresh_draft(p: Parsed, model: SemanticModel) -> Draft:
                  order=p.order, rank_metric=p.rank_metric, limit=p.limit, intent=intent)
 
 
-def _intent(p: Parsed) -> str:
+def _intent(p: Parsed) -> Intent:
     if "why" in p.intents:
         return "why"
     if "list" in p.intents and not p.metrics:

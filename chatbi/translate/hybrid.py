@@ -11,20 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..answer import Answer
 from .base import Translation, TranslationContext, Translator
 from .llm import LLMTranslator
 from .llm_result import LLMTranslation, LLMUsage
-from .prompt import Turn
 from .settings import LLMSettings, TranslatorKind, resolve_translator_kind
 
-if TYPE_CHECKING:
-    from ..api import ChatBI
-
-__all__ = ["HybridTranslator", "LLMContext", "make_translator", "llm_of", "ask_with_llm", "MODEL_FAILURES"]
+__all__ = ["HybridTranslator", "make_translator", "llm_of", "data_narrator", "MODEL_FAILURES"]
 
 #: reasons that mean "the model could not help" (as opposed to "the model asks the user")
 MODEL_FAILURES = frozenset({"timeout", "unreachable", "http_error", "garbage", "invalid"})
@@ -96,75 +90,7 @@ def llm_of(translator: object) -> LLMTranslator | None:
     return inner if isinstance(inner, LLMTranslator) else None
 
 
-# -- the facade's side: what ChatBI.ask adds when a model is involved --------------------------
-@dataclass(frozen=True)
-class LLMContext(TranslationContext):
-    """The conversation context plus the exchanges so far (the model reads them; the parser ignores them)."""
-
-    history: tuple[Turn, ...] = ()
-
-
-class _Recorder:
-    """Passes translations through and keeps the last one (its cost, its free SQL)."""
-
-    def __init__(self, inner: Translator, history: tuple[Turn, ...]) -> None:
-        self.inner = inner
-        self.history = history
-        self.last: Translation | None = None
-
-    def translate(self, question: str, context: TranslationContext) -> Translation:
-        base = {f.name: getattr(context, f.name) for f in fields(TranslationContext)}
-        self.last = self.inner.translate(question, LLMContext(**base, history=self.history))
-        return self.last
-
-
-def ask_with_llm(bi: ChatBI, question: str, conversation: Any, language: str | None, ask: Callable[..., Answer],
-                 translator: Translator) -> Answer:
-    """Run ``ask`` with an LLM-backed translator and complete the answer.
-
-    Adds the model's cost to ``Answer.timings``, executes free SQL through the guard
-    (``ChatBI.run_sql``; the answer is marked ``governed=False``) and, only with
-    ``share_data=True``, lets the model word the narrative from the result rows.
-    """
-    turns = getattr(conversation, "turns", None) or ()
-    history = tuple(Turn(t.question, t.query if t.status == "ok" else None) for t in turns[-6:])
-    recorder = _Recorder(translator, history)
-    answer = ask(bi, question, conversation, language, translator=recorder)
-    translation = recorder.last
-    if not isinstance(translation, LLMTranslation):
-        return answer
-    answer.timings.update(translation.timings)
-    if translation.reason:
-        answer.timings["llm_fallback"] = float(translation.source == "offline")
-    if translation.intent == "free_sql" and translation.sql:
-        answer = _free_sql_answer(bi, question, translation, answer.timings)
+def data_narrator(translator: object) -> LLMTranslator | None:
+    """The model that may word answers from their rows: only with ``share_data=True``."""
     model = llm_of(translator)
-    if answer.ok and answer.data is not None and model is not None and model.settings.share_data:
-        text, usage = model.narrate(question, answer.data, query=answer.query, language=answer.language)
-        if text:
-            answer.text = text
-        answer.timings.update(usage.timings("llm_narrate"))
-    return answer
-
-
-_SQL_TEXT = {
-    "en": ("The SQL written by the language model was rejected or failed: {error}",
-           "Free SQL needs the SQL guard (ChatBI.run_sql), which this installation lacks."),
-    "zh": ("语言模型生成的 SQL 被拒绝或执行失败：{error}",
-           "自由 SQL 需要 SQL 安全检查（ChatBI.run_sql），当前安装不支持。"),
-}
-
-
-def _free_sql_answer(bi: ChatBI, question: str, translation: LLMTranslation, timings: dict[str, float]) -> Answer:
-    lang = translation.language
-    rejected, missing = _SQL_TEXT.get(lang, _SQL_TEXT["en"])
-    run_sql = getattr(bi, "run_sql", None)
-    if run_sql is None:  # never execute model SQL without the guard
-        return Answer(status="error", question=question, sql=translation.sql, text=missing, error=missing,
-                      language=lang, governed=False, timings=timings, intent="free_sql")
-    answer: Answer = run_sql(translation.sql, language=lang)
-    answer.question, answer.language, answer.governed, answer.intent = question, lang, False, "free_sql"
-    answer.timings = {**timings, **answer.timings}
-    if answer.status == "error":
-        answer.text = rejected.format(error=answer.error or answer.text)
-    return answer
+    return model if model is not None and model.settings.share_data else None

@@ -119,6 +119,7 @@ _TEXT = {
         "garbage": "The language model returned an unusable answer ({detail}).",
         "did_you_mean": "did you mean {names}?",
         "refused": "I can only answer questions about the data.",
+        "sql_rejected": "The SQL written by the language model was rejected or failed: {error}",
     },
     "zh": {
         "invalid": "无法把这个问题转换成有效的查询（{problems}）。请换个说法，或选择下面的选项。",
@@ -128,6 +129,7 @@ _TEXT = {
         "garbage": "语言模型返回了无法使用的结果（{detail}）。",
         "did_you_mean": "您是不是指：{names}？",
         "refused": "我只能回答与数据有关的问题。",
+        "sql_rejected": "语言模型生成的 SQL 被拒绝或执行失败：{error}",
     },
 }
 
@@ -149,11 +151,8 @@ def say(language: str, key: str, **kw: str) -> str:
 def conversation_turns(context: TranslationContext) -> tuple[Turn, ...]:
     """What the conversation so far tells the model: earlier exchanges and the open clarification."""
     turns: list[Turn] = []
-    for item in getattr(context, "history", ()) or ():
-        if isinstance(item, Turn):
-            turns.append(item)
-        elif isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str):
-            turns.append(Turn(item[0], item[1] if isinstance(item[1], SemanticQuery) else None))
+    for question, query in context.history:
+        turns.append(Turn(question, query))
     if not turns and context.previous is not None:
         query = _query_of(context.previous)
         if query is not None:

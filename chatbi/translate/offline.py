@@ -20,9 +20,10 @@ Readings a question leaves open are settled the same way every time (the dev set
 Refusals (weather, jokes, "delete all data") are ``status="clarify"`` with
 ``intent="out_of_scope"`` and example questions as options: nothing is guessed, nothing runs.
 
->>> from chatbi import ChatBI, Conversation                    # doctest: +SKIP
+>>> from chatbi import ChatBI                                   # doctest: +SKIP
+>>> from chatbi.pipeline import translation_context            # doctest: +SKIP
 >>> bi = ChatBI.sample()                                       # doctest: +SKIP
->>> t = OfflineTranslator().translate("2025年11月各省收入", Conversation().context(bi))  # doctest: +SKIP
+>>> t = OfflineTranslator().translate("2025年11月各省收入", translation_context(bi))  # doctest: +SKIP
 >>> t.query.dimensions, t.query.time_range                     # doctest: +SKIP
 (('province',), TimeRange(start=datetime.date(2025, 11, 1), end=datetime.date(2025, 11, 30)))
 """

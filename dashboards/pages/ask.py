@@ -83,15 +83,15 @@ def _run_query(ctx: AppContext, session_id: str, query: SemanticQuery, question:
     state = ctx.session(session_id)
     with state.lock:
         answer = ctx.chatbi.run(query, question=question, language=language)
-        _remember(state.conversation, question, answer)
+        _remember(ctx, state.conversation, question, answer)
     return _show(ctx, session_id, answer, lang)
 
 
-def _remember(conversation: Any, question: str, answer: Any) -> None:
+def _remember(ctx: AppContext, conversation: Any, question: str, answer: Any) -> None:
     """Tell the conversation about an answer the app ran itself (a removed chip, a suggestion), so
     the next typed follow-up ("只看5G", "top 3 only") builds on what the user now sees."""
     if conversation is not None and answer.ok and answer.query is not None:
-        conversation.remember(answer, question)
+        conversation.remember(answer, question, time_dimension=ctx.chatbi.model.time_dimension)
 
 
 def follow_suggestion(ctx: AppContext, session_id: str, answer_id: str, index: int, lang: str) -> list[Any]:

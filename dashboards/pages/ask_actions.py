@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import inspect
+from dataclasses import replace
 from typing import Any
 
 from semantic_layer import MemberFilter
@@ -17,14 +17,6 @@ from ..querytools import period_label
 __all__ = ["explain", "run_sql", "pin_answer", "explain_kwargs"]
 
 
-def _accepts(func: Any, name: str) -> bool:
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-
-
 def _shift_year(period: tuple[str, str]) -> tuple[str, str]:
     def back(text: str) -> str:
         day = dt.date.fromisoformat(str(text)[:10])
@@ -36,17 +28,15 @@ def _shift_year(period: tuple[str, str]) -> tuple[str, str]:
     return back(period[0]), back(period[1])
 
 
-def explain_kwargs(func: Any, answer: Any) -> dict[str, Any]:
+def explain_kwargs(answer: Any) -> dict[str, Any]:
     """Arguments for ``ChatBI.explain_change`` from an answer with a compared metric."""
     query = answer.query
-    kwargs: dict[str, Any] = {}
-    if query.compare == "year_over_year" and answer.period and _accepts(func, "baseline"):
+    kwargs: dict[str, Any] = {"language": answer.language}
+    if query.compare == "year_over_year" and answer.period:
         kwargs["baseline"] = _shift_year(answer.period)
     members = [f for f in query.filters if isinstance(f, MemberFilter)]
-    if members and _accepts(func, "filters"):
+    if members:
         kwargs["filters"] = [f.model_dump() for f in members]
-    if _accepts(func, "language"):
-        kwargs["language"] = answer.language
     return kwargs
 
 
@@ -58,43 +48,26 @@ def explain(ctx: AppContext, session_id: str, answer_id: str, lang: str) -> list
     answer = state.get(answer_id)
     if answer is None or answer.query is None or not answer.query.metrics:
         return [error_turn(t("card.expired", lang), lang)]
-    func = getattr(ctx.chatbi, "explain_change", None)
-    if func is None:
-        return [error_turn(t("error.no_why", lang), lang)]
     language = answer.language or lang
     metric = answer.query.metrics[0]
     title = f"{t('card.why', language)} {ctx.chatbi.model.label(metric, language)} {period_label(answer.period, language) or ''}"
-    result = func(metric, answer.period, **explain_kwargs(func, answer))
-    if hasattr(result, "status"):  # an Answer carrying the report
-        shown = result
-        if not shown.question:
-            shown.question = title.strip()
-    else:
-        frame = result.to_frame() if callable(getattr(result, "to_frame", None)) else None
-        sql = ";\n\n".join(getattr(result, "sql", ()) or ()) or None
-        shown = Answer(status="ok", question=title.strip(), text=str(getattr(result, "text", "") or ""),
-                       report=result, data=frame, sql=sql, language=language, intent="root_cause")
+    result = ctx.chatbi.explain_change(metric, answer.period, **explain_kwargs(answer))
+    shown = Answer(status="ok", question=title.strip(), text=result.text, report=result, data=result.to_frame(),
+                   sql=";\n\n".join(result.sql) or None, language=language, intent="root_cause")
     new_id = state.add(shown)
     return [turn(ctx.chatbi, shown, new_id, lang)]
 
 
 def run_sql(ctx: AppContext, session_id: str, answer_id: str, sql: str, lang: str) -> list[Any]:
     """Run SQL from a card's editor through ``ChatBI.run_sql`` (the SQL guard); rejections show as errors."""
-    from chatbi import Answer
-
-    func = getattr(ctx.chatbi, "run_sql", None)
-    if func is None:
-        return [error_turn(t("error.no_sql", lang), lang)]
     text = (sql or "").strip()
     if not text:
         return [error_turn(t("error.empty", lang), lang)]
     previous = ctx.session(session_id).get(answer_id)
     language = getattr(previous, "language", None) or lang
-    answer = func(text, language=language) if _accepts(func, "language") else func(text)
-    if not isinstance(answer, Answer):  # pragma: no cover - the contract says Answer
-        raise TypeError(f"run_sql returned {type(answer).__name__}, not an Answer")
+    answer = ctx.chatbi.run_sql(text, language=language)
     if not answer.question:
-        answer.question = text if len(text) <= 160 else text[:157] + "..."
+        answer = replace(answer, question=text if len(text) <= 160 else text[:157] + "...")
     new_id = ctx.session(session_id).add(answer)
     return [turn(ctx.chatbi, answer, new_id, lang)]
 

@@ -9,6 +9,7 @@ import contextvars
 import datetime as dt
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -43,10 +44,9 @@ def run_card(ctx: AppContext, card: Card) -> Any:
         if card.query_json:
             query = SemanticQuery.model_validate_json(card.query_json)
             return ctx.chatbi.run(query, question=card.title, language=card.language)
-        if card.sql and hasattr(ctx.chatbi, "run_sql"):
+        if card.sql:
             answer = ctx.chatbi.run_sql(card.sql)
-            answer.question = answer.question or card.title
-            return answer
+            return answer if answer.question else replace(answer, question=card.title)
         message = t("error.no_sql", card.language)
     except Exception as exc:  # noqa: BLE001 - one broken card must not take the board down
         log.exception("dashboard card %s failed", card.id)

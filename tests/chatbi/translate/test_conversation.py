@@ -215,7 +215,7 @@ def test_remember_makes_an_app_run_answer_the_base_of_follow_ups(sample_bi) -> N
     assert first.ok
     # the app removes the province chip and re-runs: the user now sees revenue by region
     shown = sample_bi.run(first.query.with_(dimensions=("region",)), question="(chip removed)", language="zh")
-    conv.remember(shown)
+    conv.remember(shown, time_dimension=sample_bi.model.time_dimension)
     follow = sample_bi.ask("只看5G", conversation=conv)
     assert follow.ok and follow.query.dimensions == ("region",)
     assert any(getattr(f, "values", None) == ("5G",) for f in follow.query.filters)

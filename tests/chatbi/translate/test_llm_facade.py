@@ -209,9 +209,13 @@ def test_free_sql_runs_through_the_guard_and_is_not_governed(make_bi, openai_stu
            "GROUP BY r.province ORDER BY revenue DESC")
     openai_stub.script(tool_reply("run_sql", {"sql": sql}))
     bi = make_bi("llm", free_sql=True)
-    answer = bi.ask("各省11月收入排名（用原始表）")
+    conv = Conversation()
+    answer = bi.ask("各省11月收入排名（用原始表）", conversation=conv)
     assert answer.status == "ok", answer.text
     assert answer.governed is False and answer.intent == "free_sql" and len(answer.data) == 11
+    # the conversation records what the user got: an answer, not a clarification
+    assert [(t.status, t.intent) for t in conv.turns] == [("ok", "free_sql")]
+    assert {"translate_ms", "guard_ms", "execute_ms", "llm_ms"} <= set(answer.timings)
     assert [t["function"]["name"] for t in openai_stub.completions[0].body["tools"]] == [
         "semantic_query", "clarify", "run_sql"]
     assert "fact_daily(" in openai_stub.completions[0].body["messages"][0]["content"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chatbi import Conversation
+from chatbi.pipeline import translation_context
 from chatbi.translate import OfflineTranslator, TranslationContext
 
 NOV = {"start": "2025-11-01", "end": "2025-11-30"}
@@ -20,7 +20,7 @@ GD = {"op": "in", "dimension": "province", "values": ["广东"]}
 
 @pytest.fixture(scope="module")
 def ctx(sample_bi: Any) -> TranslationContext:
-    return Conversation().context(sample_bi)
+    return translation_context(sample_bi)
 
 
 def query_of(ctx: TranslationContext, question: str) -> dict[str, Any]:

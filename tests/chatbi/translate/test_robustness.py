@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chatbi import Conversation
+from chatbi.pipeline import translation_context
 from chatbi.translate import OfflineTranslator, TranslationContext
 from semantic_layer import validate_query
 
@@ -20,7 +20,7 @@ PIECES = ["2025年", "11月", "各省", "收入", "按月", "除了", "广东", 
 
 @pytest.fixture(scope="module")
 def ctx(sample_bi: Any) -> TranslationContext:
-    return Conversation().context(sample_bi)
+    return translation_context(sample_bi)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,0 +1,146 @@
+"""The one place the stages of the ask pipeline are strung together and an ``Answer`` is built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from semantic_layer import SemanticQuery
+from semantic_layer.compiler import CompiledQuery
+
+from ..answer import Answer, Intent
+from ..conversation import Conversation
+from ..translate.hybrid import data_narrator
+from ..translate.llm_result import say
+from .compile import compile_query
+from .execute import execute
+from .explain import explain
+from .guard import guard_compiled, guard_text
+from .present import narrate_with_model, present
+from .records import (
+    AskOptions,
+    Checked,
+    Explanation,
+    Failure,
+    Plan,
+    Presentation,
+    Scope,
+    Stopwatch,
+)
+from .resolve import resolve
+from .translate import model_costs, translate
+
+if TYPE_CHECKING:
+    from ..translate.llm import LLMTranslator
+
+__all__ = ["Pipeline"]
+
+_NO_QUESTION = {"zh": "请输入一个问题。", "en": "Please ask a question."}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The ask pipeline of one scope (the facade, or a user's view of it). Stateless: make one per call."""
+
+    scope: Scope
+    options: AskOptions = field(default_factory=AskOptions)
+
+    # -- entry points -----------------------------------------------------------------------
+    def ask(self, question: str, conversation: Conversation | None = None, language: str | None = None) -> Answer:
+        """translate -> resolve -> compile -> guard -> execute -> present -> explain -> record."""
+        conv = conversation if conversation is not None else Conversation()
+        if not isinstance(question, str) or not question.strip():
+            lang = language or conv.language or self.scope.language
+            text = _NO_QUESTION.get(lang, _NO_QUESTION["en"])
+            return Answer(status="error", question=question, text=text, error=text, language=lang)
+        clock = Stopwatch()
+        with clock.stage("translate"):
+            translation = translate(self.scope, question, conv, language)
+        if isinstance(translation, Failure):
+            answer = Answer(status="error", question=question, text=translation.text, error=translation.error,
+                            language=language or conv.language or "en", timings=clock.read())
+            conv.record(question, None, answer)
+            return answer
+        clock.add(model_costs(translation))
+        with clock.stage("resolve"):
+            plan = resolve(translation, question)
+        answer = self._answer(plan, clock, data_narrator(self.scope.translator))
+        conv.record(question, translation, answer)
+        return answer
+
+    def run(self, query: SemanticQuery, *, question: str | None = None, language: str = "en",
+            intent: Intent = "query") -> Answer:
+        """compile -> guard -> execute -> present (-> explain for ``intent="why"``) of a structured query."""
+        return self._answer(Plan("query", language, question, query=query, intent=intent), Stopwatch())
+
+    def run_sql(self, sql: str, *, language: str = "en") -> Answer:
+        """guard -> execute of SQL a person typed; the answer is not governed."""
+        return self._answer(Plan("sql", language, sql=sql), Stopwatch())
+
+    # -- the sequence ---------------------------------------------------------------------------
+    def _answer(self, plan: Plan, clock: Stopwatch, narrator: LLMTranslator | None = None) -> Answer:
+        if plan.kind == "clarify":
+            return _build(plan, clock)
+        scope = self.scope
+        compiled: CompiledQuery | None = None
+        checked: Checked | Failure
+        if plan.query is not None:
+            with clock.stage("compile"):
+                made = compile_query(scope, plan.query)
+            if isinstance(made, Failure):
+                return _build(plan, clock, failure=made)
+            compiled = made
+            with clock.stage("guard"):
+                checked = guard_compiled(scope, compiled)
+        else:
+            with clock.stage("guard"):
+                checked = guard_text(scope, plan.sql or "", plan.language)
+        if isinstance(checked, Failure):
+            return _build(plan, clock, compiled=compiled, failure=checked)
+        with clock.stage("execute"):
+            data = execute(scope, checked)
+        if isinstance(data, Failure):
+            return _build(plan, clock, compiled=compiled, failure=data)
+        shown = why = None
+        if self.options.present and plan.query is not None:
+            with clock.stage("present"):
+                shown = present(scope, plan.query, data, period=compiled.period if compiled else None,
+                                intent=plan.intent, language=plan.language)
+        if self.options.explain and plan.intent == "why" and plan.query is not None and compiled is not None:
+            with clock.stage("explain"):
+                why = explain(scope, plan.query, compiled, plan.language)
+        worded = None
+        if narrator is not None and self.options.present and plan.question:
+            worded, cost = narrate_with_model(narrator, plan.question, data, plan.query, plan.language)
+            clock.add(cost)
+        return _build(plan, clock, compiled=compiled, checked=checked, data=data, shown=shown, why=why,
+                      worded=worded)
+
+
+def _build(plan: Plan, clock: Stopwatch, *, compiled: CompiledQuery | None = None, failure: Failure | None = None,
+           checked: Checked | None = None, data: pd.DataFrame | None = None, shown: Presentation | None = None,
+           why: Explanation | None = None, worded: str | None = None) -> Answer:
+    """The answer, built once from the records of the stages that ran."""
+    if plan.kind == "clarify":
+        return Answer(status="clarify", question=plan.question, text=plan.text, language=plan.language,
+                      clarification=plan.options, understood=plan.understood, intent=plan.intent,
+                      issues=plan.issues, timings=clock.read())
+    period = None
+    if compiled is not None and compiled.period is not None:
+        period = (compiled.period[0].isoformat(), compiled.period[1].isoformat())
+    common = {"question": plan.question, "query": plan.query, "language": plan.language, "period": period,
+              "understood": plan.understood, "intent": plan.intent, "governed": plan.governed}
+    if failure is not None:
+        text = failure.text
+        if plan.sql_by == "model":  # the model's SQL failed: say so, whoever refused it
+            text = say(plan.language, "sql_rejected", error=failure.error)
+        return Answer(status="error", sql=failure.sql, error=failure.error, text=text, issues=failure.issues,
+                      timings=clock.read(), **common)  # type: ignore[arg-type]
+    assert checked is not None
+    text = worded or (why.text if why is not None else "") or (shown.text if shown is not None else "")
+    return Answer(status="ok", sql=checked.sql, data=data, text=text,
+                  figure_factory=shown.figure if shown is not None else None,
+                  report=why.report if why is not None else None, issues=why.issues if why is not None else (),
+                  timings=clock.read(), **common)  # type: ignore[arg-type]
