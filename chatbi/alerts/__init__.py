@@ -15,7 +15,7 @@ from .digest import DigestGroup, RenderedDigest, group_rules, idempotency_key, m
 from .errors import AlertError, MailerError, OutboxError, RuleError, RuleProblem
 from .evaluate import Contributor, Evaluation, MemberResult, evaluate_rule, explain, resolve_period
 from .mailer import Mailer, SMTPMailer, SMTPSettings
-from .outbox import DeliveryReport, Outbox, OutboxEntry, default_app_db_path
+from .outbox import DeliveryReport, MissedFire, Outbox, OutboxEntry, default_app_db_path
 from .rules import Rule, RuleSet, RuleSpec, load_rules, rules_from_dict
 from .store import RuleStore
 from .runner import AlertRunner, RunReport, run_daemon
@@ -28,6 +28,6 @@ __all__ = [
     "Evaluation", "MemberResult", "Contributor", "evaluate_rule", "explain", "resolve_period",
     "DigestGroup", "RenderedDigest", "group_rules", "idempotency_key", "message_id_for", "render_digest",
     "Mailer", "SMTPMailer", "SMTPSettings",
-    "Outbox", "OutboxEntry", "DeliveryReport", "default_app_db_path",
+    "Outbox", "OutboxEntry", "DeliveryReport", "MissedFire", "default_app_db_path",
     "AlertRunner", "RunReport", "run_daemon",
 ]

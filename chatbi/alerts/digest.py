@@ -61,10 +61,15 @@ def group_rules(rules: Iterable[Rule]) -> list[DigestGroup]:
     return [DigestGroup(recipients, lang, tuple(items)) for (recipients, lang), items in groups.items()]
 
 
-def idempotency_key(group: DigestGroup, periods: Sequence[tuple[dt.date, dt.date]], *, salt: str = "") -> str:
-    """Same rules + recipients + evaluated periods -> same key, whenever and however often it runs."""
-    payload = {"rules": sorted([r.id, p[0].isoformat(), p[1].isoformat()] for r, p in zip(group.rules, periods)),
-               "recipients": sorted(group.recipients), "language": group.language, "salt": salt}
+def idempotency_key(group: DigestGroup, periods: Sequence[tuple[dt.date, dt.date]], *, salt: str = "",
+                    namespace: str = "") -> str:
+    """Same rules file + rules + recipients + evaluated periods -> same key, whenever and however
+    often it runs (``namespace``: two rules files may use the same rule ids)."""
+    payload: dict[str, Any] = {
+        "rules": sorted([r.id, p[0].isoformat(), p[1].isoformat()] for r, p in zip(group.rules, periods)),
+        "recipients": sorted(group.recipients), "language": group.language, "salt": salt}
+    if namespace:
+        payload["namespace"] = namespace
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -152,15 +157,36 @@ def _severity(ev: Evaluation) -> float:
     return abs(row.change_pct or 0.0)
 
 
-def subject_line(bi: Any, evaluations: Sequence[Evaluation], language: str) -> str:
+def subject_line(bi: Any, evaluations: Sequence[Evaluation], language: str, missed: int = 0) -> str:
+    """The subject: what triggered, and -- never hidden -- rules that failed and runs that were missed."""
     flagged = [e for e in evaluations if e.triggered]
+    zh = language == "zh"
     if not flagged:
-        return (f"ChatBI 预警: 无指标异常（{len(evaluations)} 项规则）" if language == "zh"
+        text = (f"ChatBI 预警: 无指标异常（{len(evaluations)} 项规则）" if zh
                 else f"ChatBI alert: no metrics flagged ({len(evaluations)} rule{'s' if len(evaluations) != 1 else ''})")
-    top = _headline_text(bi, max(flagged, key=_severity))
-    n = len(flagged)
-    return (f"ChatBI 预警: {n} 项指标异常 — {top}" if language == "zh"
-            else f"ChatBI alert: {n} metric{'s' if n != 1 else ''} flagged — {top}")
+    else:
+        top = _headline_text(bi, max(flagged, key=_severity))
+        n = len(flagged)
+        text = (f"ChatBI 预警: {n} 项指标异常 — {top}" if zh
+                else f"ChatBI alert: {n} metric{'s' if n != 1 else ''} flagged — {top}")
+    failed = sum(1 for e in evaluations if e.error)
+    if failed:
+        text += f" · {failed} 项规则无法计算" if zh else f" · {failed} rule{'s' if failed != 1 else ''} could not be evaluated"
+    if missed:
+        text += f" · 错过 {missed} 次运行" if zh else f" · {missed} scheduled run{'s' if missed != 1 else ''} missed"
+    return text
+
+
+def _missed_view(rule: Rule | None, item: Any, language: str) -> dict[str, Any]:
+    zone = rule.schedule if rule is not None else None
+    fmt = "%Y-%m-%d %H:%M"
+
+    def local(when: dt.datetime) -> str:
+        return zone.local(when).strftime(fmt) if zone is not None else when.strftime(fmt + " UTC")
+
+    reason = str(item.reason)
+    return {"rule": item.rule_id, "count": item.count, "first": local(item.fire), "last": local(item.last_fire),
+            "error": reason.removeprefix("error: ") if reason.startswith("error: ") else None}
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -215,13 +241,26 @@ def _view(bi: Any, ev: Evaluation, key: str) -> dict[str, Any]:
 
 
 def render_digest(bi: Any, group: DigestGroup, evaluations: Sequence[Evaluation], *, key: str, sender: str,
-                  dashboard_url: str | None = None, when: dt.datetime | None = None) -> RenderedDigest:
-    """Render one digest to MIME bytes (``multipart/alternative`` of text and ``related`` HTML + PNGs)."""
+                  dashboard_url: str | None = None, when: dt.datetime | None = None,
+                  missed: Sequence[Any] = ()) -> RenderedDigest:
+    """Render one digest to MIME bytes (``multipart/alternative`` of text and ``related`` HTML + PNGs).
+
+    ``missed`` (:class:`~chatbi.alerts.firestate.MissedFire`) and the evaluations that failed are
+    announced at the top, before any numbers: a digest never looks "all clear" when it is not.
+    """
     lang = group.language
     when = when or dt.datetime.now(dt.timezone.utc)
     views = [_view(bi, ev, key) for ev in evaluations]
+    by_id = {r.id: r for r in group.rules}
+    missed_views = []
+    for item in missed:
+        view = _missed_view(by_id.get(item.rule_id), item, lang)
+        view["title"] = rule_subject(bi, by_id[item.rule_id]) if item.rule_id in by_id else item.rule_id
+        missed_views.append(view)
     context = {
-        "subject": subject_line(bi, evaluations, lang),
+        "subject": subject_line(bi, evaluations, lang, sum(int(m.count) for m in missed)),
+        "failed": [v for v, ev in zip(views, evaluations) if ev.error],
+        "missed": missed_views,
         "triggered": [v for v, ev in zip(views, evaluations) if ev.triggered],
         "quiet": [v for v, ev in zip(views, evaluations) if not ev.triggered],
         "dashboard_url": dashboard_url,

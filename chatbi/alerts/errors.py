@@ -6,7 +6,7 @@ matching built-in, so the CLI prints its message and exits non-zero, never a tra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from semantic_layer.errors import did_you_mean
 
@@ -58,12 +58,27 @@ class RuleError(AlertError, ValueError):
 
 
 class MailerError(AlertError, RuntimeError):
-    """Sending failed. ``temporary`` is False when retrying cannot help (e.g. every recipient refused)."""
+    """Sending failed.
 
-    def __init__(self, message: str, *, temporary: bool = True) -> None:
-        self.temporary = temporary
+    ``kind`` says what would fix it: ``transient`` (the server is down or busy: retry later),
+    ``config`` (credentials, TLS, the sender address: retried with backoff, and at once when the
+    settings change), ``rejected`` (the server refused the message itself: retrying cannot help),
+    ``refused`` (every recipient was refused; ``refused`` maps each to ``(code, message)``).
+    ``temporary`` is False when retrying the same thing cannot help.
+    """
+
+    def __init__(self, message: str, *, temporary: bool = True, kind: str | None = None,
+                 refused: Mapping[str, tuple[int, str]] | None = None) -> None:
+        self.kind = kind or ("transient" if temporary else "rejected")
+        self.temporary = self.kind in ("transient", "config") if kind else temporary
+        self.refused = dict(refused or {})
         super().__init__(message)
 
 
 class OutboxError(AlertError, RuntimeError):
-    """The outbox (app database) cannot be opened or written."""
+    """The outbox (app database) cannot be opened or written. ``retryable``: a full disk, a lock
+    or an I/O error (try again later), as opposed to a file that is not a database."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        self.retryable = retryable
+        super().__init__(message)

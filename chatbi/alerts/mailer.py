@@ -29,10 +29,16 @@ log = logging.getLogger("chatbi.alerts")
 
 @runtime_checkable
 class Mailer(Protocol):
-    """Anything that can deliver a rendered message. Raise :class:`MailerError` on failure
-    (``temporary=False`` when retrying cannot help)."""
+    """Anything that can deliver a rendered message.
 
-    def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None: ...
+    Returns the recipients the server refused while accepting the message for the others
+    (``{address: (code, message)}``, as :meth:`smtplib.SMTP.sendmail`; None or empty: all
+    accepted). Raises :class:`MailerError` when nothing was accepted, with its ``kind``. An optional
+    ``fingerprint`` attribute identifies the settings: rows that failed on the settings are retried
+    at once when it changes.
+    """
+
+    def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> Mapping[str, tuple[int, str]] | None: ...
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -104,6 +110,13 @@ class SMTPMailer:
         self.settings.check()
         self.ssl_context = ssl_context
 
+    @property
+    def fingerprint(self) -> str:
+        """The settings that decide whether sending can work (hashed by the outbox before storing)."""
+        s = self.settings
+        return repr((s.host, s.effective_port, s.user, s.password, s.starttls, s.ssl, id(self.ssl_context)
+                     if self.ssl_context is not None else None))
+
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         context = self.ssl_context or ssl.create_default_context()
@@ -123,26 +136,34 @@ class SMTPMailer:
             raise
         return smtp
 
-    def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None:
+    def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Send; the recipients refused while others accepted are returned (see :class:`Mailer`)."""
         where = f"{self.settings.host}:{self.settings.effective_port}"
         try:
             smtp = self._connect()
         except smtplib.SMTPAuthenticationError as exc:
-            # wrong credentials: retrying will not fix them, but an operator can (requeue)
-            raise MailerError(f"SMTP {where}: authentication failed ({exc.smtp_code})", temporary=False) from None
+            # wrong credentials: retrying the same ones will not help, fixing the settings will
+            raise MailerError(f"SMTP {where}: authentication failed ({exc.smtp_code})", kind="config") from None
         except smtplib.SMTPNotSupportedError as exc:
-            raise MailerError(f"SMTP {where}: {exc}", temporary=False) from None
+            raise MailerError(f"SMTP {where}: {exc}", kind="config") from None
+        except ssl.SSLError as exc:
+            raise MailerError(f"SMTP {where} unreachable: TLS failed: {exc}", kind="config") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise MailerError(f"SMTP {where} unreachable: {type(exc).__name__}: {exc}") from None
         try:
             refused = smtp.sendmail(sender, list(recipients), message)
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            raise MailerError(f"SMTP {where} refused every recipient: {exc.recipients}",
-                              temporary=any(c < 500 for c in codes)) from None
+            raise MailerError(f"SMTP {where} refused every recipient: {_describe(exc.recipients)}", kind="refused",
+                              refused=exc.recipients) from None
+        except smtplib.SMTPSenderRefused as exc:
+            # 5xx on MAIL FROM: the sender address (CHATBI_MAIL_FROM) or a missing login
+            raise MailerError(f"SMTP {where} refused the sender {sender!r}: {exc.smtp_code} {_text(exc.smtp_error)}",
+                              kind="transient" if exc.smtp_code < 500 else "config") from None
         except smtplib.SMTPResponseException as exc:
-            raise MailerError(f"SMTP {where}: {exc.smtp_code} {exc.smtp_error!r}",
-                              temporary=exc.smtp_code < 500) from None
+            raise MailerError(f"SMTP {where}: {exc.smtp_code} {_text(exc.smtp_error)}",
+                              kind="transient" if exc.smtp_code < 500 else "rejected") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise MailerError(f"SMTP {where}: {exc}", kind="rejected") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise MailerError(f"SMTP {where}: {type(exc).__name__}: {exc}") from None
         finally:
@@ -151,5 +172,13 @@ class SMTPMailer:
             except (OSError, smtplib.SMTPException):
                 smtp.close()
         if refused:
-            # some recipients accepted: the digest is out, and resending would duplicate it for them
-            log.warning("SMTP %s refused some recipients: %s", where, refused)
+            log.warning("SMTP %s refused some recipients: %s", where, _describe(refused))
+        return {a: (code, _text(msg)) for a, (code, msg) in refused.items()}
+
+
+def _text(message: bytes | str) -> str:
+    return message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+
+
+def _describe(refused: Mapping[str, tuple[int, bytes | str]]) -> str:
+    return "; ".join(f"{a}: {code} {_text(msg)}" for a, (code, msg) in refused.items())

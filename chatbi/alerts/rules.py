@@ -32,21 +32,25 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from semantic_layer import SemanticModel, SemanticQuery, validate_query
 from semantic_layer.errors import suggest
 from semantic_layer.query import Filter
 
+from .addresses import address_problem
 from .errors import RuleError, RuleProblem
 from .schedule import DEFAULT_TIMEZONE, Schedule, check_cron, check_timezone
+from .yamlio import LineIndex, load_yaml
 
 __all__ = ["ThresholdCondition", "ChangeCondition", "AnomalyCondition", "Condition", "PeriodSpec",
            "ScheduleSpec", "RuleSpec", "RulesFileSpec", "Rule", "RuleSet", "load_rules",
            "rules_from_dict"]
 
-_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 Op = Literal[">", ">=", "<", "<="]
+#: how many fires of one rule a run evaluates one by one after downtime (older ones: reported as missed)
+DEFAULT_CATCH_UP = 5
+_NUMBER_HINT = "expected a number such as 0.02, or a percentage such as 2% or 1.5‰"
 
 
 class _R(BaseModel):
@@ -54,21 +58,50 @@ class _R(BaseModel):
 
 
 def _fraction(value: object) -> object:
-    """``-10%`` -> -0.1; numbers pass through (already fractions)."""
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            return float(value.strip()[:-1]) / 100
-        except ValueError:
-            return value
-    return value
+    """``-10%`` -> -0.1, ``1.5‰`` -> 0.0015, ``"0.2"`` -> 0.2; numbers pass through (already fractions).
+
+    >>> _fraction("-10%"), _fraction("1.5‰"), _fraction(0.3)
+    (-0.1, 0.0015, 0.3)
+    """
+    if isinstance(value, bool) or not isinstance(value, str):
+        return value
+    text = value.strip().replace(" ", "")
+    scale = 100 if text.endswith("%") else 1000 if text.endswith("‰") else 1
+    try:
+        number = float(text[:-1] if scale != 1 else text)
+    except ValueError:
+        raise ValueError(f"{value!r}: {_NUMBER_HINT}") from None
+    return round(number / scale, 12)
+
+
+def _percent_written(value: object) -> bool:
+    return isinstance(value, str) and value.strip()[-1:] in ("%", "‰")
 
 
 class ThresholdCondition(_R):
-    """The period's value crosses a fixed bound."""
+    """The period's value crosses a fixed bound: a number in the metric's unit, or a percentage
+    (``2%``, ``1.5‰``) for percentage metrics."""
 
     type: Literal["threshold"]
     op: Op
     value: float
+    #: the value as written when it was a percentage ("2%"): checked against the metric's format
+    _written: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _percentages(cls, data: Any, handler: Any) -> Any:
+        raw = data.get("value") if isinstance(data, Mapping) else None
+        if isinstance(raw, str):
+            data = {**data, "value": _fraction(raw)}
+        condition = handler(data)
+        if _percent_written(raw):
+            condition._written = str(raw).strip()
+        return condition
+
+    @property
+    def written(self) -> str | None:
+        return self._written
 
 
 class ChangeCondition(_R):
@@ -143,6 +176,8 @@ class RuleSpec(_R):
     top_contributors: int = Field(default=3, ge=0, le=10)
     #: the user whose access the rule is evaluated with (``chatbi.security``); None: the service's
     owner: str | None = None
+    #: fires evaluated one by one after downtime (default: the file's ``defaults.catch_up``)
+    catch_up: int | None = Field(default=None, ge=1, le=100)
 
     @field_validator("filters", mode="before")
     @classmethod
@@ -171,10 +206,16 @@ class Defaults(_R):
     recipients: tuple[str, ...] = ()
     #: send a digest even when no rule in it triggered (a regular status report)
     send_when_quiet: bool = False
+    #: after downtime, evaluate at most this many missed fires of a rule one by one; older ones
+    #: are recorded as missed and reported in the next digest
+    catch_up: int = Field(default=DEFAULT_CATCH_UP, ge=1, le=100)
 
 
 class RulesFileSpec(_R):
     version: Literal[1] = 1
+    #: what keeps this file's fire state apart from other rules files sharing the app database
+    #: (default: the file's absolute path)
+    namespace: str | None = None
     defaults: Defaults = Defaults()
     recipient_lists: dict[str, tuple[str, ...]] = {}
     rules: dict[str, dict[str, Any]] = {}
@@ -188,6 +229,8 @@ class Rule:
     spec: RuleSpec
     recipients: tuple[str, ...]
     schedule: Schedule
+    #: fires evaluated one by one after downtime (older ones are reported as missed)
+    catch_up: int = DEFAULT_CATCH_UP
 
     @property
     def metric(self) -> str:
@@ -210,6 +253,21 @@ class RuleSet:
     rules: dict[str, Rule]
     source: str | None = None
     spec: RulesFileSpec = field(default_factory=RulesFileSpec)
+    #: rules left out because they have problems (``load_rules(strict=False)``): id -> problems
+    invalid: dict[str, tuple[RuleProblem, ...]] = field(default_factory=dict)
+
+    @property
+    def namespace(self) -> str:
+        """Keys this file's fire state in the app database: ``namespace:`` in the file, else the
+        file's absolute path (two files with a rule ``revenue_daily`` each never share state)."""
+        if self.spec.namespace:
+            return self.spec.namespace
+        return str(Path(self.source).resolve()) if self.source else ""
+
+    def problems_text(self) -> list[str]:
+        """One line per problem of the rules left out."""
+        prefix = f"{self.source}: " if self.source else ""
+        return [prefix + p.render() for problems in self.invalid.values() for p in problems]
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.rules.values())
@@ -230,30 +288,50 @@ class RuleSet:
 
 
 def load_rules(path: str | os.PathLike[str], model: SemanticModel | None = None,
-               members: Mapping[str, frozenset[str]] | None = None) -> RuleSet:
-    """Read a rules file; raise :class:`RuleError` listing every problem (file, path, line)."""
+               members: Mapping[str, frozenset[str]] | None = None, *, strict: bool = True) -> RuleSet:
+    """Read a rules file; raise :class:`RuleError` listing every problem (file, path, line).
+
+    With ``strict=False`` (what ``alerts run`` and the daemon use) a rule with problems is left
+    out and listed in :attr:`RuleSet.invalid`, so one bad rule never stops the others; problems
+    outside the rules (YAML syntax, defaults, recipient lists) still refuse the whole file.
+    """
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleError([RuleProblem("", f"cannot read the rules file ({exc.strerror})")], source=source) from None
+    except UnicodeDecodeError as exc:
+        raise RuleError([RuleProblem("", f"the rules file is not UTF-8 text ({exc.reason} at byte {exc.start})")],
+                        source=source) from None
     try:
-        data = yaml.safe_load(text)
+        data, duplicates = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
         if mark is not None:
             problem += f" (column {mark.column + 1})"
         raise RuleError([RuleProblem("", problem, line=mark.line + 1 if mark else None)], source=source) from None
-    return rules_from_dict(data if data is not None else {}, model, members, source=source, text=text)
+    dup_problems = [RuleProblem(d.path, d.message(), line=d.line) for d in duplicates]
+    return rules_from_dict(data if data is not None else {}, model, members, source=source, text=text,
+                           strict=strict, extra_problems=dup_problems)
+
+
+def _rule_of(path: str) -> str | None:
+    """The rule id a problem path belongs to (``rules.gd.metric`` -> ``gd``), None for file-level paths."""
+    match = re.match(r"rules\.([^.\[\]]+)", path)
+    return match.group(1) if match else None
 
 
 def rules_from_dict(data: Any, model: SemanticModel | None = None,
                     members: Mapping[str, frozenset[str]] | None = None, *, source: str | None = None,
-                    text: str | None = None) -> RuleSet:
-    """Check a parsed rules document (see the module docstring for the format)."""
-    lines = _LineIndex(text)
-    problems: list[RuleProblem] = []
+                    text: str | None = None, strict: bool = True,
+                    extra_problems: Iterable[RuleProblem] = ()) -> RuleSet:
+    """Check a parsed rules document (see the module docstring for the format).
+
+    ``extra_problems`` come from reading the file (duplicate keys); ``strict`` as in :func:`load_rules`.
+    """
+    lines = LineIndex(text)
+    problems: list[RuleProblem] = list(extra_problems)
 
     def add(path: str, message: str, candidates: Iterable[str] = ()) -> None:
         problems.append(RuleProblem(path, message, tuple(candidates), lines.line(path)))
@@ -270,8 +348,9 @@ def rules_from_dict(data: Any, model: SemanticModel | None = None,
     lists: dict[str, tuple[str, ...]] = {}
     for name, addresses in file_spec.recipient_lists.items():
         for i, addr in enumerate(addresses):
-            if not _EMAIL.match(addr):
-                add(f"recipient_lists.{name}[{i}]", f"{addr!r} is not an email address")
+            reason = address_problem(addr)
+            if reason:
+                add(f"recipient_lists.{name}[{i}]", reason)
         lists[name] = addresses
     defaults = file_spec.defaults
     if check_timezone(defaults.timezone):
@@ -294,12 +373,21 @@ def rules_from_dict(data: Any, model: SemanticModel | None = None,
                 add(path, message, candidates)
             _check_raw(where, merged, lists, model, add)  # report the other fields' problems too
             continue
-        rule = _check_rule(rule_id, spec, lists, model, members, add)
+        rule = _check_rule(rule_id, spec, lists, model, members, add, defaults)
         if rule is not None:
             rules[rule_id] = rule
-    if problems:
+    if not problems:
+        return RuleSet(rules, source, file_spec)
+    by_rule: dict[str, list[RuleProblem]] = {}
+    for problem in problems:
+        rule_id = _rule_of(problem.path)
+        if rule_id is not None and rule_id in file_spec.rules:
+            by_rule.setdefault(rule_id, []).append(problem)
+    file_level = [p for p in problems if _rule_of(p.path) not in by_rule]
+    if strict or file_level:
         raise RuleError(problems, source=source)
-    return RuleSet(rules, source, file_spec)
+    kept = {rule_id: rule for rule_id, rule in rules.items() if rule_id not in by_rule}
+    return RuleSet(kept, source, file_spec, {k: tuple(v) for k, v in by_rule.items()})
 
 
 def _with_defaults(raw: dict[str, Any], defaults: Defaults) -> dict[str, Any]:
@@ -316,7 +404,7 @@ def _with_defaults(raw: dict[str, Any], defaults: Defaults) -> dict[str, Any]:
 
 
 def _check_rule(rule_id: str, spec: RuleSpec, lists: Mapping[str, tuple[str, ...]], model: SemanticModel | None,
-                members: Mapping[str, frozenset[str]] | None, add: Any) -> Rule | None:
+                members: Mapping[str, frozenset[str]] | None, add: Any, defaults: Defaults) -> Rule | None:
     where = f"rules.{rule_id}"
     ok = True
     cron_problem = check_cron(spec.schedule.cron)
@@ -331,18 +419,46 @@ def _check_rule(rule_id: str, spec: RuleSpec, lists: Mapping[str, tuple[str, ...
     for i, item in enumerate(spec.recipients):
         if item in lists:
             recipients.extend(lists[item])
-        elif _EMAIL.match(item):
+        elif "@" in item and address_problem(item) is None:
             recipients.append(item)
         else:
-            add(f"{where}.recipients[{i}]", f"{item!r} is neither an email address nor a recipient list",
-                suggest(item, lists, cutoff=0.5))
+            add(f"{where}.recipients[{i}]", _recipient_problem(item), suggest(item, lists, cutoff=0.5))
             ok = False
-    if model is not None:
-        ok = _check_against_model(where, spec, model, members, add) and ok
+    if model is not None and _check_against_model(where, spec, model, members, add):
+        spec, read = _threshold_in_metric_units(where, spec, model, add)
+        ok = ok and read
+    elif model is not None:
+        ok = False
     if not ok:
         return None
     unique = tuple(dict.fromkeys(a.strip() for a in recipients))
-    return Rule(rule_id, spec, unique, Schedule(" ".join(spec.schedule.cron.split()), spec.schedule.timezone))
+    return Rule(rule_id, spec, unique, Schedule(" ".join(spec.schedule.cron.split()), spec.schedule.timezone),
+                spec.catch_up or defaults.catch_up)
+
+
+def _recipient_problem(item: str) -> str:
+    if "@" in item:
+        return address_problem(item) or f"{item!r} is not an email address"
+    return f"{item!r} is neither an email address nor a recipient list"
+
+
+def _threshold_in_metric_units(where: str, spec: RuleSpec, model: SemanticModel, add: Any) -> tuple[RuleSpec, bool]:
+    """A threshold written as a percentage, read in the metric's unit: ``2%`` is 0.02 for a
+    percentage metric stored as a fraction (churn rate), 2 for one stored in percent
+    (availability_pct, unit ``%``); for any other metric a percentage is a mistake."""
+    cond = spec.condition
+    if not isinstance(cond, ThresholdCondition) or cond.written is None:
+        return spec, True
+    metric = model.metrics.get(spec.metric)
+    fmt, unit = (getattr(metric, "format", "number"), getattr(metric, "unit", "")) if metric else ("number", "")
+    if fmt == "percent":
+        return spec, True
+    if unit == "%":
+        value = round(cond.value * 100, 10)
+        return spec.model_copy(update={"condition": cond.model_copy(update={"value": value})}), True
+    add(f"{where}.condition.value", f"{cond.written} is a percentage, but {spec.metric!r} is not a percentage "
+        f"metric (format {fmt}{', unit ' + unit if unit else ''}); write the threshold as a plain number")
+    return spec, False
 
 
 def _check_raw(where: str, raw: Mapping[str, Any], lists: Mapping[str, tuple[str, ...]],
@@ -359,9 +475,8 @@ def _check_raw(where: str, raw: Mapping[str, Any], lists: Mapping[str, tuple[str
             add(f"{where}.schedule.timezone", *check_timezone(schedule["timezone"]))  # type: ignore[misc]
     recipients = raw.get("recipients")
     for i, item in enumerate([recipients] if isinstance(recipients, str) else recipients or []):
-        if isinstance(item, str) and item not in lists and not _EMAIL.match(item):
-            add(f"{where}.recipients[{i}]", f"{item!r} is neither an email address nor a recipient list",
-                suggest(item, lists, cutoff=0.5))
+        if isinstance(item, str) and item not in lists and ("@" not in item or address_problem(item)):
+            add(f"{where}.recipients[{i}]", _recipient_problem(item), suggest(item, lists, cutoff=0.5))
 
 
 def _check_against_model(where: str, spec: RuleSpec, model: SemanticModel,
@@ -409,7 +524,7 @@ def _explain(exc: ValidationError, prefix: str, root: type[BaseModel]) -> list[t
                 f"required field is missing (one of {', '.join(options)})"
             candidates = suggest(str(given), options, n=1, cutoff=0.3) if given is not None else ()
         else:
-            message = err.get("msg", "invalid value")
+            message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
         out.append((path, message, candidates))
     # a misspelt required field shows up twice: "recipients missing" and "recipient unknown"
     suggested = {p.rsplit(".", 1)[0] + "." + c[0] for p, m, c in out if m == "unknown field" and c}
@@ -439,36 +554,3 @@ def _first_model(annotation: Any) -> type[BaseModel] | None:
             return found
     return None
 
-
-class _LineIndex:
-    """YAML path (``rules.x.metric``, ``rules.x.filters[0]``) -> 1-based line of its node."""
-
-    def __init__(self, text: str | None) -> None:
-        self.root = None
-        if text:
-            try:
-                self.root = yaml.compose(text)
-            except yaml.YAMLError:
-                self.root = None
-
-    def line(self, path: str) -> int | None:
-        node = self.root
-        if node is None or not path:
-            return None
-        found = node.start_mark.line + 1
-        for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
-            if isinstance(node, yaml.MappingNode):
-                match = next((v for k, v in node.value if str(k.value) == part), None)
-                key = next((k for k, v in node.value if str(k.value) == part), None)
-                if match is None:
-                    return found
-                found, node = key.start_mark.line + 1, match  # type: ignore[union-attr]
-            elif isinstance(node, yaml.SequenceNode) and part.startswith("["):
-                index = int(part[1:-1])
-                if index >= len(node.value):
-                    return found
-                node = node.value[index]
-                found = node.start_mark.line + 1
-            else:
-                return found
-        return found

@@ -1,9 +1,18 @@
 """The runner: which rules are due, evaluate them, store digests in the outbox, deliver.
 
 ``AlertRunner.run(at)`` is one pass (what ``chatbi alerts run`` does for a system cron);
-:func:`run_daemon` loops over the schedule itself. Both keep the rules' last-fire state in the
-app database, so a restarted daemon (or a cron run after an outage) catches up on a missed fire
-once, never twice. See :mod:`chatbi.alerts.outbox` for the delivery guarantees.
+:func:`chatbi.alerts.daemon.run_daemon` loops over the schedule itself. Both keep the rules'
+fire state in the app database, keyed by the rules file's namespace and the rule id.
+
+What a pass promises:
+
+* **Every fire is evaluated or reported.** After downtime a rule's missed fires are evaluated one
+  by one, oldest first, each for its own period (at most the rule's ``catch_up``); older ones are
+  recorded as missed, with the reason, and the next digest of the rule says so.
+* **One bad rule never stops the others.** A rule whose schedule, owner or evaluation fails is an
+  error of that rule; a group whose digest cannot be rendered or stored is an error of that group.
+* **A fire that could not be evaluated stays due** (the warehouse is down): it is retried by the
+  next pass, first fires included, and its later fires wait behind it so that none is skipped.
 """
 
 from __future__ import annotations
@@ -13,15 +22,16 @@ import email.utils
 import logging
 import os
 import signal
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from .digest import DigestGroup, group_rules, idempotency_key, render_digest
+from .errors import OutboxError
 from .evaluate import Evaluation, evaluate_rule, explain, resolve_period
+from .firestate import MissedFire
 from .mailer import Mailer
 from .outbox import DeliveryReport, Outbox, OutboxEntry
+from .report import RunReport
 from .rules import Rule, RuleSet
 from .schedule import UTC, to_utc
 
@@ -31,8 +41,12 @@ log = logging.getLogger("chatbi.alerts")
 
 #: test hook: ``after_store`` / ``after_send`` makes the process SIGKILL itself at that point
 CRASH_ENV = "CHATBI_ALERTS_CRASH_AT"
-#: a rule never run before is due if its last fire is at most this old (a cron run a little late)
+#: a rule seen for the first time counts fires from this long before the run (a cron run a little late)
 DEFAULT_GRACE = dt.timedelta(minutes=15)
+#: how far back a pass looks for fires of a rule (bounds the work after a very long outage)
+_MAX_LOOKBACK = dt.timedelta(days=400)
+#: a rule that could not be evaluated is retried after this long, doubling up to the cap
+_RETRY_BASE, _RETRY_CAP = dt.timedelta(minutes=1), dt.timedelta(minutes=30)
 
 
 def _crash_point(name: str) -> None:
@@ -40,30 +54,13 @@ def _crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-@dataclass
-class RunReport:
-    at: dt.datetime
-    due: list[str] = field(default_factory=list)
-    stored: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # digest keys already in the outbox
-    quiet: list[str] = field(default_factory=list)    # groups where nothing triggered
-    errors: list[str] = field(default_factory=list)
-    evaluations: list[Evaluation] = field(default_factory=list)
-    delivery: DeliveryReport = field(default_factory=DeliveryReport)
-
-    def summary(self) -> str:
-        return (f"{self.at.isoformat()}: {len(self.due)} rule(s) due, {len(self.stored)} digest(s) stored, "
-                f"{len(self.skipped)} already stored, {len(self.quiet)} quiet, "
-                f"{len(self.delivery.sent)} sent, {len(self.delivery.retrying)} to retry, "
-                f"{len(self.delivery.failed)} failed")
-
-
 class AlertRunner:
     """Evaluates rules with a ``ChatBI`` and sends digests through an outbox and a mailer."""
 
     def __init__(self, bi: Any, rules: RuleSet, outbox: Outbox, mailer: Mailer, *, sender: str,
                  dashboard_url: str | None = None, charts: bool = True, send_when_quiet: bool = False,
-                 grace: dt.timedelta = DEFAULT_GRACE, security: Any = None, audit: Any = None) -> None:
+                 grace: dt.timedelta = DEFAULT_GRACE, security: Any = None, audit: Any = None,
+                 loader: Callable[[], RuleSet] | None = None) -> None:
         self.bi = bi
         #: ``chatbi.security.Security``: rules with an ``owner`` are evaluated with that user's access
         self.security = security
@@ -77,46 +74,134 @@ class AlertRunner:
         self.charts = charts
         self.send_when_quiet = send_when_quiet
         self.grace = grace
+        #: reads the rules file again (the daemon picks up edits); None: the rules are fixed
+        self.loader = loader
+        #: rule id -> (consecutive failed passes, when to try again): the daemon wakes up for these
+        self.retry_at: dict[str, tuple[int, dt.datetime]] = {}
 
     @property
     def clock(self) -> Callable[[], dt.datetime]:
         return self.outbox.clock
 
-    def due(self, at: dt.datetime) -> list[tuple[Rule, dt.datetime]]:
-        """Rules with a fire instant in ``(last recorded fire, at]`` (or within ``grace`` when never run)."""
+    @property
+    def namespace(self) -> str:
+        return self.rules.namespace
+
+    # -- what is due -------------------------------------------------------------------------
+    def pending(self, at: dt.datetime, errors: list[str] | None = None) -> dict[str, list[dt.datetime]]:
+        """Rule id -> its fire instants after its recorded fire, up to ``at`` (oldest first).
+
+        A rule never seen before counts from ``at - grace``. A rule whose schedule cannot be
+        computed is an error (added to ``errors``), not a failed pass.
+        """
         at = to_utc(at)
-        last = self.outbox.last_fires()
-        out = []
+        last = self.outbox.last_fires(self.namespace)
+        out: dict[str, list[dt.datetime]] = {}
         for rule in self.rules.enabled:
-            fire = rule.schedule.previous(at)
-            if fire is None:
+            since = last.get(rule.id) or at - self.grace
+            try:
+                fires = list(rule.schedule.fires(max(since, at - _MAX_LOOKBACK), at))
+            except Exception as exc:  # noqa: BLE001 - one rule's schedule must not stop the others
+                if errors is not None:
+                    errors.append(f"{rule.id}: schedule {rule.schedule.cron!r}: {exc}")
                 continue
-            seen = last.get(rule.id)
-            if (seen is not None and fire > seen) or (seen is None and at - fire <= self.grace):
-                out.append((rule, fire))
+            if fires:
+                out[rule.id] = fires
         return out
 
+    def due(self, at: dt.datetime) -> list[tuple[Rule, dt.datetime]]:
+        """Rules with a fire instant in ``(last recorded fire, at]``, with their latest such fire."""
+        pending = self.pending(at)
+        return [(rule, pending[rule.id][-1]) for rule in self.rules.enabled if rule.id in pending]
+
+    # -- one pass ----------------------------------------------------------------------------
     def run(self, at: dt.datetime | None = None, *, deliver: bool = True) -> RunReport:
-        """Evaluate the rules due at ``at`` (default: now), store their digests, deliver the outbox."""
+        """Evaluate what is due at ``at`` (default: now), store the digests, deliver the outbox.
+
+        Storage failures (a full disk) raise :class:`OutboxError`; everything about a single rule
+        or digest is reported in the :class:`RunReport` instead.
+        """
         at = to_utc(at) if at is not None else self.clock().astimezone(UTC)
-        report = RunReport(at)
-        due = self.due(at)
-        report.due = [r.id for r, _ in due]
-        fires = {r.id: f for r, f in due}
-        for group in group_rules(r for r, _ in due):
-            self._run_group(group, {r.id: fires[r.id] for r in group.rules}, report, force=False)
+        report = RunReport(at, invalid=self.rules.problems_text())
+        ns = self.namespace
+        self.outbox.register_rules([r.id for r in self.rules.enabled], at - self.grace, ns)
+        pending = self.pending(at, report.errors)
+        self._record_missed(pending, report)
+        rules = {r.id: r for r in self.rules.enabled}
+        blocked: set[str] = set()
+        # catching up: every fire but each rule's latest, oldest first, rules firing together in one digest
+        instants = sorted({f for fires in pending.values() for f in fires[:-1]})
+        for instant in instants:
+            here = [rules[i] for i, fires in pending.items() if instant in fires[:-1] and i not in blocked]
+            for group in group_rules(here):
+                report.caught_up += len(group.rules)
+                blocked |= self._run_group_safely(group, {r.id: instant for r in group.rules}, report)
+        # the latest fire of every rule, grouped as usual
+        latest = [rules[i] for i in pending if i not in blocked]
+        for group in group_rules(latest):
+            blocked |= self._run_group_safely(group, {r.id: pending[r.id][-1] for r in group.rules}, report)
+        report.due = list(pending)
+        self._schedule_retries(set(pending) & blocked, at)
         if deliver:
             report.delivery = self.deliver()
+        pruned = self.outbox.prune(at)
+        if pruned:
+            log.info("outbox retention: %d delivered digest(s) pruned", pruned)
+        report.outbox = self.outbox.counts()
         return report
+
+    def _record_missed(self, pending: dict[str, list[dt.datetime]], report: RunReport) -> None:
+        """Fires beyond each rule's ``catch_up`` are not evaluated: record them, with why."""
+        gaps = []
+        errors = self.outbox.last_errors(self.namespace)
+        for rule in self.rules.enabled:
+            fires = pending.get(rule.id, [])
+            if len(fires) <= rule.catch_up:
+                continue
+            old, pending[rule.id] = fires[:-rule.catch_up], fires[-rule.catch_up:]
+            reason = f"error: {errors[rule.id]}" if rule.id in errors else "not running"
+            gaps.append((rule.id, old[0], old[-1], len(old), reason))
+            log.warning("alert rule %s: %d fire(s) from %s to %s not evaluated (%s); reported as missed",
+                        rule.id, len(old), old[0].isoformat(), old[-1].isoformat(), reason)
+        if gaps:
+            self.outbox.record_missed(gaps, self.namespace)
+            report.missed += [g[:4] for g in gaps]
+
+    def _schedule_retries(self, failing: set[str], at: dt.datetime) -> None:
+        for rule_id in list(self.retry_at):
+            if rule_id not in failing:
+                del self.retry_at[rule_id]
+        for rule_id in failing:
+            count = self.retry_at.get(rule_id, (0, at))[0] + 1
+            delay = min(_RETRY_CAP, _RETRY_BASE * 2 ** (count - 1))
+            self.retry_at[rule_id] = (count, at + delay)
+
+    def _run_group_safely(self, group: DigestGroup, fires: dict[str, dt.datetime], report: RunReport) -> set[str]:
+        """Run one group; returns its rule ids when the fire must stay due (nothing evaluated)."""
+        try:
+            return self._run_group(group, fires, report, force=False)
+        except OutboxError:
+            raise  # storage is down: the whole pass fails and is retried
+        except Exception as exc:  # noqa: BLE001 - one group's failure (rendering, charts) stays in that group
+            log.exception("alert digest for %s failed", ", ".join(r.id for r in group.rules))
+            report.errors += [f"{r.id}: digest failed: {type(exc).__name__}: {exc}" for r in group.rules]
+            return {r.id for r in group.rules}
 
     def send_test(self, rule_id: str, to: Sequence[str], at: dt.datetime | None = None) -> RunReport:
         """``chatbi alerts test``: evaluate one rule now and send it to ``to``, triggered or not."""
+        from .addresses import address_problem
+        from .errors import RuleError, RuleProblem
+
+        bad = [p for p in map(address_problem, to) if p]
+        if bad:
+            raise RuleError([RuleProblem("--to", p) for p in bad])
         at = to_utc(at) if at is not None else self.clock().astimezone(UTC)
         rule = self.rules[rule_id]
         report = RunReport(at, due=[rule.id])
         group = DigestGroup(tuple(to), rule.language, (rule,))
         self._run_group(group, {}, report, force=True, salt=f"test:{at.isoformat()}", fire=at)
         report.delivery = self.deliver()
+        report.outbox = self.outbox.counts()
         return report
 
     def bi_for(self, rule: Rule) -> Any:
@@ -147,37 +232,43 @@ class AlertRunner:
         return self.outbox.deliver(self.mailer, after_send=lambda entry: _crash_point("after_send"))
 
     def _run_group(self, group: DigestGroup, fires: dict[str, dt.datetime], report: RunReport, *, force: bool,
-                   salt: str = "", fire: dt.datetime | None = None) -> None:
+                   salt: str = "", fire: dt.datetime | None = None) -> set[str]:
+        ns = self.namespace
         periods = [resolve_period(r, fires.get(r.id, fire), _anchor(self.bi)) for r in group.rules]
-        key = idempotency_key(group, periods, salt=salt)
+        key = idempotency_key(group, periods, salt=salt, namespace=ns)
         if self.outbox.has(key):
             # rendered before (perhaps by a run that then crashed): the stored bytes are what goes out
             report.skipped.append(key)
-            self.outbox.record_fires(fires)
-            return
+            self.outbox.record_fires(fires, ns)
+            return set()
         evaluations = [self._evaluate(rule, period, fires.get(rule.id, fire))
                        for rule, period in zip(group.rules, periods)]
-        report.errors += [f"{e.rule.id}: {e.error}" for e in evaluations if e.error]
-        if all(e.error for e in evaluations) and not force:
-            # the warehouse is probably down: keep the rules due so the next run tries again
-            return
-        if not (force or self.send_when_quiet or any(e.triggered for e in evaluations)):
+        failed = [e for e in evaluations if e.error]
+        report.errors += [f"{e.rule.id}: {e.error}" for e in failed]
+        if failed and len(failed) == len(evaluations) and not force:
+            # the warehouse is probably down: keep the rules due so the next pass tries again
+            self.outbox.note_error([e.rule.id for e in failed], failed[0].error or "", ns)
+            return {r.id for r in group.rules}
+        missed = [] if force else self.outbox.missed(ns, [r.id for r in group.rules], unreported=True)
+        news = any(e.triggered for e in evaluations) or failed or missed
+        if not (force or self.send_when_quiet or news):
             report.quiet.append(key)
             report.evaluations += evaluations
-            self.outbox.record_fires(fires)
-            return
+            self.outbox.record_fires(fires, ns)
+            return set()
         evaluations = self._explained(evaluations, force)
         report.evaluations += evaluations
         digest = render_digest(self.bi, group, evaluations, key=key, sender=self.sender,
-                               dashboard_url=self.dashboard_url, when=self.clock())
+                               dashboard_url=self.dashboard_url, when=self.clock(), missed=missed)
         envelope_from = email.utils.parseaddr(self.sender)[1] or self.sender  # "ChatBI <bi@x>" -> bi@x
         entry = OutboxEntry(key, digest.message_id, envelope_from, group.recipients, digest.subject, digest.mime,
                             tuple(r.id for r in group.rules))
-        if self.outbox.put(entry, fires=fires):
+        if self.outbox.put(entry, fires=fires, namespace=ns, reported=missed):
             report.stored.append(key)
         else:
             report.skipped.append(key)
         _crash_point("after_store")
+        return set()
 
     def _explained(self, evaluations: list[Evaluation], force: bool) -> list[Evaluation]:
         """Root cause and chart for the triggered rules, all charts exported in one browser session."""
@@ -199,6 +290,52 @@ class AlertRunner:
             if session is not None:
                 session.__exit__(None, None, None)
 
+    # -- for the daemon ----------------------------------------------------------------------
+    def next_wakeup(self, now: dt.datetime) -> dt.datetime | None:
+        """The earliest of the rules' next fires, the outbox's next retry and the failing rules' retries."""
+        wakeups = [when for _, when in self.retry_at.values()]
+        for rule in self.rules.enabled:
+            try:
+                wakeups.append(rule.schedule.next(now))
+            except ValueError:
+                continue  # never fires: reported when the rules were loaded
+        retry = self.outbox.next_attempt()
+        if retry is not None:
+            wakeups.append(retry)
+        return min(wakeups) if wakeups else None
+
+    def reload_rules(self) -> bool:
+        """Read the rules file again when it changed (the daemon calls this each cycle).
+
+        A file that no longer loads keeps the rules that were running, and says why; returns True
+        when new rules are in force.
+        """
+        source = self.rules.source
+        if self.loader is None or not source:
+            return False
+        try:
+            mtime = os.stat(source).st_mtime_ns
+        except OSError as exc:
+            log.error("rules file %s: %s; keeping the %d rule(s) loaded before", source, exc, len(self.rules))
+            return False
+        if mtime == getattr(self, "_mtime", None):
+            return False
+        first = not hasattr(self, "_mtime")
+        self._mtime = mtime
+        if first and self.rules.rules:
+            return False  # the rules given to the constructor are this version of the file
+        try:
+            rules = self.loader()
+        except Exception as exc:  # noqa: BLE001 - a broken edit must not stop the daemon
+            log.error("rules file changed but does not load; keeping the %d rule(s) loaded before: %s",
+                      len(self.rules), exc)
+            return False
+        self.rules = rules
+        log.info("rules file reloaded: %d rule(s), %d enabled", len(rules), len(rules.enabled))
+        for line in rules.problems_text():
+            log.error("rule left out: %s", line)
+        return True
+
 
 def _anchor(bi: Any) -> dt.date | None:
     try:
@@ -207,32 +344,13 @@ def _anchor(bi: Any) -> dt.date | None:
         return None
 
 
-def run_daemon(runner: AlertRunner, *, stop: threading.Event | None = None, max_sleep: float = 60.0,
-               on_cycle: Callable[[RunReport], None] | None = None,
-               wait: Callable[[float], bool] | None = None) -> None:
-    """Run the schedule until ``stop`` is set: a pass at each fire time and each retry time.
+def run_daemon(*args: Any, **kwargs: Any) -> int:
+    """See :func:`chatbi.alerts.daemon.run_daemon` (kept here for existing imports)."""
+    from .daemon import run_daemon as loop
 
-    ``wait(seconds)`` sleeps and returns True to stop (default: ``stop.wait``); tests drive a
-    virtual clock with it. Last-fire state lives in the app database, so stopping and starting
-    the daemon neither loses nor repeats a fire.
-    """
-    stop = stop or threading.Event()
-    wait = wait or stop.wait
-    while not stop.is_set():
-        now = runner.clock().astimezone(UTC)
-        try:
-            report = runner.run(now)
-            if report.due or report.delivery.sent or report.delivery.retrying or report.delivery.failed:
-                log.info("%s", report.summary())
-            if on_cycle is not None:
-                on_cycle(report)
-        except Exception:  # noqa: BLE001 - the daemon must outlive one bad pass (logged)
-            log.exception("alert pass failed")
-        wakeups = [r.schedule.next(now) for r in runner.rules.enabled]
-        retry = runner.outbox.next_attempt()
-        if retry is not None:
-            wakeups.append(retry)
-        later = min(wakeups) if wakeups else now + dt.timedelta(seconds=max_sleep)
-        seconds = (later - runner.clock().astimezone(UTC)).total_seconds()
-        if wait(min(max(seconds, 0.5), max_sleep)):
-            return
+    return loop(*args, **kwargs)
+
+
+def missed_fires_of(outbox: Outbox, rules: RuleSet) -> list[MissedFire]:
+    """Every missed fire of ``rules`` recorded in ``outbox`` (for the Alerts page)."""
+    return outbox.missed(rules.namespace, [r.id for r in rules])

@@ -27,30 +27,48 @@ from croniter import CroniterBadCronError, CroniterBadDateError, CroniterNotAlph
 
 from semantic_layer.errors import suggest
 
-__all__ = ["Schedule", "DEFAULT_TIMEZONE", "check_cron", "check_timezone", "to_utc", "UTC"]
+__all__ = ["Schedule", "DEFAULT_TIMEZONE", "CHECK_FIRES", "check_cron", "check_timezone", "to_utc", "UTC"]
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 UTC = dt.timezone.utc
 #: how far back :meth:`Schedule.previous` looks; a yearly rule (Feb 29) needs more than a year
 _LOOKBACK = dt.timedelta(days=4 * 366 + 1)
+#: a schedule is accepted only if this many fire times can be found (``alerts check`` shows them)
+CHECK_FIRES = 3
+#: how far ahead a fire is looked for; a cron with no fire in this many years never fires
+_HORIZON_YEARS = 30
+_CRON_ERRORS = (CroniterBadCronError, CroniterBadDateError, CroniterNotAlphaError, ValueError, KeyError)
 
 
-def check_cron(expression: str) -> str | None:
-    """The reason ``expression`` is not a valid 5-field cron expression, or None.
+def check_cron(expression: str, *, after: dt.datetime | None = None) -> str | None:
+    """The reason ``expression`` is not a usable 5-field cron expression, or None.
+
+    Usable means valid *and* firing: the next :data:`CHECK_FIRES` fire times after ``after``
+    (default now) are computed, so a date that never comes (31 February) is refused here rather
+    than when a run needs it.
 
     >>> check_cron("0 9 * * 1-5") is None
     True
     >>> check_cron("0 25 * * *")  # doctest: +ELLIPSIS
     "invalid cron expression '0 25 * * *': ..."
+    >>> check_cron("0 9 31 2 *")
+    "cron '0 9 31 2 *' never fires: no date matches its day-of-month (31) and month (2) fields"
     """
     fields = expression.split()
     if len(fields) != 5:
         return (f"invalid cron expression {expression!r}: expected 5 fields "
                 f"(minute hour day-of-month month day-of-week), got {len(fields)}")
+    start = (after or dt.datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     try:
-        croniter(expression, dt.datetime(2025, 1, 1))
-    except (CroniterBadCronError, CroniterBadDateError, CroniterNotAlphaError, ValueError, KeyError) as exc:
+        it = croniter(expression, start, max_years_between_matches=_HORIZON_YEARS)
+    except _CRON_ERRORS as exc:
         return f"invalid cron expression {expression!r}: {exc}"
+    try:
+        for _ in range(CHECK_FIRES):
+            it.get_next(dt.datetime)
+    except _CRON_ERRORS:
+        return (f"cron {expression!r} never fires: no date matches its day-of-month ({fields[2]}) "
+                f"and month ({fields[3]}) fields")
     return None
 
 
@@ -99,7 +117,10 @@ class Schedule:
         return wall.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
 
     def fires(self, start: dt.datetime, end: dt.datetime) -> Iterator[dt.datetime]:
-        """Fire instants ``t`` with ``start < t <= end`` (UTC, ascending, no duplicates)."""
+        """Fire instants ``t`` with ``start < t <= end`` (UTC, ascending, no duplicates).
+
+        A cron with no date in the window yields nothing (croniter's "no next date" ends the search).
+        """
         start, end = to_utc(start, self.timezone), to_utc(end, self.timezone)
         if end <= start:
             return
@@ -108,22 +129,37 @@ class Schedule:
         # shifted fires can land after later wall times, hence collect, de-duplicate, then sort.
         wall = start.astimezone(zone).replace(tzinfo=None) - dt.timedelta(days=1)
         stop = end.astimezone(zone).replace(tzinfo=None) + dt.timedelta(hours=3)
-        it = croniter(self.cron, wall)
+        years = max(1, (stop.year - wall.year) + 1)
+        it = croniter(self.cron, wall, max_years_between_matches=min(years, _HORIZON_YEARS))
         found: set[dt.datetime] = set()
-        while (nxt := it.get_next(dt.datetime)) <= stop:
-            instant = self._place(nxt)
-            if start < instant <= end:
-                found.add(instant)
+        try:
+            while (nxt := it.get_next(dt.datetime)) <= stop:
+                instant = self._place(nxt)
+                if start < instant <= end:
+                    found.add(instant)
+        except CroniterBadDateError:
+            pass  # no (further) date in the window
         yield from sorted(found)
 
     def next(self, after: dt.datetime) -> dt.datetime:
-        """The first fire instant strictly after ``after``."""
+        """The first fire instant strictly after ``after``; ``ValueError`` if there is none in 30 years."""
         after = to_utc(after, self.timezone)
         horizon = after + dt.timedelta(days=1)
-        while True:
+        limit = after + dt.timedelta(days=366 * _HORIZON_YEARS)
+        while horizon <= limit + _LOOKBACK:
             for instant in self.fires(after, horizon):
                 return instant
             horizon += _LOOKBACK  # sparse schedules (yearly) need a wider window
+        raise ValueError(f"cron {self.cron!r} never fires")
+
+    def upcoming(self, after: dt.datetime, count: int = CHECK_FIRES) -> list[dt.datetime]:
+        """The next ``count`` fire instants after ``after`` (what ``alerts check`` shows)."""
+        out: list[dt.datetime] = []
+        at = after
+        for _ in range(count):
+            at = self.next(at)
+            out.append(at)
+        return out
 
     def previous(self, at: dt.datetime) -> dt.datetime | None:
         """The last fire instant at or before ``at`` (None if there is none within four years)."""

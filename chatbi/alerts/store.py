@@ -20,7 +20,8 @@ from semantic_layer import SemanticModel
 from semantic_layer.errors import suggest
 
 from .errors import RuleError, RuleProblem
-from .rules import Rule, RuleSet, RuleSpec, load_rules, rules_from_dict
+from .rules import Rule, RuleSet, RuleSpec, ThresholdCondition, load_rules, rules_from_dict
+from .yamlio import load_yaml
 
 __all__ = ["RuleStore"]
 
@@ -86,7 +87,7 @@ class RuleStore:
         if not self.path.exists():
             return {"version": 1, "rules": {}}
         self.load()  # refuse to edit a file that is already broken: the error says where
-        return yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+        return load_yaml(self.path.read_text(encoding="utf-8"))[0] or {}
 
     def _write(self, data: dict[str, Any]) -> RuleSet:
         checked = rules_from_dict(data, self.model, self.members, source=str(self.path))
@@ -106,6 +107,11 @@ class RuleStore:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, RuleSpec):
+        data = value.model_dump(mode="json", exclude_defaults=True)
+        if isinstance(value.condition, ThresholdCondition) and value.condition.written:
+            data["condition"]["value"] = value.condition.written  # "2%" stays a percentage
+        return data
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", exclude_defaults=True)
     if isinstance(value, Mapping):

@@ -118,13 +118,19 @@ def test_starttls_with_authentication(tmp_path: Path, server_tls, client_tls, cl
         bad = SMTPMailer(SMTPSettings(host="127.0.0.1", port=server.port, starttls=True, user="alerts",
                                       password="wrong", sender=SENDER, timeout=5), ssl_context=client_tls)
         report = outbox.deliver(bad)
-        assert report.failed == ["k2"]  # bad credentials are permanent; the row is kept for requeue
-        assert "authentication failed" in (outbox.get("k2").last_error or "")  # type: ignore[union-attr]
+        # bad credentials: the digest waits (an operator fixes them), it is not given up
+        assert report.retrying == ["k2"] and report.failed == []
+        row = outbox.get("k2")
+        assert row is not None and row.cause == "config" and "authentication failed" in (row.last_error or "")
+        assert outbox.deliver(bad).sent == []  # same settings: nothing happens before the backoff
+        # the credentials are fixed: the next pass sends at once, no requeue, no waiting for the backoff
+        assert outbox.deliver(good).sent == ["k2"]
+        assert len(server.wait_for(2)) == 2 and outbox.get("k2").status == "sent"  # type: ignore[union-attr]
 
         plain = SMTPMailer(SMTPSettings(host="127.0.0.1", port=server.port, sender=SENDER, timeout=5))
         with pytest.raises(MailerError):
             plain.send(_entry().mime, SENDER, TO)  # the server insists on STARTTLS
-        assert len(server.received) == 1
+        assert len(server.received) == 2
     finally:
         server.stop()
 
