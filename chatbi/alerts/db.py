@@ -90,7 +90,9 @@ def from_ts(value: float | None) -> dt.datetime | None:
 def storage_error(path: Path, exc: BaseException) -> OutboxError:
     """An :class:`OutboxError` for a SQLite or file system failure on ``path``."""
     retryable = isinstance(exc, (sqlite3.OperationalError, OSError)) and "not a database" not in str(exc)
-    hint = " (free some disk space; nothing was lost)" if "full" in str(exc) else ""
+    text = str(exc)
+    hint = " (check free disk space; nothing was lost, the next run redoes it)" \
+        if "full" in text or "I/O error" in text else ""
     return OutboxError(f"app database {path}: {exc}{hint}", retryable=retryable)
 
 

@@ -88,12 +88,15 @@ class ThresholdCondition(_R):
     #: the value as written when it was a percentage ("2%"): checked against the metric's format
     _written: str | None = PrivateAttr(default=None)
 
+    @field_validator("value", mode="before")
+    @classmethod
+    def _as_number(cls, value: object) -> object:
+        return _fraction(value)
+
     @model_validator(mode="wrap")
     @classmethod
     def _percentages(cls, data: Any, handler: Any) -> Any:
         raw = data.get("value") if isinstance(data, Mapping) else None
-        if isinstance(raw, str):
-            data = {**data, "value": _fraction(raw)}
         condition = handler(data)
         if _percent_written(raw):
             condition._written = str(raw).strip()

@@ -8,7 +8,6 @@ module is installed, or when no rules file is configured, the page says so inste
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +24,6 @@ __all__ = ["PAGE", "layout", "register", "load_rules", "rule_rows", "run_rows", 
 
 log = logging.getLogger(__name__)
 MAX_RUNS = 12
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 def load_rules(ctx: AppContext) -> tuple[Any, str | None]:
@@ -36,8 +34,8 @@ def load_rules(ctx: AppContext) -> tuple[Any, str | None]:
 
     # checked against every member, not the signed-in user's: the rules are the service's configuration
     bi = getattr(ctx.chatbi, "base", None) or ctx.chatbi
-    try:
-        return load(ctx.alert_rules, bi.model, bi.members.as_sets()), None
+    try:  # a rule with problems is listed with them; the others are shown as usual
+        return load(ctx.alert_rules, bi.model, bi.members.as_sets(), strict=False), None
     except (AlertError, OSError, ValueError) as exc:
         return None, str(exc)
 
@@ -58,7 +56,13 @@ def _condition(spec: Any, lang: str) -> str:
 
 def rule_rows(ctx: AppContext, rules: Any, lang: str) -> list[dict[str, str]]:
     """One row per rule: what it watches, when it runs, who gets it, when it last fired."""
-    fires = _outbox(ctx).last_fires()
+    outbox = _outbox(ctx)
+    namespace = getattr(rules, "namespace", "")
+    fires = outbox.last_fires(namespace)
+    errors = outbox.last_errors(namespace)
+    missed: dict[str, int] = {}
+    for item in outbox.missed(namespace):
+        missed[item.rule_id] = missed.get(item.rule_id, 0) + item.count
     model = ctx.chatbi.model
     rows = []
     for rule in rules:
@@ -66,10 +70,17 @@ def rule_rows(ctx: AppContext, rules: Any, lang: str) -> list[dict[str, str]]:
         schedule = getattr(spec.schedule, "cron", "") or ""
         zone = getattr(spec.schedule, "timezone", "") or ""
         last = fires.get(rule.id)
+        # never quiet: a rule that cannot be evaluated, or whose runs were missed, says so here
+        status = [t("alerts.failing", lang, error=errors[rule.id])] if rule.id in errors else []
+        if missed.get(rule.id):
+            status.append(t("alerts.missed", lang, n=missed[rule.id]))
         rows.append({"id": rule.id, "name": rule.title(lang) or rule.id, "metric": model.label(spec.metric, lang),
                      "condition": _condition(spec, lang), "schedule": f"{schedule} {zone}".strip(),
                      "recipients": ", ".join(rule.recipients), "enabled": "✓" if spec.enabled else "–",
-                     "last": last.strftime("%Y-%m-%d %H:%M") if last else "–"})
+                     "last": last.strftime("%Y-%m-%d %H:%M") if last else "–", "status": "; ".join(status)})
+    for rule_id, problems in getattr(rules, "invalid", {}).items():
+        rows.append({"id": rule_id, "name": rule_id, "metric": "", "condition": "", "schedule": "", "recipients": "",
+                     "enabled": "✗", "last": "–", "status": "; ".join(p.render() for p in problems)})
     return rows
 
 
@@ -82,7 +93,8 @@ def _outbox(ctx: AppContext) -> Any:
 def run_rows(ctx: AppContext, lang: str, limit: int = MAX_RUNS, rules: Any = None) -> list[dict[str, str]]:
     """The latest digests in the outbox, newest first (for a user with restricted access: only the
     digests of rules they own, since subjects quote numbers evaluated with the owner's access)."""
-    entries = sorted(_outbox(ctx).entries(), key=lambda e: e.created.timestamp() if e.created else 0, reverse=True)
+    entries = sorted(_outbox(ctx).entries(include_mime=False), key=lambda e: e.created.timestamp() if e.created else 0,
+                     reverse=True)
     principal = getattr(ctx.chatbi, "principal", None)
     if principal is not None and not principal.policy.unrestricted:
         owners = {r.id: r.spec.owner for r in rules or ()}
@@ -94,8 +106,10 @@ def run_rows(ctx: AppContext, lang: str, limit: int = MAX_RUNS, rules: Any = Non
 
 def send_test(ctx: AppContext, rule_id: str | None, to: str | None, lang: str) -> tuple[bool, str]:
     """Evaluate one rule now and mail its digest to ``to`` (SMTP settings from ``CHATBI_SMTP_*``)."""
+    from chatbi.alerts.addresses import address_problem
+
     address = (to or "").strip()
-    if not _EMAIL.match(address):
+    if not address or address_problem(address):
         return False, t("alerts.bad_address", lang)
     rules, problem = load_rules(ctx)
     if rules is None:
@@ -133,7 +147,7 @@ def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str
     runs = run_rows(ctx, lang, rules=rules)
     rule_columns = [("name", "alerts.rule"), ("metric", "explore.metric"), ("condition", "alerts.condition"),
                     ("schedule", "alerts.schedule"), ("recipients", "alerts.to"), ("last", "alerts.last"),
-                    ("enabled", "alerts.enabled")]
+                    ("enabled", "alerts.enabled"), ("status", "alerts.rule_status")]
     run_columns = [("time", "alerts.time"), ("subject", "alerts.subject"), ("status", "alerts.status"),
                    ("recipients", "alerts.to"), ("attempts", "alerts.attempts"), ("error", "alerts.error")]
     return html.Div([

@@ -48,6 +48,15 @@ class SMTPServer:
     kwargs: dict[str, Any] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     controller: Any = None
+    #: address -> SMTP reply to RCPT TO (e.g. "550 5.1.1 no such user"); others are accepted
+    refuse: dict[str, str] = field(default_factory=dict)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:  # aiosmtpd handler hook
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd handler hook
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content
