@@ -7,7 +7,7 @@ clarifications and refusals. Nothing about any business domain lives here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -37,6 +37,8 @@ class Grammar:
     numbers: dict[str, int]
     stopwords: frozenset[str]
     messages: dict[str, dict[str, str]]
+    #: how the lexicon derives names from a model (``terms`` of each language, lists merged)
+    terms: dict[str, Any] = field(default_factory=dict)
 
     def message(self, key: str, language: str, **values: Any) -> str:
         table = self.messages.get(language) or self.messages["en"]
@@ -66,8 +68,18 @@ def load_grammar() -> Grammar:
     numbers: dict[str, int] = {}
     stop: set[str] = set()
     messages: dict[str, dict[str, str]] = {}
+    terms: dict[str, Any] = {}
     for lang in LANGUAGES:
         data = _read(lang)
+        for key, value in (data.get("terms") or {}).items():
+            if isinstance(value, dict):
+                for k, v in value.items():  # mappings merge; a list value (unit_words) extends
+                    if isinstance(v, list):
+                        terms.setdefault(key, {}).setdefault(str(k), []).extend(normalize_alias(str(x)) for x in v)
+                    else:
+                        terms.setdefault(key, {})[str(k)] = str(v)
+            else:
+                terms[key] = [*terms.get(key, []), *(str(v) for v in value or ())]
         for tag, items in data["keywords"].items():
             for item in items or ():
                 phrase = normalize_alias(str(item))
@@ -82,4 +94,4 @@ def load_grammar() -> Grammar:
         stop.update(normalize_alias(str(w)) for w in data.get("stopwords") or ())
         messages[lang] = {k: str(v) for k, v in (data.get("messages") or {}).items()}
     return Grammar(keywords, grains, {k: tuple(v) for k, v in phrases.items()}, months, numbers,
-                   frozenset(stop), messages)
+                   frozenset(stop), messages, terms)

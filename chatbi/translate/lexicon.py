@@ -28,6 +28,7 @@ from semantic_layer import SemanticModel
 from ..members import MemberIndex
 from .grammar import Grammar, load_grammar
 from .normalize import is_cjk, is_word_char, normalize_alias
+from .terms import TermRules, derived_terms
 
 __all__ = ["Target", "Match", "Lexicon", "lexicon_for"]
 
@@ -224,6 +225,8 @@ def _is_plural(alias: str) -> bool:
 def _build(model: SemanticModel, members: MemberIndex | None, grammar: Grammar) -> Lexicon:
     lex = Lexicon(model, grammar)
     metric_aliases: dict[str, set[str]] = {}
+    dimension_names = {normalize_alias(a) for name, dim in model.dimensions.items()
+                       for a in (name, name.replace("_", " "), *dim.label.values(), *dim.synonyms) if a}
     for name, metric in model.metrics.items():
         if metric.hidden:
             continue
@@ -232,8 +235,9 @@ def _build(model: SemanticModel, members: MemberIndex | None, grammar: Grammar) 
         metric_aliases[name] = set(keys)  # fragments come from the names as written
         for key in list(keys):
             for form, _ in _inflections(key, singular=True):
-                # "drops" must not make "drop" a metric: a grammar word stays grammar
-                if form not in grammar.stopwords and form not in grammar.keywords:
+                # "drops" must not make "drop" a metric: a grammar word stays grammar; nor may
+                # "companies" take "company" from the dimension that is named so
+                if form not in grammar.stopwords and form not in grammar.keywords and form not in dimension_names:
                     keys.add(form)
         for key in keys:
             lex.add(key, Target("metric", name, plural=_is_plural(key)))
@@ -250,8 +254,14 @@ def _build(model: SemanticModel, members: MemberIndex | None, grammar: Grammar) 
             for key in list(keys):
                 if " " in key or _is_plural(key):
                     keys.update(form for form, plural in _inflections(key, singular=True) if not plural)
+                elif key.isascii() and key.isalpha() and len(key) > 3:
+                    keys.update(form for form, plural in _inflections(key, singular=False) if plural)  # jaffles
             for key in keys:
+                if key in grammar.stopwords or key in grammar.keywords:
+                    continue
                 lex.add(key, Target("member", dim_name, m.value))
+    for key, kind, name in derived_terms(model, _term_rules(grammar), lex.entries):
+        lex.add(key, Target(kind, name, plural=kind == "dimension" and _is_plural(key)))
     _add_fragments(lex, metric_aliases)
     _add_prefixes(lex)
     for phrase, tag in grammar.keywords.items():
@@ -305,6 +315,20 @@ def _add_prefixes(lex: Lexicon) -> None:
     for prefix, targets in found.items():
         if len(targets) == 1 and prefix not in lex.entries and prefix not in lex.grammar.keywords:
             lex.add(prefix, next(iter(targets)))
+
+
+def _term_rules(grammar: Grammar) -> TermRules:
+    t = grammar.terms
+    return TermRules(
+        count_of=tuple(normalize_alias(x) for x in t.get("count_of", ())),
+        how_many=tuple(normalize_alias(x) for x in t.get("how_many", ())),
+        cut_words=frozenset(normalize_alias(x) for x in t.get("cut_words", ())),
+        date_words=frozenset(normalize_alias(x) for x in t.get("date_words", ())),
+        date_forms=tuple(str(x) for x in t.get("date_forms", ())),
+        abbreviations={normalize_alias(k): normalize_alias(v) for k, v in (t.get("abbreviations") or {}).items()},
+        table_prefixes=tuple(str(x).lower() for x in t.get("table_prefixes", ())),
+        quantity_nouns=tuple(normalize_alias(x) for x in t.get("quantity_nouns", ())),
+        stopwords=grammar.stopwords | frozenset(grammar.keywords))
 
 
 _CACHE: weakref.WeakKeyDictionary[SemanticModel, dict[int, tuple[MemberIndex | None, Lexicon]]] = \

@@ -97,6 +97,10 @@ class OfflineTranslator:
             return clar.ask_unknown_dimension(draft, p.unknown_dimension.text)
         if p.empty_period:
             return clar.empty_period(p.empty_period, draft)
+        attached = _attached_unknown(p)
+        if attached and draft.metrics and not followup:
+            # "water cut", "oil per well": a word the model lacks changes what the metric means
+            return clar.ask_metric(draft, attached)
 
         categorical = [d for d in draft.dimensions if d.partition(".")[0] != time_dim]
         if not draft.metrics:
@@ -169,6 +173,21 @@ class OfflineTranslator:
         confidence = max(0.2, 1.0 - 0.15 * unknown - 0.1 * typos)
         return Translation(status="ok", language=lang, intent=draft.intent, query=query, draft=draft,
                            understood=tuple(understood), confidence=round(confidence, 2), followup=followup)
+
+
+def _attached_unknown(p: Parsed) -> list[str]:
+    """Unknown English words that qualify what was named: next to a metric's or dimension's name
+    ("water *cut*", "*ESP* wells") or negated ("excluding *Xihe*"): the answer without them would
+    be about something else. Verb forms ("placed", "doing") only say how people ask."""
+    out: list[str] = []
+    for t in p.unknown:
+        if not t.text.isascii() or t.text.lower().endswith(("ing", "ed")):
+            continue
+        if any(0 <= t.start - m.end <= 1 or 0 <= m.start - t.end <= 1 for m in p.metric_tokens) or \
+                any(0 <= d.start - t.end <= 1 for d in p.dimension_tokens) or \
+                any(0 <= t.start - n.end <= 1 for n in p.negations):
+            out.append(t.text)
+    return out
 
 
 def _phrases(p: Parsed) -> list[str]:

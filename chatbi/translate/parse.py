@@ -55,6 +55,10 @@ class Parsed:
     mapped: bool = False
     #: member filters whose dimension the question groups by, for "广东和浙江" style comparisons
     compared_dims: list[str] = field(default_factory=list)
+    #: the tokens that named metrics and dimensions, and negation words (where the question has them)
+    metric_tokens: list[Token] = field(default_factory=list)
+    dimension_tokens: list[Token] = field(default_factory=list)
+    negations: list[Token] = field(default_factory=list)
 
     @property
     def has_time(self) -> bool:
@@ -110,11 +114,13 @@ def parse(scan: Scan, lex: Lexicon) -> Parsed:
 
     _metrics(p, toks, model)
     _members(p, toks)
-    _dimensions(p, toks, lex, is_kw)
+    _dimensions(p, toks, lex, is_kw, scan.norm.text)
     _times(p, toks, model)
     _ranking(p, toks, is_kw, model)
     _thresholds(p, toks, model)
     p.unknown = [t for t in toks if t.kind == "unknown"]
+    p.dimension_tokens = [t for t in toks if t.kind == "dimension"]
+    p.negations = [t for t in toks if t.kind == "kw" and t.name == "neg"]
     p.mapped = any(t.kind in ("metric", "fragment", "dimension", "member", "grain", "time", "top", "threshold")
                    for t in toks)
     return p
@@ -123,6 +129,7 @@ def parse(scan: Scan, lex: Lexicon) -> Parsed:
 def _metrics(p: Parsed, toks: list[Token], model: SemanticModel) -> None:
     for i, t in enumerate(toks):
         if t.kind == "metric":
+            p.metric_tokens.append(t)
             if t.name not in p.metrics:
                 p.metrics.append(t.name)
             _note(p, t, "metric", t.name)
@@ -200,7 +207,17 @@ def _members(p: Parsed, toks: list[Token]) -> None:
             p.compared_dims.append(dim)  # 江苏和浙江 / 5G vs 4G: one row per member
 
 
-def _dimensions(p: Parsed, toks: list[Token], lex: Lexicon, is_kw: object) -> None:
+def _unit_after(lex: Lexicon, text: str, end: int) -> str | None:
+    """The time unit word right after position ``end`` ("close date *month*"), if any."""
+    words = text[end:].split(None, 1)
+    if not words:
+        return None
+    units = lex.grammar.terms.get("unit_words") or {}
+    word = words[0].strip(",.;?!")
+    return next((grain for grain, forms in units.items() if word in forms), None)
+
+
+def _dimensions(p: Parsed, toks: list[Token], lex: Lexicon, is_kw: object, text: str = "") -> None:
     model = lex.model
     time_dim = model.time_dimension
     kw = is_kw  # type: ignore[assignment]
@@ -232,9 +249,16 @@ def _dimensions(p: Parsed, toks: list[Token], lex: Lexicon, is_kw: object) -> No
         near = [toks[k] for k in (i - 1, i + 1) if 0 <= k < len(toks)]
         if any(x.kind == "member" and any(y.name == t.name for y in x.targets) for x in near):
             continue  # "渠道为线上", "the online channel": names the member's dimension, no breakdown
-        if t.name not in p.dims:
-            p.dims.append(t.name)
-            _note(p, t, "dimension", t.name)
+        name = t.name
+        if model.dimensions[t.name].type == "time":
+            # "by close date month": the grain word after it, else the question's grain, else its days
+            grain = _unit_after(lex, text, t.end) or p.grain or "day"
+            if p.grain == grain and not _unit_after(lex, text, t.end):
+                p.grain = None  # "monthly ... by close date": the grain is this dimension's
+            name = f"{t.name}.{grain}"
+        if name not in p.dims:
+            p.dims.append(name)
+            _note(p, t, "dimension", name)
 
 
 def _times(p: Parsed, toks: list[Token], model: SemanticModel) -> None:
