@@ -32,6 +32,7 @@ from .charts.formatting import (
     column_format,
     format_bucket,
     format_change,
+    format_delta,
     format_period,
     is_additive_metric,
     lang_of,
@@ -138,8 +139,16 @@ class _Narrator:
         shown_prev = "" if _missing(previous) else self.say(
             "previous", value=self.value(metric, previous),
             compare_short=self.p.get(f"compare_short_{self.q.compare}", ""))
+        moved = self.moved(metric, previous, row[metric], pct)
         return self.say("change", direction=self.p["up" if float(pct) > 0 else "down"],
-                        pct=format_change(abs(float(pct))).lstrip("+"), compare=compare, previous=shown_prev)
+                        pct=moved.lstrip("+-"), compare=compare, previous=shown_prev)
+
+    def moved(self, metric: str, before: Any, after: Any, pct: Any = None) -> str:
+        """How far a metric moved, signed: a rate in percentage points, anything else relative."""
+        fmt, unit = column_format(self.model, metric)
+        if fmt == "percent" and not _missing(before) and not _missing(after):
+            return format_delta(float(after) - float(before), fmt, unit, self.lang)
+        return format_change(_relative(before, after) if pct is None else pct)
 
     def finish(self, sentence: str) -> str:
         sentence = sentence.strip()
@@ -204,15 +213,14 @@ class _Narrator:
         data = self.frame[self.frame[m].notna()].sort_values(spec.x, kind="stable")
         first, last = data.iloc[0], data.iloc[-1]
         peak = data.loc[data[m].idxmax()]
-        pct = _relative(first[m], last[m])
         sentence = self.say("trend", subject=self.subject([m]), first=self.member(spec.x, first[spec.x]),
                             first_value=self.value(m, first[m]), last=self.member(spec.x, last[spec.x]),
-                            last_value=self.value(m, last[m]), pct=format_change(pct))
+                            last_value=self.value(m, last[m]), pct=self.moved(m, first[m], last[m]))
         if spec.previous and f"{m}__change_pct" in data.columns and not _missing(last[f"{m}__change_pct"]):
             change = float(last[f"{m}__change_pct"])
             sentence += self.say("trend_change", last=self.member(spec.x, last[spec.x]),
                                  direction=self.p["up" if change >= 0 else "down"],
-                                 pct=format_change(abs(change)).lstrip("+"),
+                                 pct=self.moved(m, last.get(spec.previous), last[m], change).lstrip("+-"),
                                  compare=self.p[f"compare_{self.q.compare}"])
         elif len(data) > 2 and peak.name not in (first.name, last.name):
             # a peak at either end is already in the sentence
@@ -240,10 +248,10 @@ class _Narrator:
         data = self.frame[self.frame[m].notna()]
         delta = data[m] - data[prev].fillna(0)
         mover = data.loc[delta.abs().idxmax()]
-        pct = format_change(mover.get(f"{m}__change_pct"))
+        pct = self.moved(m, mover.get(prev), mover[m], mover.get(f"{m}__change_pct"))
         if is_additive_metric(self.model, m):
             total, total_prev = float(data[m].sum()), float(data[prev].sum())
-            row = pd.Series({f"{m}__change_pct": _relative(total_prev, total), f"{m}__previous": total_prev})
+            row = pd.Series({m: total, f"{m}__change_pct": _relative(total_prev, total), f"{m}__previous": total_prev})
             sentence = self.say("compare_total", subject=self.subject([m]), total=self.value(m, total),
                                 change=self.change(row, m))
             delta_text = self.value(m, float(delta.loc[mover.name]))

@@ -1,4 +1,5 @@
-"""Numbers, dates and labels as people read them, in English or Chinese.
+"""Dates, periods and labels as people read them, in English or Chinese; numbers come from
+:mod:`chatbi.charts.numbers` (re-exported here), the one number layer of every surface.
 
 Plotly-free on purpose: the narrative (``chatbi.narrative``) formats with the same rules as the
 charts, so the number in the sentence is the number on the chart.
@@ -28,20 +29,36 @@ from semantic_layer import SemanticModel
 from semantic_layer.spec import DerivedMetricSpec, SemiAdditiveMetricSpec, SimpleMetricSpec
 
 from ..values import is_missing as _missing
+from .numbers import (
+    clean_number,
+    format_change,
+    format_delta,
+    format_exact,
+    format_share,
+    format_tick,
+    format_value,
+    lang_of,
+    unit_label,
+)
 
 __all__ = [
     "FONT_FAMILY",
     "OTHERS_COLOR",
     "PALETTE",
     "axis_title",
+    "clean_number",
     "column_format",
     "display_width",
     "format_bucket",
     "format_change",
+    "format_delta",
+    "format_exact",
     "format_period",
+    "format_share",
     "format_tick",
     "format_value",
     "has_cjk",
+    "iso_bucket",
     "is_additive_metric",
     "lang_of",
     "member_label",
@@ -64,111 +81,19 @@ _TEXT: dict[str, dict[str, str]] = {
            "year_over_year": "Same period last year", "change": "Change", "no_data": "No data",
            "by": " by ", "vs_previous_period": "vs previous period", "vs_year_over_year": "year over year",
            "share": "Share", "expected": "Expected", "band": "Expected range", "anomaly": "Anomaly",
-           "actual": "Actual", "total": "Total", "first_rows": "first {n} of {total} rows", "value": "Value"},
+           "actual": "Actual", "total": "Total", "first_rows": "first {n} of {total} rows", "value": "Value",
+           "pp": "pp", "n_others": "Others ({n})"},
     "zh": {"others": "其他", "current": "本期", "previous_period": "上期", "year_over_year": "去年同期",
            "change": "变化", "no_data": "无数据", "by": "按", "vs_previous_period": "环比",
            "vs_year_over_year": "同比", "share": "占比", "expected": "预期", "band": "正常范围",
            "anomaly": "异常", "actual": "实际", "total": "合计", "first_rows": "前 {n} 行（共 {total} 行）",
-           "value": "数值"},
+           "value": "数值", "pp": "个百分点", "n_others": "其他（{n} 个）"},
 }
-_CURRENCY = {"CNY": ("¥", "元"), "RMB": ("¥", "元"), "USD": ("$", "美元"), "EUR": ("€", "欧元")}
-_UNIT_ZH = {"min": "分钟", "minutes": "分钟", "users": "户", "times": "次"}
-#: (from this magnitude, divide by, suffix): thousands are spelled out below 10,000 (ARPU ¥1,196.14)
-_EN_SCALES = ((1e12, 1e12, "T"), (1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "K"))
-_ZH_SCALES = ((1e8, 1e8, "亿"), (1e4, 1e4, "万"))
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def lang_of(language: str | None) -> str:
-    """``zh``/``zh-CN``/``zh_Hans`` -> ``zh``; anything else -> ``en``."""
-    return "zh" if (language or "").lower().startswith("zh") else "en"
 
 
 def text(key: str, language: str) -> str:
     return _TEXT[lang_of(language)][key]
-
-
-def _digits(scaled: float, lang: str) -> int:
-    # English: three significant digits (¥321M, ¥20.7B); Chinese reports use two decimals (3.21 亿).
-    if lang == "zh":
-        return 2
-    mag = abs(scaled)
-    return 2 if mag < 10 else 1 if mag < 100 else 0
-
-
-def _trim(number: str) -> str:
-    return number.rstrip("0").rstrip(".") if "." in number else number
-
-
-def _plain(value: float, fmt: str, trim: bool) -> str:
-    if fmt == "integer" and abs(value - round(value)) < 1e-9:
-        return f"{round(value):,}"
-    if value != 0 and abs(value) < 0.01:
-        return f"{value:.3g}"
-    out = f"{value:,.2f}"
-    # whole numbers drop ".00"; otherwise two decimals, so a column of values lines up
-    return _trim(out) if trim or (fmt == "number" and value == int(value)) else out
-
-
-def _scaled(value: float, lang: str, trim: bool) -> tuple[str, str] | None:
-    for threshold, factor, suffix in (_ZH_SCALES if lang == "zh" else _EN_SCALES):
-        if abs(value) >= threshold:
-            number = f"{value / factor:,.{_digits(value / factor, lang)}f}"
-            return (_trim(number) if trim else number), suffix
-    return None
-
-
-def _format(value: Any, fmt: str, unit: str, language: str, *, trim: bool, with_unit: bool = True) -> str:
-    if _missing(value):
-        return "—"
-    lang = lang_of(language)
-    number = float(value)
-    if math.isinf(number):
-        return "∞" if number > 0 else "-∞"
-    if fmt == "percent":
-        pct = f"{number * 100:,.2f}"
-        return (_trim(pct) if trim else pct) + "%"
-    sign, number = ("-" if number < 0 else ""), abs(number)
-    scaled = _scaled(number, lang, trim)
-    body = scaled[0] if scaled else _plain(number, fmt, trim)
-    suffix = scaled[1] if scaled else ""
-    if not with_unit:
-        return f"{sign}{body}{suffix}"
-    if fmt == "currency" or unit.upper() in _CURRENCY:
-        symbol, word = _CURRENCY.get(unit.upper(), _CURRENCY["CNY"])
-        if lang == "en":
-            return f"{sign}{symbol}{body}{suffix}"
-        return f"{sign}{body} {suffix}{word}"
-    if unit == "%":
-        return f"{sign}{body}{suffix}%"
-    shown = _UNIT_ZH.get(unit, unit) if lang == "zh" else unit
-    if lang == "zh":
-        tail = f" {suffix}{shown}" if suffix else (f" {shown}" if shown else "")
-        return f"{sign}{body}{tail}"
-    return f"{sign}{body}{suffix}" + (f" {shown}" if shown else "")
-
-
-def format_value(value: Any, fmt: str, unit: str, language: str) -> str:
-    """A metric value for people: 万/亿 or K/M/B, % for ``percent``, ¥/元 for money; ``—`` for missing."""
-    return _format(value, fmt or "number", unit or "", language, trim=False)
-
-
-def format_tick(value: float, fmt: str, unit: str, language: str) -> str:
-    """An axis tick: as :func:`format_value` but without trailing zeros, units left to the axis title
-    (except % and the English currency symbol, which read naturally on ticks)."""
-    if fmt == "percent":
-        return _format(value, fmt, unit, language, trim=True)
-    if lang_of(language) == "en" and (fmt == "currency" or (unit or "").upper() in _CURRENCY):
-        return _format(value, "currency", unit, language, trim=True)
-    return _format(value, fmt, unit, language, trim=True, with_unit=False)
-
-
-def format_change(fraction: Any, language: str = "en") -> str:
-    """A relative change with its sign: ``+12.3%`` / ``-9.9%``."""
-    if _missing(fraction):
-        return "—"
-    value = float(fraction) * 100
-    return f"{'+' if value >= 0 else '-'}{abs(value):,.1f}%"
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -185,7 +110,9 @@ def _as_date(value: Any) -> dt.date | None:
 
 
 def format_bucket(value: Any, grain: str | None, language: str = "en", *, long: bool = False) -> str:
-    """A time bucket by grain: ``2025-11``, ``2025 Q3``, ``2025-W45``, ``2025`` (``long`` for prose)."""
+    """A time bucket by grain, as axis ticks and table cells show it: ``2025年11月`` / ``Nov 2025``,
+    ``2025 Q3``, ``2025-W45``, ``2025``, days as ISO dates; ``long`` spells it out for prose
+    (``2025年第3季度``, ``2025年11月3日``)."""
     day = _as_date(value)
     if day is None:
         return "—" if _missing(value) else str(value)
@@ -197,9 +124,7 @@ def format_bucket(value: Any, grain: str | None, language: str = "en", *, long: 
         q = (day.month - 1) // 3 + 1
         return f"{day.year}年第{q}季度" if zh and long else f"{day.year} Q{q}"
     if grain == "month":
-        if long:
-            return f"{day.year}年{day.month}月" if zh else f"{_MONTHS[day.month - 1]} {day.year}"
-        return f"{day.year}-{day.month:02d}"
+        return f"{day.year}年{day.month}月" if zh else f"{_MONTHS[day.month - 1]} {day.year}"
     if grain == "week":
         year, week, _ = day.isocalendar()
         if long and zh:
@@ -207,6 +132,24 @@ def format_bucket(value: Any, grain: str | None, language: str = "en", *, long: 
         return f"{year}-W{week:02d}"
     if long and zh:
         return f"{day.year}年{day.month}月{day.day}日"
+    return day.isoformat()
+
+
+def iso_bucket(value: Any, grain: str | None) -> str:
+    """A time bucket for machines (CSV): ``2025-11``, ``2025-Q3``, ``2025-W45``, ``2025``, ISO days."""
+    day = _as_date(value)
+    if day is None:
+        return "" if _missing(value) else str(value)
+    grain = grain or "day"
+    if grain == "year":
+        return str(day.year)
+    if grain == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    if grain == "month":
+        return f"{day.year}-{day.month:02d}"
+    if grain == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
     return day.isoformat()
 
 
@@ -246,16 +189,6 @@ def column_format(model: SemanticModel | None, column: str) -> tuple[str, str]:
     if suffix in ("change_pct", "share"):
         return "percent", ""
     return metric_format(model, base if suffix in ("previous", "change") else column)
-
-
-def unit_label(fmt: str, unit: str, language: str) -> str:
-    """What goes in an axis title's parentheses: ``元`` / ``¥`` / ``GB`` / ``%``."""
-    if fmt == "percent" or unit == "%":
-        return "%"
-    if fmt == "currency" or unit.upper() in _CURRENCY:
-        symbol, word = _CURRENCY.get(unit.upper(), _CURRENCY["CNY"])
-        return word if lang_of(language) == "zh" else symbol
-    return _UNIT_ZH.get(unit, unit) if lang_of(language) == "zh" else unit
 
 
 def axis_title(label: str, fmt: str, unit: str, language: str) -> str:

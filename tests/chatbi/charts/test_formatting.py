@@ -14,6 +14,7 @@ from chatbi.charts.formatting import (
     column_format,
     format_tick,
     is_additive_metric,
+    iso_bucket,
     member_label,
     nice_ticks,
 )
@@ -78,17 +79,18 @@ def test_change_has_a_sign():
     assert format_change(0) == "+0.0%"
 
 
-@pytest.mark.parametrize(("grain", "short", "en", "zh"), [
-    ("day", "2025-11-03", "2025-11-03", "2025年11月3日"),
-    ("week", "2025-W45", "2025-W45", "2025年第45周"),
-    ("month", "2025-11", "Nov 2025", "2025年11月"),
-    ("quarter", "2025 Q4", "2025 Q4", "2025年第4季度"),
-    ("year", "2025", "2025", "2025年"),
+@pytest.mark.parametrize(("grain", "short_en", "short_zh", "en", "zh", "iso"), [
+    ("day", "2025-11-03", "2025-11-03", "2025-11-03", "2025年11月3日", "2025-11-03"),
+    ("week", "2025-W45", "2025-W45", "2025-W45", "2025年第45周", "2025-W45"),
+    ("month", "Nov 2025", "2025年11月", "Nov 2025", "2025年11月", "2025-11"),
+    ("quarter", "2025 Q4", "2025 Q4", "2025 Q4", "2025年第4季度", "2025-Q4"),
+    ("year", "2025", "2025", "2025", "2025年", "2025"),
 ])
-def test_buckets_by_grain(grain, short, en, zh):
+def test_buckets_by_grain(grain, short_en, short_zh, en, zh, iso):
     value = pd.Timestamp("2025-11-03")
-    assert format_bucket(value, grain, "en") == short
-    assert format_bucket(value, grain, "zh") == short
+    assert format_bucket(value, grain, "en") == short_en
+    assert format_bucket(value, grain, "zh") == short_zh
+    assert iso_bucket(value, grain) == iso
     assert format_bucket(value, grain, "en", long=True) == en
     assert format_bucket(value, grain, "zh", long=True) == zh
 
