@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 
 from semantic_layer import SemanticModel, SemanticQuery
 
-from .formatting import OTHERS_COLOR, PALETTE, format_change, format_value, is_additive_metric, text
-from .layout import TEMPLATE, Context, base_layout, empty_layout, value_axis
+from .formatting import OTHERS_COLOR, PALETTE, format_change, format_delta, format_value, is_additive_metric, text
+from .layout import TEMPLATE, Context, base_layout, empty_layout, rows_height, value_axis
 from .selection import ChartSpec, select_chart
 from .special import anomaly_chart, waterfall
 
@@ -70,10 +70,14 @@ def _color(ctx: Context, name: str, i: int) -> str:
     return OTHERS_COLOR if name == text("others", ctx.language) else PALETTE[i % len(PALETTE)]
 
 
-def _category_axis(labels: list[str], title: str = "") -> dict[str, Any]:
+def _category_axis(labels: list[str], title: str = "", *, every: bool = False) -> dict[str, Any]:
+    """A category axis; ``every`` labels each member (rows of a horizontal chart, which get their own
+    line each), else a long series (days, months) is thinned so labels do not overlap."""
     axis: dict[str, Any] = {"type": "category", "categoryorder": "array", "categoryarray": labels,
-                            "title": {"text": title}}
-    if len(labels) > 16:  # long daily series: every label would overlap
+                            "title": {"text": title}, "automargin": True}
+    if every:
+        axis["dtick"] = 1
+    elif len(labels) > 16:
         axis["nticks"] = 12
     return axis
 
@@ -89,17 +93,48 @@ def _bar(ctx: Context, labels: list[str], values: list[Any], column: str, name: 
         hovertemplate=("%{y}" if horizontal else "%{x}") + "<br>" + name + ": %{customdata}<extra></extra>")
 
 
-def _bar_layout(ctx: Context, labels: list[str], values: list[Any], column: str, **extra: Any) -> dict[str, Any]:
+def _bar_layout(ctx: Context, labels: list[str], values: list[Any], column: str, *, outside: bool = False,
+                **extra: Any) -> dict[str, Any]:
     fmt, unit = ctx.fmt(column)
     metric_axis = value_axis(values, fmt, unit, ctx.language, ctx.label(ctx.spec.y[0]) if len(ctx.spec.y) == 1
                              else "", include_zero=True)
+    numbers = [float(v) for v in values if v is not None and pd.notna(v)]
+    if outside and numbers:
+        # room past the longest bar for its value label, which would otherwise be cut on a phone
+        low, high = min(0.0, *numbers), max(0.0, *numbers)
+        span = (high - low) or 1.0
+        metric_axis["range"] = [low - (span * 0.25 if low < 0 else 0), high + (span * 0.25 if high > 0 else 0)]
     cat_title = ctx.column_label(ctx.spec.x) if ctx.spec.x else ""
-    cat_axis = _category_axis(labels, cat_title)
-    if ctx.spec.orientation == "h":
+    horizontal = ctx.spec.orientation == "h"
+    cat_axis = _category_axis(labels, cat_title, every=horizontal)
+    if horizontal:
         cat_axis["autorange"] = "reversed"  # first (largest) member on top
+        groups = max(1, len(ctx.spec.y)) if not ctx.spec.series else 1
         return base_layout(ctx.title(), ctx.language, xaxis=metric_axis, yaxis=cat_axis,
-                           height=max(420, 28 * len(labels) + 140), **extra)
+                           height=rows_height(len(labels) * groups), **extra)
     return base_layout(ctx.title(), ctx.language, xaxis=cat_axis, yaxis=metric_axis, **extra)
+
+
+def _fold_others(ctx: Context, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The ``top_n`` largest members and one "others" row summing the rest (additive metrics only,
+    as :func:`~chatbi.charts.selection.select_chart` decides); returns the frame and how many
+    members were folded.
+
+    A long tail that sums to more than the largest member is not folded: its bar would squash
+    every other bar to a sliver. Then every member keeps its own row (the chart grows and its box
+    scrolls)."""
+    spec = ctx.spec
+    if not spec.top_n or spec.series or spec.x is None or len(frame) <= spec.top_n + 1:
+        return frame, 0
+    ordered = frame.sort_values(spec.y[0], ascending=False, kind="stable", na_position="last")
+    head, rest = ordered.head(spec.top_n), ordered.iloc[spec.top_n:]
+    if float(rest[spec.y[0]].abs().sum()) > float(head[spec.y[0]].abs().max()):
+        return frame, 0
+    others = {column: rest[column].sum(min_count=1) for column in spec.y}
+    others[spec.x] = text("others", ctx.language)
+    if spec.share:
+        others[spec.share] = rest[spec.share].sum(min_count=1)
+    return pd.concat([head, pd.DataFrame([others])], ignore_index=True), len(rest)
 
 
 def _top_members(ctx: Context, frame: pd.DataFrame, series: str, metric: str, keep: int) -> tuple[list[Any], bool]:
@@ -168,11 +203,15 @@ def _kpi(ctx: Context) -> go.Figure:
             favorable = metric_spec.favorable if metric_spec is not None else "up"
             up, down = (bad, good) if favorable == "down" else (good, bad)
             indicator["mode"] = "number+delta"
-            indicator["delta"] = {"reference": float(row[previous]) * ratio, "relative": True, "valueformat": ".1%",
+            compare = " " + text("vs_" + ctx.query.compare, ctx.language)
+            # a rate moves in percentage points (1.84% -> 1.77% is -0.07 pp, not -3.9%)
+            points = fmt == "percent"
+            indicator["delta"] = {"reference": float(row[previous]) * ratio, "relative": not points,
+                                  "valueformat": ".2f" if points else ".1%",
                                   "increasing": {"color": up}, "decreasing": {"color": down},
-                                  "suffix": " " + text("vs_" + ctx.query.compare, ctx.language)}
+                                  "suffix": (" " + text("pp", ctx.language) if points else "") + compare}
         traces.append(go.Indicator(**indicator))
-    return go.Figure(data=traces, layout=base_layout(ctx.title(), ctx.language, height=320))
+    return go.Figure(data=traces, layout=base_layout(ctx.title(), ctx.language, height=300))
 
 
 def _kpi_number(value: Any, shown: str) -> tuple[float, str, str, int]:
@@ -256,19 +295,26 @@ def _bars(ctx: Context) -> go.Figure:
         layout = _bar_layout(ctx, labels, all_values, metric, barmode=spec.barmode or "group")
         layout["legend"]["title"] = {"text": ctx.column_label(spec.series)}
         return go.Figure(data=traces, layout=layout)
+    frame, folded = _fold_others(ctx, frame)
     keys = frame[spec.x].tolist()
     labels = ctx.member_labels(spec.x, keys)
+    if folded:
+        labels[-1] = text("n_others", ctx.language).format(n=folded)
     traces = []
     for i, column in enumerate(spec.y):
         values = frame[column].tolist()
         texts = None
         if spec.share:
             texts = ctx.value_text(spec.share, frame[spec.share].tolist())
-        elif len(spec.y) == 1 and len(labels) <= 20:
+        elif len(spec.y) == 1 and len(labels) <= 25:
             texts = ctx.value_text(column, values)
-        traces.append(_bar(ctx, labels, values, column, ctx.label(column), PALETTE[i % len(PALETTE)], texts=texts))
+        color: Any = PALETTE[i % len(PALETTE)]
+        if folded:
+            color = [PALETTE[i % len(PALETTE)]] * (len(labels) - 1) + [OTHERS_COLOR]
+        traces.append(_bar(ctx, labels, values, column, ctx.label(column), color, texts=texts))
     all_values = [v for t in traces for v in (t.x if spec.orientation == "h" else t.y)]
-    layout = _bar_layout(ctx, labels, all_values, metric, barmode="group", showlegend=len(traces) > 1)
+    layout = _bar_layout(ctx, labels, all_values, metric, barmode="group", showlegend=len(traces) > 1,
+                         outside=any(tr.text is not None for tr in traces))
     return go.Figure(data=traces, layout=layout)
 
 
@@ -303,8 +349,9 @@ def _heatmap(ctx: Context) -> go.Figure:
                        colorbar={"title": {"text": ctx.label(metric)}},
                        hovertemplate="%{x} · %{y}<br>" + ctx.label(metric) + ": %{customdata}<extra></extra>")
     layout = base_layout(ctx.title(), ctx.language, xaxis=_category_axis(x_labels, ctx.column_label(spec.x)),
-                         yaxis={**_category_axis(y_labels, ctx.column_label(spec.series)), "autorange": "reversed"},
-                         height=max(420, 26 * len(y_labels) + 160))
+                         yaxis={**_category_axis(y_labels, ctx.column_label(spec.series), every=True),
+                                "autorange": "reversed"},
+                         height=rows_height(len(y_labels), chrome=160))
     return go.Figure(data=[trace], layout=layout)
 
 
@@ -362,11 +409,17 @@ def _compare_bar(ctx: Context) -> go.Figure:
     metric = spec.y[0]
     labels = ctx.member_labels(spec.x, frame[spec.x].tolist())
     current, previous = frame[metric].tolist(), frame[spec.previous].tolist()
-    changes = [format_change(v, ctx.language) for v in frame[spec.change_pct].tolist()] if spec.change_pct else None
+    fmt, unit = ctx.fmt(metric)
+    if fmt == "percent":  # a rate's change reads in percentage points
+        changes = [format_delta(c - p if pd.notna(c) and pd.notna(p) else None, fmt, unit, ctx.language)
+                   for c, p in zip(current, previous)]
+    else:
+        changes = [format_change(v, ctx.language) for v in frame[spec.change_pct].tolist()] if spec.change_pct \
+            else None
     prev_name = text(ctx.query.compare or "previous_period", ctx.language)
     traces = [_bar(ctx, labels, previous, spec.previous, prev_name, _PREVIOUS_COLOR),
               _bar(ctx, labels, current, metric, text("current", ctx.language), PALETTE[0], texts=changes)]
-    layout = _bar_layout(ctx, labels, current + previous, metric, barmode="group")
+    layout = _bar_layout(ctx, labels, current + previous, metric, barmode="group", outside=changes is not None)
     return go.Figure(data=traces, layout=layout)
 
 

@@ -29,9 +29,14 @@ from .formatting import (
 )
 from .selection import ChartSpec
 
-__all__ = ["GRAIN_WORDS", "TEMPLATE", "Context", "base_layout", "empty_layout", "value_axis"]
+__all__ = ["DEFAULT_HEIGHT", "GRAIN_WORDS", "TEMPLATE", "Context", "base_layout", "empty_layout", "rows_height",
+           "value_axis"]
 
 TEMPLATE = "plotly_white"
+#: every figure carries an explicit height (the app sizes its chart boxes from it, an email PNG
+#: renders at it); charts whose rows grow with the data use :func:`rows_height`
+DEFAULT_HEIGHT = 400
+ROW_HEIGHT = 26
 
 GRAIN_WORDS = {
     "en": {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"},
@@ -39,10 +44,17 @@ GRAIN_WORDS = {
 }
 
 
+def rows_height(rows: int, *, minimum: int = DEFAULT_HEIGHT, chrome: int = 150) -> int:
+    """The height of a chart with one row per member (horizontal bars, heatmap rows): every label
+    gets its own line, plus room for the title, the axis and the legend."""
+    return max(minimum, ROW_HEIGHT * rows + chrome)
+
+
 def base_layout(title: str, language: str, **extra: Any) -> dict[str, Any]:
-    """The layout every chart starts from (fonts that render Chinese, a quiet template)."""
+    """The layout every chart starts from (fonts that render Chinese, a quiet template, a height)."""
     layout: dict[str, Any] = {
         "template": TEMPLATE,
+        "height": DEFAULT_HEIGHT,
         "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 16}},
         "font": {"family": FONT_FAMILY, "size": 12},
         "hoverlabel": {"font": {"family": FONT_FAMILY}},

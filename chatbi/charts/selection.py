@@ -23,6 +23,8 @@ from .formatting import display_width, is_additive_metric, metric_format
 
 __all__ = [
     "ANOMALY_SUFFIXES",
+    "BAR_FOLD_AFTER",
+    "BAR_TOP",
     "DONUT_MAX",
     "FEW_BUCKETS",
     "MAX_BARS",
@@ -46,6 +48,10 @@ HORIZONTAL_MEMBERS = 8
 HORIZONTAL_LABEL_WIDTH = 14
 #: a single categorical dimension with more members than this is listed, not drawn
 MAX_BARS = 50
+#: bars of an additive metric beyond this many members show the top BAR_TOP and one "others" bar
+#: (a ratio cannot be summed into "others": all its members get a row of a horizontal chart)
+BAR_FOLD_AFTER = 20
+BAR_TOP = 15
 #: grids larger than this (cells, or members on one side) become heatmaps
 HEATMAP_CELLS = 60
 HEATMAP_SIDE = 12
@@ -191,6 +197,7 @@ def select_chart(query: SemanticQuery, frame: pd.DataFrame | None, *, intent: st
             return ChartSpec("donut", x=cats[0], y=(m,), share=share, sort=True, reason="share of a whole")
         if n <= MAX_BARS:
             return ChartSpec("bar", x=cats[0], y=(m,), share=share, sort=True,
+                             top_n=BAR_TOP if n > BAR_FOLD_AFTER else None,
                              orientation=_orientation(frame, cats[0]), reason="shares of many members")
         return ChartSpec("table", x=cats[0], y=(m,), share=share, reason="too many members")
 
@@ -205,10 +212,14 @@ def select_chart(query: SemanticQuery, frame: pd.DataFrame | None, *, intent: st
 
     if len(cats) == 1:
         x = cats[0]
-        if frame[x].nunique() > MAX_BARS:
+        n = frame[x].nunique()
+        if n > MAX_BARS:
             return ChartSpec("table", x=x, y=(m,), reason="too many members")
-        return ChartSpec("bar", x=x, y=(m,), sort=not _sorted_by_user(query, m),
-                         orientation=_orientation(frame, x), reason="one categorical dimension")
+        fold = n > BAR_FOLD_AFTER and model is not None and is_additive_metric(model, m) \
+            and not _sorted_by_user(query, m)
+        return ChartSpec("bar", x=x, y=(m,), sort=not _sorted_by_user(query, m), top_n=BAR_TOP if fold else None,
+                         orientation=_orientation(frame, x), reason="one categorical dimension"
+                         + (f" (top {BAR_TOP} and others)" if fold else ""))
 
     a, b = sorted(cats, key=lambda c: -frame[c].nunique())
     na, nb = frame[a].nunique(), frame[b].nunique()

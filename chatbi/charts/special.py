@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from .formatting import PALETTE, format_value, lang_of, text
+from .formatting import PALETTE, format_delta, format_value, lang_of, text
 from .layout import base_layout, value_axis
 
 __all__ = ["anomaly_chart", "waterfall"]
@@ -22,20 +22,22 @@ _UP, _DOWN, _TOTAL = "#59a14f", "#e15759", "#4e79a7"
 _RESIDUAL_TOLERANCE = 1e-9
 
 
-def _unit_for(value_format: str) -> str:
+def _unit_for(value_format: str, unit: str | None = None) -> str:
+    if unit:
+        return unit
     return "CNY" if value_format == "currency" else ""
 
 
 def waterfall(baseline_label: str, baseline: float, contributions: list[tuple[str, float]],
               current_label: str, current: float, *, title: str, language: str = "en",
-              value_format: str = "number", value_label: str = "") -> go.Figure:
+              value_format: str = "number", value_label: str = "", value_unit: str | None = None) -> go.Figure:
     """Baseline -> one bar per contributor -> current.
 
     When the contributions do not add up to ``current - baseline`` the remainder is drawn as an
     "Others" bar, so the bars always sum to the current value (the total bar is ``current``).
     """
     lang = lang_of(language)
-    unit = _unit_for(value_format)
+    unit = _unit_for(value_format, value_unit)
     labels = [baseline_label]
     deltas = [float(baseline)]
     for name, value in contributions:
@@ -50,7 +52,7 @@ def waterfall(baseline_label: str, baseline: float, contributions: list[tuple[st
     measures = ["absolute"] + ["relative"] * (len(deltas) - 1) + ["total"]
     values = deltas + [float(current)]
     shown = [format_value(baseline, value_format, unit, lang)]
-    shown += [("+" if v >= 0 else "") + format_value(v, value_format, unit, lang) for v in deltas[1:]]
+    shown += [format_delta(v, value_format, unit, lang) for v in deltas[1:]]
     shown.append(format_value(current, value_format, unit, lang))
     running, levels = 0.0, []
     for measure, v in zip(measures, values):
@@ -76,13 +78,14 @@ def _padded_range(low: float, high: float) -> list[float]:
 
 def anomaly_chart(frame: pd.DataFrame, *, x: str, actual: str, expected: str, lower: str, upper: str,
                   is_anomaly: str, title: str, language: str = "en", value_format: str = "number",
-                  value_label: str = "") -> go.Figure:
+                  value_label: str = "", value_unit: str | None = None) -> go.Figure:
     """The actual series, the expected line inside its band, and the anomalous points highlighted."""
     lang = lang_of(language)
-    unit = _unit_for(value_format)
-    data = frame.sort_values(x) if not frame.empty else frame
+    unit = _unit_for(value_format, value_unit)
+    dated = pd.api.types.is_datetime64_any_dtype(frame[x]) if not frame.empty else False
+    # labels (``2025年1月``) come in the caller's order: sorting them as text would scramble the months
+    data = frame.sort_values(x) if dated and not frame.empty else frame
     xs: list[Any] = data[x].tolist()
-    dated = pd.api.types.is_datetime64_any_dtype(data[x]) if not data.empty else False
     fmt = (lambda col: [format_value(v, value_format, unit, lang) for v in data[col]])
     flags = data[is_anomaly].fillna(False).astype(bool).tolist() if not data.empty else []
     traces = [

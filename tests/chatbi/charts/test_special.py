@@ -36,7 +36,7 @@ def test_waterfall_without_remainder_has_no_others_bar():
 def test_waterfall_percent_values():
     fig = waterfall("Before", 0.012, [("4G", 0.003)], "After", 0.016, title="Churn", value_format="percent")
     wf = fig.data[0]
-    assert list(wf.text) == ["1.20%", "+0.30%", "+0.10%", "1.60%"]
+    assert list(wf.text) == ["1.20%", "+0.30 pp", "+0.10 pp", "1.60%"]  # steps of a rate are points
     assert wf.x[-2] == "Others"
 
 
