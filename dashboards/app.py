@@ -19,6 +19,7 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from .appdb import DashboardStore
+from .components.chart import preload
 from .components.navbar import navbar
 from .context import AppContext, SessionStore
 from .i18n import LANGUAGES, preferred_language, t
@@ -96,6 +97,7 @@ def shell(ctx: AppContext) -> Any:
         dcc.Store(id="lang-sink"),
         html.Div(id="navbar"),
         dbc.Container(id="page", fluid="lg", className="page-container pb-5"),
+        preload(),
     ], className="app-root")
 
 

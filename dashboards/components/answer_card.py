@@ -12,13 +12,14 @@ import uuid
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from ..i18n import t
 from ..querytools import query_chips, suggestions
+from .chart import chart_box
 from .data_view import data_table, sql_editor
 from .figures import fallback_figure, fit_figure
-from .report import GRAPH_CONFIG, report_section
+from .report import report_section
 
 __all__ = ["turn", "answer_card", "error_card", "error_turn", "answer_labels", "can_explain"]
 
@@ -124,8 +125,8 @@ def answer_card(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
         ]), className="answer-card answer-clarify", id={"type": "card", "answer": answer_id})
     labels = answer_labels(chatbi, answer, lang)
     figure = _figure(chatbi, answer, lang)
-    chart = (dcc.Graph(id={"type": "graph", "answer": answer_id}, figure=figure, config=GRAPH_CONFIG,
-                       className="answer-graph")
+    chart = (chart_box(figure, lang, container="ask", graph_id={"type": "graph", "answer": answer_id},
+                       class_name="answer-graph")
              if figure is not None else html.P(t("card.no_chart", lang), className="text-muted small pt-3"))
     tabs = dbc.Tabs([
         dbc.Tab(chart, label=t("card.chart", lang), tab_id="chart"),

@@ -8,15 +8,14 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc, html
+from dash import html
 
 from ..i18n import t
+from .chart import GRAPH_CONFIG, chart_box
 from .figures import fit_figure
 
 __all__ = ["report_section", "contributor_rows", "contributors_table", "GRAPH_CONFIG"]
 
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
-                "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines"]}
 MAX_CONTRIBUTORS = 8
 
 
@@ -103,8 +102,8 @@ def report_section(report: Any, lang: str, *, key: str, text: str | None = None,
         parts.append(html.P(str(summary), className="report-text mb-2"))
     fig = getattr(report, "figure", None)
     if figure and fig is not None:
-        parts.append(dcc.Graph(id={"type": "report-graph", "answer": key}, figure=fit_figure(fig),
-                               config=GRAPH_CONFIG, className="report-graph"))
+        parts.append(chart_box(fit_figure(fig), lang, container="report", graph_id={"type": "report-graph", "answer": key},
+                               class_name="report-graph"))
     table = contributors_table(report, lang)
     if table is not None:
         parts.append(table)

@@ -22,8 +22,8 @@ from semantic_layer import SemanticQuery
 
 from ..appdb import AppDBError, Card
 from ..components.answer_card import answer_labels
+from ..components.chart import chart_box
 from ..components.figures import fallback_figure, fit_figure
-from ..components.report import GRAPH_CONFIG
 from ..context import AppContext
 from ..i18n import t
 from . import Page
@@ -66,12 +66,12 @@ def card_view(ctx: AppContext, card: Card, answer: Any, lang: str, *, first: boo
         tool(t("dash.remove", lang), "dcard-x", "✕"),
     ], className="d-flex align-items-center gap-1")
     if answer.ok:
-        figure = fit_figure(answer.figure, height=300) if answer.figure is not None else fallback_figure(
+        figure = fit_figure(answer.figure) if answer.figure is not None else fallback_figure(
             answer.data, list(answer.query.metrics) if answer.query is not None else [],
             answer_labels(ctx.chatbi, answer, lang))
         body: list[Any] = [html.P(answer.text or "", className="answer-text small mb-1")]
         if figure is not None:
-            body.append(dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="dash-graph"))
+            body.append(chart_box(figure, lang, container="card", class_name="dash-graph"))
     else:
         body = [dbc.Alert(answer.text or answer.error or "", color="warning", className="mb-0 small")]
     return dbc.Col(dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="dash-card h-100",

@@ -21,8 +21,7 @@ from dash.exceptions import PreventUpdate
 from semantic_layer import SemanticQuery, validate_query
 from semantic_layer.model import DimensionRef
 
-from ..components.figures import drill_figure, trend_figure
-from ..components.report import GRAPH_CONFIG
+from ..components.chart import box_styles, chart_box
 from ..context import AppContext
 from ..i18n import t
 from ..querytools import member_label
@@ -70,18 +69,32 @@ def default_state(ctx: AppContext) -> dict[str, Any]:
     grains = list(_time(ctx).grains) or list(GRAINS)
     grain = "month" if "month" in grains else grains[0]
     trees = trees_for(ctx, metric)
-    return {"metric": metric, "grain": grain, "tree": trees[0] if trees else None, "path": []}
+    tree = trees[0] if trees else None
+    return {"metric": metric, "grain": grain, "tree": tree, "path": [], "path_tree": tree}
 
 
-def next_state(ctx: AppContext, state: dict[str, Any] | None, trigger: Any, value: Any) -> dict[str, Any]:
-    """The state after a control change, a bar click (``value`` = clickData) or a breadcrumb click."""
+def next_state(ctx: AppContext, state: dict[str, Any] | None, trigger: Any, value: Any,
+               controls: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The state after a control change, a bar click (``value`` = clickData) or a breadcrumb click.
+
+    ``controls`` are the metric, grain and tree the page's controls show right now: they, not the
+    stored state, are the truth. The stored state may be older than the controls (a change whose
+    response was superseded by a quicker second change never reached the store), and a chart
+    built from it would show one metric under a selector naming another.
+    """
     state = dict(state or default_state(ctx))
     model = ctx.chatbi.model
+    for key in ("metric", "grain", "tree"):
+        shown = (controls or {}).get(key)
+        if shown is not None and shown != state.get(key):
+            valid = shown in model.metrics if key == "metric" else shown in GRAINS if key == "grain" \
+                else shown in model.hierarchies
+            if valid:
+                state[key] = shown
+    if state.get("path_tree") != state.get("tree"):
+        state["path"] = []  # a path belongs to the tree it was drilled along
     if trigger == "explore-metric" and value in model.metrics:
         state["metric"] = value
-        trees = trees_for(ctx, value)
-        if state.get("tree") not in trees:
-            state["tree"], state["path"] = (trees[0] if trees else None), []
     elif trigger == "explore-grain" and value in GRAINS:
         state["grain"] = value
     elif trigger == "explore-tree" and value in model.hierarchies:
@@ -89,12 +102,25 @@ def next_state(ctx: AppContext, state: dict[str, Any] | None, trigger: Any, valu
     elif trigger == "explore-drill" and value and state.get("tree"):
         levels = list(model.hierarchies[state["tree"]].levels)
         depth = len(state["path"])
-        member = (value.get("points") or [{}])[0].get("customdata")
+        member = _clicked_member(value)
         if member is not None and depth < len(levels) - 1:
             state["path"] = [*state["path"], [levels[depth], str(member)]]
     elif isinstance(trigger, dict) and trigger.get("type") == "crumb":
         state["path"] = state["path"][: int(trigger["index"])]
+    trees = trees_for(ctx, state["metric"])
+    if state.get("tree") not in trees:
+        state["tree"], state["path"] = (trees[0] if trees else None), []
+    state["path_tree"] = state["tree"]
     return state
+
+
+def _clicked_member(click: Mapping[str, Any]) -> str | None:
+    """The raw member behind a clicked bar (``customdata[0]``; the "others" bar has none)."""
+    point = (click.get("points") or [{}])[0]
+    data = point.get("customdata")
+    if isinstance(data, (list, tuple)):
+        data = data[0] if data else None
+    return None if data in (None, "") else str(data)
 
 
 def _filters(ctx: AppContext, state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -105,48 +131,89 @@ def _filters(ctx: AppContext, state: dict[str, Any]) -> list[dict[str, Any]]:
     return filters
 
 
-def _trend(ctx: AppContext, state: dict[str, Any], lang: str) -> tuple[Any, str]:
+def _period(ctx: AppContext, answer: Any, frame: pd.DataFrame, column: str) -> tuple[Any, Any] | None:
+    """The period a chart covers: the query's, else from the first bucket to the data's last day."""
+    if answer.period:
+        return answer.period
+    if frame.empty:
+        return None
+    anchor = getattr(ctx.chatbi, "anchor", None)
+    return (pd.Timestamp(frame[column].min()).date().isoformat(),
+            anchor.isoformat() if anchor is not None else pd.Timestamp(frame[column].max()).date().isoformat())
+
+
+def _trend(ctx: AppContext, state: dict[str, Any], lang: str) -> tuple[Any, str, tuple[Any, Any] | None]:
+    from chatbi.charts import anomaly_chart, build_figure
+    from chatbi.charts.formatting import format_bucket, metric_format
+
     bi, metric, grain = ctx.chatbi, state["metric"], state["grain"]
     time_ref = DimensionRef(bi.model.time_dimension, grain)
-    answer = bi.run(SemanticQuery(metrics=[metric], dimensions=[time_ref.key], filters=_filters(ctx, state)),
-                    language=lang)
+    query = SemanticQuery(metrics=[metric], dimensions=[time_ref.key], filters=_filters(ctx, state))
+    answer = bi.run(query, language=lang)
     if not answer.ok or answer.data is None:
         raise RuntimeError(answer.error or answer.text)
     frame = answer.data.sort_values(time_ref.column).reset_index(drop=True)
+    period = _period(ctx, answer, frame, time_ref.column)
+    figure = build_figure(query, frame, bi.model, language=lang, members=bi.members, period=period)
     anomalies, note = None, t("explore.anomaly_off", lang)
     if hasattr(bi, "detect_anomalies"):
         anomalies = anomaly_frame(bi, metric, grain, frame, time_ref.column, answer.period, state["path"])
         if anomalies is not None:
             count = int(anomalies["is_anomaly"].astype(bool).sum())
-            note = t("explore.anomalies", lang, n=count) if count else t("explore.no_anomalies", lang)
-    figure = trend_figure(frame, time_ref.column, metric, bi.model.label(metric, lang), anomalies=anomalies,
-                          expected_label=t("explore.expected", lang), anomaly_label=t("explore.anomaly", lang))
-    return figure, note
+            note = t("explore.anomalies", lang, n=count) if count > 1 else \
+                t("explore.anomaly_one", lang) if count == 1 else t("explore.no_anomalies", lang)
+    if anomalies is not None:
+        fmt, unit = metric_format(bi.model, metric)
+        band = anomalies.copy()
+        band[time_ref.column] = [format_bucket(v, grain, lang) for v in pd.to_datetime(band[time_ref.column])]
+        figure = anomaly_chart(band, x=time_ref.column, actual="actual", expected="expected", lower="lower",
+                               upper="upper", is_anomaly="is_anomaly", title=figure.layout.title.text,
+                               language=lang, value_format=fmt, value_label=bi.model.label(metric, lang),
+                               value_unit=unit)
+    figure.update_layout(meta={**(figure.layout.meta or {}), "metric": metric, "grain": grain})
+    return figure, note, period
 
 
-def _drill(ctx: AppContext, state: dict[str, Any], lang: str) -> tuple[Any, str | None]:
+def _drill(ctx: AppContext, state: dict[str, Any], lang: str,
+           period: tuple[Any, Any] | None) -> tuple[Any, str | None]:
+    from chatbi.charts import build_figure
+
     if not state.get("tree"):
         return None, None
     bi, metric = ctx.chatbi, state["metric"]
     levels = list(bi.model.hierarchies[state["tree"]].levels)
     level = levels[min(len(state["path"]), len(levels) - 1)]
-    answer = bi.run(SemanticQuery(metrics=[metric], dimensions=[level], filters=_filters(ctx, state),
-                                  order_by=[f"-{metric}"]), language=lang)
+    query = SemanticQuery(metrics=[metric], dimensions=[level], filters=_filters(ctx, state), order_by=[f"-{metric}"])
+    answer = bi.run(query, language=lang)
     if not answer.ok or answer.data is None:
         raise RuntimeError(answer.error or answer.text)
     frame: pd.DataFrame = answer.data
-    display = [member_label(bi.model, bi.members, level, v, lang) for v in frame[level]]
-    figure = drill_figure(frame, level, metric, display=display, value_label=bi.model.label(metric, lang))
-    figure.update_layout(title={"text": t("explore.drill", lang, label=bi.model.label(level, lang)), "x": 0,
-                                "font": {"size": 14}})
+    figure = build_figure(query, frame, bi.model, language=lang, members=bi.members, period=answer.period or period)
+    _clickable(figure, frame, level, lang)
+    figure.update_layout(clickmode="event", meta={**(figure.layout.meta or {}), "metric": metric, "level": level})
     return figure, level
 
 
+def _clickable(figure: Any, frame: pd.DataFrame, level: str, lang: str) -> None:
+    """Carry each bar's raw member in ``customdata[0]`` (its label may be English), its shown value in
+    ``customdata[1]`` for the hover; the "others" bar carries no member and does not drill."""
+    for trace in figure.data:
+        if trace.type != "bar":
+            continue
+        labels = list(trace.y if trace.orientation == "h" else trace.x)
+        shown = list(trace.customdata) if trace.customdata is not None else [""] * len(labels)
+        raw = [str(v) for v in frame[level].tolist()]
+        members = raw[: len(labels)] if len(raw) >= len(labels) else raw + [""] * (len(labels) - len(raw))
+        if len(raw) > len(labels):  # the last bar folds the rest into "others"
+            members[-1] = ""
+        trace.customdata = [[m, v] for m, v in zip(members, shown)]
+        axis = "%{y}" if trace.orientation == "h" else "%{x}"
+        trace.hovertemplate = f"{axis}<br>{trace.name}: %{{customdata[1]}}<extra></extra>"
+
+
 def explore_view(ctx: AppContext, state: dict[str, Any], lang: str) -> ExploreView:
-    trend, note = _trend(ctx, state, lang)
-    trend.update_layout(title={"text": f"{ctx.chatbi.model.label(state['metric'], lang)} · "
-                                       f"{t('grain.' + state['grain'], lang)}", "x": 0, "font": {"size": 14}})
-    drill, level = _drill(ctx, state, lang)
+    trend, note, period = _trend(ctx, state, lang)
+    drill, level = _drill(ctx, state, lang, period)
     crumbs = [(t("explore.all", lang), 0)] + [
         (member_label(ctx.chatbi.model, ctx.chatbi.members, dim, member, lang), i + 1) for i, (dim, member) in enumerate(state["path"])]
     return ExploreView(trend=trend, drill=drill, crumbs=crumbs, note=note, level=level)
@@ -184,18 +251,29 @@ def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str
         ], className="g-3 mb-2"),
         dcc.Store(id="explore-state", data=state),
         html.Div(id="explore-crumbs"),
-        dcc.Loading(html.Div([
-            html.Small(id="explore-note", className="text-muted"),
-            dcc.Graph(id="explore-trend", config=GRAPH_CONFIG),
-            dcc.Graph(id="explore-drill", config=GRAPH_CONFIG, className="explore-drill"),
-        ]), type="dot", delay_show=300),
+        html.Small(id="explore-note", className="text-muted d-block mb-1"),
+        html.Div(chart_box(_EMPTY, lang, container="explore", graph_id="explore-trend", box_id="explore-trend-box",
+                           class_name="explore-trend"), className="mb-3"),
+        html.Div([
+            html.Small(t("explore.drill_hint", lang), className="text-muted d-block mb-1"),
+            chart_box(_EMPTY, lang, container="explore", graph_id="explore-drill", box_id="explore-drill-box",
+                      class_name="explore-drill"),
+        ], id="explore-drill-section"),
     ], className="explore-page")
 
 
+_EMPTY: dict[str, Any] = {"data": [], "layout": {"height": 400}}
+
+
 def register(app: dash.Dash, ctx: AppContext) -> None:
+    # One callback owns both figures, and the metric, grain and tree it draws are read from the
+    # controls themselves (see ``next_state``). Dash drops the response of a request that a newer
+    # request of the same callback superseded, so the last change always wins.
     @app.callback(
-        Output("explore-state", "data"), Output("explore-crumbs", "children"), Output("explore-trend", "figure"),
-        Output("explore-drill", "figure"), Output("explore-drill", "style"), Output("explore-note", "children"),
+        Output("explore-state", "data"), Output("explore-crumbs", "children"),
+        Output("explore-trend", "figure"), Output("explore-trend", "style"), Output("explore-trend-box", "style"),
+        Output("explore-drill", "figure"), Output("explore-drill", "style"), Output("explore-drill-box", "style"),
+        Output("explore-drill-section", "style"), Output("explore-note", "children"),
         Output("explore-tree", "options"), Output("explore-tree", "value"),
         Input("explore-metric", "value"), Input("explore-grain", "value"), Input("explore-tree", "value"),
         Input("explore-drill", "clickData"), Input({"type": "crumb", "index": ALL}, "n_clicks"),
@@ -207,18 +285,23 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if isinstance(trigger, dict) and not triggered_value():
             raise PreventUpdate
         values = {"explore-metric": metric, "explore-grain": grain, "explore-tree": tree, "explore-drill": click}
-        new = next_state(ctx, state, trigger, values.get(trigger) if isinstance(trigger, str) else None)
+        new = next_state(ctx, state, trigger, values.get(trigger) if isinstance(trigger, str) else None,
+                         controls={"metric": metric, "grain": grain, "tree": tree})
         try:
             view = explore_view(ctx, new, lang)
         except Exception as exc:  # noqa: BLE001 - show the problem, keep the page usable
             log.exception("explorer failed")
-            return (new, dash.no_update, dash.no_update, dash.no_update, dash.no_update,
-                    t("error.internal", lang, kind=type(exc).__name__), dash.no_update, dash.no_update)
+            return (new, *([dash.no_update] * 8), t("error.internal", lang, kind=type(exc).__name__),
+                    dash.no_update, dash.no_update)
         model = ctx.chatbi.model
         tree_options = [{"label": model.label(h, lang), "value": h} for h in trees_for(ctx, new["metric"])]
-        drill_style = {} if view.drill is not None else {"display": "none"}
+        trend_box, trend_graph = box_styles(view.trend, "explore")
+        drill = view.drill if view.drill is not None else _EMPTY
+        drill_box, drill_graph = box_styles(drill, "explore")
+        section = {} if view.drill is not None else {"display": "none"}
         note = view.note if view.drill is not None else f"{view.note} · {t('explore.no_tree', lang)}"
-        return (new, _crumbs(view, lang), view.trend, view.drill or {}, drill_style, note, tree_options, new["tree"])
+        return (new, _crumbs(view, lang), view.trend, trend_graph, trend_box, drill, drill_graph, drill_box,
+                section, note, tree_options, new["tree"])
 
 
 PAGE = Page(path="/explore", title_key="nav.explore", layout=layout, register=register)

@@ -203,7 +203,13 @@ def test_sessions_are_isolated_under_concurrent_requests(ctx):
 
 def _line(view):
     """The metric's own line in the explorer's trend (the band and anomaly markers are other traces)."""
-    return next(trace for trace in view.trend.data if trace.mode == "lines")
+    return next(trace for trace in view.trend.data if trace.mode in ("lines", "lines+markers")
+                and trace.name not in ("Expected", "预期"))
+
+
+def _members(view):
+    """The raw members behind the drill bars (``customdata[0]``; labels may be English)."""
+    return sorted(point[0] for point in view.drill.data[0].customdata)
 
 
 # -- explorer -------------------------------------------------------------------------------
@@ -213,16 +219,17 @@ def test_explorer_drills_down_the_geography_tree(ctx):
     view = explore.explore_view(ctx, state, "en")
     assert view.level == "region" and len(view.drill.data[0].x) == 5
     assert len(_line(view).x) == 24  # two years by month
-    click = {"points": [{"customdata": "华南"}]}
+    assert "Jan 2024 to Dec 2025" in view.drill.layout.title.text  # the bars say their period
+    click = {"points": [{"customdata": ["华南", "¥20.7B"]}]}
     state = explore.next_state(ctx, state, "explore-drill", click)
     assert state["path"] == [["region", "华南"]]
     view = explore.explore_view(ctx, state, "en")
-    assert view.level == "province" and sorted(view.drill.data[0].customdata) == ["广东", "福建"]
+    assert view.level == "province" and _members(view) == ["广东", "福建"]
     assert [label for label, _ in view.crumbs] == ["All", "South China"]
-    state = explore.next_state(ctx, state, "explore-drill", {"points": [{"customdata": "广东"}]})
+    state = explore.next_state(ctx, state, "explore-drill", {"points": [{"customdata": ["广东", ""]}]})
     view = explore.explore_view(ctx, state, "zh")
-    assert view.level == "city" and sorted(view.drill.data[0].customdata) == ["东莞", "广州", "深圳"]
-    leaf = explore.next_state(ctx, state, "explore-drill", {"points": [{"customdata": "广州"}]})
+    assert view.level == "city" and _members(view) == ["东莞", "广州", "深圳"]
+    leaf = explore.next_state(ctx, state, "explore-drill", {"points": [{"customdata": ["广州", ""]}]})
     assert leaf["path"] == state["path"]  # the finest level does not drill further
     back = explore.next_state(ctx, state, {"type": "crumb", "index": 1}, None)
     assert back["path"] == [["region", "华南"]]
@@ -330,5 +337,7 @@ def test_explorer_highlights_anomalies(ctx):
     state = explore.next_state(ctx, None, "explore-grain", "day")
     view = explore.explore_view(ctx, state, "en")
     names = [trace.name for trace in view.trend.data]
-    assert "expected" in names  # the expected band from detect_anomalies
-    assert view.note.endswith("anomalies found") or view.note == "No anomalies found"
+    assert "Expected range" in names and "Expected" in names  # the band from detect_anomalies
+    assert view.note.endswith(("anomalies found", "anomaly found")) or view.note == "No anomalies found"
+    assert view.note != "1 anomalies found"
+    assert view.trend.layout.meta["metric"] == state["metric"]  # what the chart shows, readable by the page
