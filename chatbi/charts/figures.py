@@ -306,7 +306,7 @@ def _bars(ctx: Context) -> go.Figure:
         texts = None
         if spec.share:
             texts = ctx.value_text(spec.share, frame[spec.share].tolist())
-        elif len(spec.y) == 1 and len(labels) <= 25:
+        elif len(spec.y) == 1 and (len(labels) <= 25 or spec.orientation == "h"):  # a row each: room for its value
             texts = ctx.value_text(column, values)
         color: Any = PALETTE[i % len(PALETTE)]
         if folded:
