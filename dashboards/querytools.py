@@ -116,10 +116,11 @@ def query_chips(query: SemanticQuery, model: SemanticModel, lang: str, *, member
             label = f"{model.label(flt.dimension, lang)}: {text}"
         elif isinstance(flt, ComparisonFilter):
             target = flt.metric or flt.dimension or ""
-            label = f"{model.label(target, lang)} {flt.op} {flt.value}"
+            label = f"{model.label(target, lang)} {flt.op} {_threshold(model, target, flt.value, lang)}"
         elif isinstance(flt, RangeFilter):
             target = flt.metric or flt.dimension or ""
-            label = f"{model.label(target, lang)} {flt.low}–{flt.high}"
+            label = (f"{model.label(target, lang)} {_threshold(model, target, flt.low, lang)}–"
+                     f"{_threshold(model, target, flt.high, lang)}")
         else:  # pragma: no cover - the union is closed
             continue
         chips.append(Chip("filter", label, f"filter:{i}"))
@@ -134,6 +135,21 @@ def query_chips(query: SemanticQuery, model: SemanticModel, lang: str, *, member
     if query.limit:
         chips.append(Chip("limit", t("chip.top", lang, n=query.limit), "limit"))
     return chips
+
+
+def _threshold(model: SemanticModel, name: str, value: Any, lang: str) -> str:
+    """A filter's value as the metric shows its numbers: ``2%`` for a rate of 0.02, ``1 亿元`` for money."""
+    from chatbi.charts.numbers import format_tick
+
+    if name not in model.metrics or isinstance(value, str):
+        return str(value)
+    fmt, unit = model.metrics[name].format, model.metrics[name].unit
+    shown = format_tick(value, fmt, unit, lang)
+    if fmt != "percent" and lang == "zh" and (fmt == "currency" or unit):
+        from chatbi.charts.numbers import format_value
+
+        shown = format_value(value, fmt, unit, lang)  # zh money and units: "1.00 亿元", not a bare "1亿"
+    return shown
 
 
 def _without_name(order_by: tuple[str, ...], name: str) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from ..querytools import query_chips, suggestions
 from .chart import chart_box
 from .data_view import data_table, sql_editor
 from .figures import fallback_figure, fit_figure
+from .present import foreign_note, shown
 from .report import report_section
 
 __all__ = ["turn", "answer_card", "error_card", "error_turn", "answer_labels", "can_explain"]
@@ -87,12 +88,9 @@ def _members(chatbi: Any) -> Any:
         return None
 
 
-def _figure(chatbi: Any, answer: Any, lang: str) -> Any:
-    report_figure = getattr(answer.report, "figure", None) if answer.report is not None else None
-    if report_figure is not None:  # a "why" answer: the waterfall says more than the KPI
-        return fit_figure(report_figure)
-    if answer.figure is not None:
-        return fit_figure(answer.figure)
+def _figure(chatbi: Any, answer: Any, lang: str, figure: Any) -> Any:
+    if figure is not None:  # a "why" answer's waterfall, the answer's chart, or a custom SQL result's
+        return fit_figure(figure)
     metrics = list(answer.query.metrics) if answer.query is not None else \
         [c for c in (answer.data.columns if answer.data is not None else []) if str(c) in chatbi.model.metrics]
     return fallback_figure(answer.data, metrics, answer_labels(chatbi, answer, lang))
@@ -123,14 +121,14 @@ def answer_card(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
             html.P(answer.text or t("card.clarify", lang), className="answer-text mb-2"),
             html.Div(options, className="d-flex flex-wrap gap-2"),
         ]), className="answer-card answer-clarify", id={"type": "card", "answer": answer_id})
-    labels = answer_labels(chatbi, answer, lang)
-    figure = _figure(chatbi, answer, lang)
+    view = shown(chatbi, answer, lang)
+    figure = _figure(chatbi, answer, lang, view.figure)
     chart = (chart_box(figure, lang, container="ask", graph_id={"type": "graph", "answer": answer_id},
                        class_name="answer-graph")
              if figure is not None else html.P(t("card.no_chart", lang), className="text-muted small pt-3"))
     tabs = dbc.Tabs([
         dbc.Tab(chart, label=t("card.chart", lang), tab_id="chart"),
-        dbc.Tab(data_table(answer.data, answer_id, labels=labels, lang=lang), label=t("card.data", lang),
+        dbc.Tab(data_table(chatbi, answer, answer_id, lang=lang), label=t("card.data", lang),
                 tab_id="data", tab_class_name="tab-data"),
         dbc.Tab(sql_editor(answer.sql, answer_id, lang=lang, editable=_sql_editable(chatbi, answer)),
                 label=t("card.sql", lang), tab_id="sql", tab_class_name="tab-sql", disabled=not answer.sql),
@@ -143,8 +141,10 @@ def answer_card(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
     if answer.query is not None or not answer.governed:
         actions.append(dbc.Button(t("card.pin", lang), id={"type": "pin", "answer": answer_id}, size="sm",
                                   color="secondary", outline=True, className="pin-button ms-auto", n_clicks=0))
-    body: list[Any] = [html.Div([html.P(answer.text or "", className="answer-text mb-1"), *badges],
+    note = foreign_note(view, lang)
+    body: list[Any] = [html.Div([html.P(view.text, className="answer-text mb-1"), *badges],
                                 className="d-flex align-items-start"),
+                       html.Small(note, className="text-muted d-block foreign-note") if note else None,
                        _chips(chatbi, answer, answer_id, lang), tabs]
     if answer.report is not None:
         body.append(report_section(answer.report, lang, key=answer_id, text=answer.text, figure=False))

@@ -20,7 +20,7 @@ from dash import dcc, html
 
 from ..i18n import t
 
-__all__ = ["CAPS", "GRAPH_CONFIG", "MIN_HEIGHT", "box_styles", "chart_box", "figure_height", "preload"]
+__all__ = ["CAPS", "GRAPH_CONFIG", "MIN_HEIGHT", "box_class", "box_styles", "chart_box", "figure_height", "preload"]
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines"]}
@@ -57,16 +57,23 @@ def box_styles(figure: Any, container: str = "ask") -> tuple[dict[str, str], dic
             {"height": f"{height}px"})
 
 
+def box_class(container: str, *, loading: bool = False) -> str:
+    return f"chart-box chart-{container}" + (" chart-loading" if loading else "")
+
+
 def chart_box(figure: Any, lang: str, *, container: str = "ask", graph_id: Any = None, box_id: Any = None,
-              class_name: str = "", config: dict[str, Any] | None = None) -> html.Div:
-    """``figure`` in a box of explicit height for ``container`` (``ask``, ``card``, ``explore``, ``report``)."""
+              class_name: str = "", config: dict[str, Any] | None = None, loading: bool = False) -> html.Div:
+    """``figure`` in a box of explicit height for ``container`` (``ask``, ``card``, ``explore``, ``report``).
+
+    ``loading`` marks a placeholder that a callback will replace (the box shows the spinner until
+    the callback sets its class to :func:`box_class` without it)."""
     box_style, graph_style = box_styles(figure, container)
     graph_kwargs: dict[str, Any] = {"figure": figure, "config": config or GRAPH_CONFIG, "responsive": True,
                                     "style": graph_style, "className": class_name or "chart-graph"}
     if graph_id is not None:
         graph_kwargs["id"] = graph_id
     box_kwargs: dict[str, Any] = {"id": box_id} if box_id is not None else {}
-    return html.Div(dcc.Graph(**graph_kwargs), className=f"chart-box chart-{container}", style=box_style,
+    return html.Div(dcc.Graph(**graph_kwargs), className=box_class(container, loading=loading), style=box_style,
                     **box_kwargs, **{"data-loading": t("chart.loading", lang)})
 
 

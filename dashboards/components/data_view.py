@@ -1,5 +1,6 @@
-"""The data and SQL tabs of an answer card: a sortable table with CSV download, and the SQL
-(copyable, editable, re-runnable through the SQL guard).
+"""The data and SQL tabs of an answer card: a sortable table in the page's language with a CSV
+download, and the SQL (copyable, editable, re-runnable through the SQL guard). Headers, members
+and numbers come from ``chatbi.charts.tables`` -- the same labels and number layer as the chart.
 """
 
 from __future__ import annotations
@@ -9,79 +10,82 @@ from typing import Any
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dash_table, dcc, html
-from dash.dash_table.Format import Format, Group, Scheme
+
+from chatbi.charts.tables import TableColumn, display_rows, table_columns
 
 from ..i18n import t
 
-__all__ = ["data_table", "sql_editor", "TABLE_ROWS"]
+__all__ = ["data_table", "sql_editor", "sorted_rows", "table_of", "TABLE_ROWS"]
 
 #: rows shipped to the browser table; the CSV download has them all
 TABLE_ROWS = 500
-_PERCENT_SUFFIXES = ("__change_pct", "__share")
 
 
-def _column_label(col: str, labels: dict[str, str], lang: str) -> str:
-    base, _, suffix = col.partition("__")
-    name = labels.get(base, base)
-    if not suffix:
-        return name
-    words = {"previous": ("上期", "previous"), "change": ("变化", "change"), "change_pct": ("变化率", "change %"),
-             "share": ("占比", "share")}
-    if suffix in words:
-        zh, en = words[suffix]
-        return f"{name} {zh if lang == 'zh' else en}"
-    return f"{name} ({t('grain.' + suffix, lang)})" if suffix in {"day", "week", "month", "quarter", "year"} else col
+def _members(chatbi: Any) -> Any:
+    try:
+        return chatbi.members
+    except Exception:  # noqa: BLE001 - member names only decorate cells
+        return None
 
 
-def _column_spec(col: str, series: pd.Series, labels: dict[str, str], lang: str) -> dict[str, Any]:
-    spec: dict[str, Any] = {"id": col, "name": _column_label(col, labels, lang)}
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        spec["type"] = "numeric"
-        if col.endswith(_PERCENT_SUFFIXES):
-            spec["format"] = Format(precision=1, scheme=Scheme.percentage)
-        elif pd.api.types.is_integer_dtype(series):
-            spec["format"] = Format(group=Group.yes)
-        else:
-            spec["format"] = Format(precision=2, scheme=Scheme.fixed, group=Group.yes)
-    return spec
+def table_of(chatbi: Any, answer: Any, lang: str) -> tuple[Any, pd.DataFrame, list[TableColumn]] | None:
+    """(the query the rows answer, the rows, their columns in ``lang``); a custom SQL result is read
+    as a query (``chatbi.charts.frames``) so its columns get the model's labels where names match."""
+    from chatbi.charts.frames import frame_query
 
-
-def _dates(values: pd.Series, grain: str) -> pd.Series:
-    """Time buckets as people write them: 2025-11, 2025 Q3, 2025 (days keep the full date)."""
-    if grain == "month":
-        return values.dt.strftime("%Y-%m")
-    if grain == "quarter":
-        return values.dt.year.astype(str) + " Q" + values.dt.quarter.astype(str)
-    if grain == "year":
-        return values.dt.strftime("%Y")
-    return values.dt.strftime("%Y-%m-%d")
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = frame.head(TABLE_ROWS).copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = _dates(out[col], str(col).rpartition("__")[2])
-        elif out[col].dtype == object:
-            out[col] = out[col].map(lambda v: v if v is None or isinstance(v, (str, int, float, bool)) else str(v))
-    # NaN is not valid JSON for the table; None shows as an empty cell
-    return out.astype(object).where(out.notna(), None).to_dict("records")
-
-
-def data_table(frame: pd.DataFrame | None, answer_id: str, *, labels: dict[str, str], lang: str) -> html.Div:
+    frame = answer.data
     if frame is None:
+        return None
+    query = answer.query
+    if query is None:
+        read = frame_query(frame)
+        if read is not None:
+            query, renamed = read
+            renamed.attrs.update(frame.attrs)
+            frame = renamed
+    return query, frame, table_columns(query, frame, chatbi.model, lang)
+
+
+def sorted_rows(chatbi: Any, answer: Any, lang: str, sort_by: list[dict[str, Any]] | None) -> list[dict[str, str]]:
+    """The table's rows sorted by a column's underlying values (not by the shown text: 9.8 亿 < 10 亿)."""
+    found = table_of(chatbi, answer, lang)
+    if found is None:
+        return []
+    _query, frame, columns = found
+    if sort_by:
+        key = str(sort_by[0].get("column_id", ""))
+        key = key.removesuffix("__exact") if key not in frame.columns else key
+        if key in frame.columns:
+            frame = frame.sort_values(key, ascending=sort_by[0].get("direction") != "desc", kind="stable",
+                                      na_position="last")
+    return display_rows(frame, columns, lang, members=_members(chatbi), limit=TABLE_ROWS)
+
+
+def data_table(chatbi: Any, answer: Any, answer_id: str, *, lang: str) -> html.Div:
+    """The data tab: localized headers and cells, an exact-value column per metric, sortable."""
+    found = table_of(chatbi, answer, lang)
+    if found is None:
         return html.Div()
-    columns = [_column_spec(str(c), frame[c], labels, lang) for c in frame.columns]
+    _query, frame, columns = found
+    spec: list[dict[str, Any]] = []
+    right: list[str] = []
+    for column in columns:
+        spec.append({"id": column.key, "name": column.label})
+        if column.kind == "metric":
+            right.append(column.key)
+        if column.exact_key:
+            spec.append({"id": column.exact_key, "name": column.exact_label})
+            right.append(column.exact_key)
     table = dash_table.DataTable(
         id={"type": "table", "answer": answer_id},
-        columns=columns, data=_records(frame.rename(columns=str)),
-        sort_action="native", page_action="native", page_size=10,
+        columns=spec, data=display_rows(frame, columns, lang, members=_members(chatbi), limit=TABLE_ROWS),
+        sort_action="custom", sort_mode="single", sort_by=[], page_action="native", page_size=10,
         style_table={"overflowX": "auto"},
         style_header={"fontWeight": "600", "backgroundColor": "#f8f9fa", "border": "none",
-                      "borderBottom": "1px solid #dee2e6"},
+                      "borderBottom": "1px solid #dee2e6", "whiteSpace": "normal"},
         style_cell={"fontFamily": "inherit", "fontSize": "0.875rem", "padding": "6px 10px", "border": "none",
                     "borderBottom": "1px solid #f1f3f5", "textAlign": "left", "minWidth": "80px"},
-        style_cell_conditional=[{"if": {"column_type": "numeric"}, "textAlign": "right"}],
+        style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "right"} for c in right],
     )
     return html.Div([
         html.Div([

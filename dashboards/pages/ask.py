@@ -13,12 +13,13 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, Patch, State, dcc, html
+from dash import ALL, MATCH, Input, Output, Patch, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from semantic_layer import SemanticQuery
 
 from ..components.answer_card import error_turn, turn
+from ..components.data_view import sorted_rows, table_of
 from ..context import AppContext
 from ..i18n import t
 from ..querytools import dimension_label, period_label, remove_part, suggestions
@@ -26,7 +27,7 @@ from . import Page
 from ._session import current_session_id, fresh_click, triggered_value
 from .ask_actions import explain, pin_answer, run_sql
 
-__all__ = ["PAGE", "layout", "register", "ask_question", "pick_clarification", "follow_suggestion", "remove_chip",
+__all__ = ["PAGE", "layout", "register", "ask_question", "examples_for", "pick_clarification", "follow_suggestion", "remove_chip",
            "explain", "run_sql", "pin_answer", "csv_download", "thread_turns"]
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,12 @@ def _show(ctx: AppContext, session_id: str, answer: Any, lang: str, question: st
 
 
 def ask_question(ctx: AppContext, session_id: str, question: str | None, lang: str) -> list[Any]:
-    """Send a typed question (or an example, a clarification follow-up) through ``ChatBI.ask``."""
+    """Send a typed question (or an example, a clarification follow-up) through ``ChatBI.ask``.
+
+    An empty question adds nothing to the thread (the page prompts under the input instead)."""
     text = (question or "").strip()
     if not text:
-        return [error_turn(t("error.empty", lang), lang)]
+        return []
     if not hasattr(ctx.chatbi, "ask"):
         return [turn_for_error(ctx, session_id, text, t("ask.unavailable", lang), lang)]
     state = ctx.session(session_id)
@@ -127,13 +130,20 @@ def _describe(ctx: AppContext, query: SemanticQuery, lang: str) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def csv_download(ctx: AppContext, session_id: str, answer_id: str) -> dict[str, Any] | None:
-    """The ``dcc.Download`` payload of an answer's full result as UTF-8 CSV (BOM for Excel)."""
+def csv_download(ctx: AppContext, session_id: str, answer_id: str, lang: str | None = None) -> dict[str, Any] | None:
+    """The ``dcc.Download`` payload of an answer's full result: headers and members in the page's
+    language, clean numbers, UTF-8 with a BOM for Excel, a file name that says what is inside."""
+    from chatbi.charts.tables import csv_filename, csv_text
+
     answer = ctx.session(session_id).get(answer_id)
-    if answer is None or answer.data is None:
+    found = table_of(ctx.chatbi, answer, lang or answer.language) if answer is not None else None
+    if found is None:
         return None
-    return {"content": "\ufeff" + answer.data.to_csv(index=False), "filename": f"chatbi-{answer_id}.csv",
-            "type": "text/csv", "base64": False}
+    query, frame, columns = found
+    name = csv_filename(answer.query, answer.period, fallback="query_result") if answer.query is not None else \
+        csv_filename(query, None, fallback="query_result") if query is not None else csv_filename(None, None)
+    return {"content": csv_text(frame, columns, lang or answer.language, members=ctx.chatbi.members),
+            "filename": name, "type": "text/csv", "base64": False}
 
 
 def thread_turns(ctx: AppContext, session_id: str, lang: str) -> list[Any]:
@@ -142,10 +152,19 @@ def thread_turns(ctx: AppContext, session_id: str, lang: str) -> list[Any]:
 
 
 # -- layout -------------------------------------------------------------------------------
-def _examples(ctx: AppContext, lang: str) -> Any:
+def examples_for(ctx: AppContext, lang: str) -> list[tuple[int, str]]:
+    """The model's example questions in the page's language (index into the model's list, text);
+    all of them when the model has none in that language."""
+    from chatbi.charts.formatting import has_cjk
+
     examples = list(getattr(ctx.chatbi.model.spec, "examples", ()) or ())
+    mine = [(i, q) for i, q in enumerate(examples) if has_cjk(q) == (lang == "zh")]
+    return mine or list(enumerate(examples))
+
+
+def _examples(ctx: AppContext, lang: str) -> Any:
     buttons = [dbc.Button(q, id={"type": "example", "index": i}, color="light", size="sm", className="example",
-                          n_clicks=0) for i, q in enumerate(examples)]
+                          n_clicks=0) for i, q in examples_for(ctx, lang)]
     title = ctx.chatbi.model.spec.label.get(lang) or ctx.chatbi.model.name
     return html.Div([
         html.H5(t("ask.welcome", lang, model=title), className="mb-2"),
@@ -166,6 +185,7 @@ def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str
                       debounce=False, n_submit=0, maxLength=500),
             dbc.Button(t("ask.send", lang), id="ask-send", color="primary", n_clicks=0),
         ]), className="ask-bar"),
+        html.Div(id="ask-hint", className="ask-hint small text-muted", role="status"),
         html.Div(dbc.Button(t("ask.clear", lang), id="ask-clear", color="link", size="sm", n_clicks=0),
                  className="text-end"),
         dcc.Download(id="ask-download"),
@@ -242,16 +262,19 @@ def _append(turns: list[Any]) -> tuple[Patch, str]:
 def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(
         Output("thread", "children", allow_duplicate=True), Output("ask-examples", "className", allow_duplicate=True),
-        Output("ask-input", "value"),
+        Output("ask-input", "value"), Output("ask-hint", "children"), Output("ask-input", "invalid"),
         Input("ask-send", "n_clicks"), Input("ask-input", "n_submit"),
         State("ask-input", "value"), State("lang", "data"),
         prevent_initial_call=True, running=_RUNNING,
     )
-    def _on_question(_send: Any, _submit: Any, question: str | None, lang: str | None) -> tuple[Any, Any, Any]:
+    def _on_question(_send: Any, _submit: Any, question: str | None, lang: str | None) -> tuple[Any, ...]:
         if not triggered_value():
             raise PreventUpdate
-        turns = dispatch(ctx, current_session_id(), "ask-send", question, {}, lang or ctx.default_language)
-        return (*_append(turns), "")
+        lang = lang or ctx.default_language
+        if not (question or "").strip():  # a prompt, not an error card: nothing went wrong
+            return dash.no_update, dash.no_update, dash.no_update, t("ask.empty", lang), True
+        turns = dispatch(ctx, current_session_id(), "ask-send", question, {}, lang)
+        return (*_append(turns), "", "", False)
 
     @app.callback(
         Output("thread", "children", allow_duplicate=True), Output("ask-examples", "className", allow_duplicate=True),
@@ -278,15 +301,24 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                                 lang or ctx.default_language))
 
     @app.callback(Output("ask-download", "data"), Input({"type": "csv", "answer": ALL}, "n_clicks"),
-                  prevent_initial_call=True)
-    def _on_csv(_clicks: list[Any]) -> Any:
+                  State("lang", "data"), prevent_initial_call=True)
+    def _on_csv(_clicks: list[Any], lang: str | None) -> Any:
         session_id = current_session_id()
         if not fresh_click(ctx.session(session_id)):
             raise PreventUpdate
-        payload = csv_download(ctx, session_id, dash.ctx.triggered_id["answer"])
+        payload = csv_download(ctx, session_id, dash.ctx.triggered_id["answer"], lang or ctx.default_language)
         if payload is None:
             raise PreventUpdate
         return payload
+
+    @app.callback(Output({"type": "table", "answer": MATCH}, "data"),
+                  Input({"type": "table", "answer": MATCH}, "sort_by"), State("lang", "data"),
+                  prevent_initial_call=True)
+    def _on_sort(sort_by: list[dict[str, Any]] | None, lang: str | None) -> Any:
+        answer = ctx.session(current_session_id()).get(dash.ctx.triggered_id["answer"])
+        if answer is None:
+            raise PreventUpdate
+        return sorted_rows(ctx.chatbi, answer, lang or ctx.default_language, sort_by)
 
     @app.callback(Output("pin-modal", "is_open"), Output("pin-answer", "data"),
                   Input({"type": "pin", "answer": ALL}, "n_clicks"), prevent_initial_call=True)

@@ -24,6 +24,7 @@ from ..appdb import AppDBError, Card
 from ..components.answer_card import answer_labels
 from ..components.chart import chart_box
 from ..components.figures import fallback_figure, fit_figure
+from ..components.present import shown
 from ..context import AppContext
 from ..i18n import t
 from . import Page
@@ -36,22 +37,27 @@ log = logging.getLogger(__name__)
 WORKERS = 4
 
 
-def run_card(ctx: AppContext, card: Card) -> Any:
-    """Re-run a pinned card: its semantic query, or its custom SQL through the guard."""
+def run_card(ctx: AppContext, card: Card, lang: str | None = None) -> Any:
+    """Re-run a pinned card: its semantic query, or its custom SQL through the guard.
+
+    The answer speaks the language the board is viewed in (``lang``), not the one it was pinned in;
+    the card's title stays the question as it was asked.
+    """
     from chatbi import Answer
 
+    language = lang or card.language
     try:
         if card.query_json:
             query = SemanticQuery.model_validate_json(card.query_json)
-            return ctx.chatbi.run(query, question=card.title, language=card.language)
+            return ctx.chatbi.run(query, question=card.title, language=language)
         if card.sql:
-            answer = ctx.chatbi.run_sql(card.sql)
+            answer = ctx.chatbi.run_sql(card.sql, language=language)
             return answer if answer.question else replace(answer, question=card.title)
-        message = t("error.no_sql", card.language)
+        message = t("error.no_sql", language)
     except Exception as exc:  # noqa: BLE001 - one broken card must not take the board down
         log.exception("dashboard card %s failed", card.id)
-        message = t("error.internal", card.language, kind=type(exc).__name__)
-    return Answer(status="error", question=card.title, text=message, error=message, language=card.language)
+        message = t("error.internal", language, kind=type(exc).__name__)
+    return Answer(status="error", question=card.title, text=message, error=message, language=language)
 
 
 def card_view(ctx: AppContext, card: Card, answer: Any, lang: str, *, first: bool, last: bool) -> Any:
@@ -66,10 +72,11 @@ def card_view(ctx: AppContext, card: Card, answer: Any, lang: str, *, first: boo
         tool(t("dash.remove", lang), "dcard-x", "✕"),
     ], className="d-flex align-items-center gap-1")
     if answer.ok:
-        figure = fit_figure(answer.figure) if answer.figure is not None else fallback_figure(
+        view = shown(ctx.chatbi, answer, lang)
+        figure = fit_figure(view.figure) if view.figure is not None else fallback_figure(
             answer.data, list(answer.query.metrics) if answer.query is not None else [],
             answer_labels(ctx.chatbi, answer, lang))
-        body: list[Any] = [html.P(answer.text or "", className="answer-text small mb-1")]
+        body: list[Any] = [html.P(view.text, className="answer-text small mb-1")]
         if figure is not None:
             body.append(chart_box(figure, lang, container="card", class_name="dash-graph"))
     else:
@@ -87,7 +94,7 @@ def board_cards(ctx: AppContext, dashboard_id: int | None, lang: str) -> Any:
     # resolves the user from it, so cards re-run with the viewer's access
     contexts = [contextvars.copy_context() for _ in cards]
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(cards))) as pool:
-        answers = list(pool.map(lambda job: job[0].run(run_card, ctx, job[1]), zip(contexts, cards)))
+        answers = list(pool.map(lambda job: job[0].run(run_card, ctx, job[1], lang), zip(contexts, cards)))
     views = [card_view(ctx, c, a, lang, first=i == 0, last=i == len(cards) - 1)
              for i, (c, a) in enumerate(zip(cards, answers))]
     stamp = html.Small(t("dash.refreshed", lang, time=dt.datetime.now().strftime("%H:%M:%S")),

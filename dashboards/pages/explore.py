@@ -21,7 +21,7 @@ from dash.exceptions import PreventUpdate
 from semantic_layer import SemanticQuery, validate_query
 from semantic_layer.model import DimensionRef
 
-from ..components.chart import box_styles, chart_box
+from ..components.chart import box_class, box_styles, chart_box
 from ..context import AppContext
 from ..i18n import t
 from ..querytools import member_label
@@ -253,11 +253,11 @@ def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str
         html.Div(id="explore-crumbs"),
         html.Small(id="explore-note", className="text-muted d-block mb-1"),
         html.Div(chart_box(_EMPTY, lang, container="explore", graph_id="explore-trend", box_id="explore-trend-box",
-                           class_name="explore-trend"), className="mb-3"),
+                           class_name="explore-trend", loading=True), className="mb-3"),
         html.Div([
             html.Small(t("explore.drill_hint", lang), className="text-muted d-block mb-1"),
             chart_box(_EMPTY, lang, container="explore", graph_id="explore-drill", box_id="explore-drill-box",
-                      class_name="explore-drill"),
+                      class_name="explore-drill", loading=True),
         ], id="explore-drill-section"),
     ], className="explore-page")
 
@@ -272,7 +272,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(
         Output("explore-state", "data"), Output("explore-crumbs", "children"),
         Output("explore-trend", "figure"), Output("explore-trend", "style"), Output("explore-trend-box", "style"),
+        Output("explore-trend-box", "className"),
         Output("explore-drill", "figure"), Output("explore-drill", "style"), Output("explore-drill-box", "style"),
+        Output("explore-drill-box", "className"),
         Output("explore-drill-section", "style"), Output("explore-note", "children"),
         Output("explore-tree", "options"), Output("explore-tree", "value"),
         Input("explore-metric", "value"), Input("explore-grain", "value"), Input("explore-tree", "value"),
@@ -291,8 +293,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             view = explore_view(ctx, new, lang)
         except Exception as exc:  # noqa: BLE001 - show the problem, keep the page usable
             log.exception("explorer failed")
-            return (new, *([dash.no_update] * 8), t("error.internal", lang, kind=type(exc).__name__),
-                    dash.no_update, dash.no_update)
+            failed = box_class("explore")  # the spinner stops; the note says what went wrong
+            return (new, dash.no_update, dash.no_update, dash.no_update, dash.no_update, failed, dash.no_update,
+                    dash.no_update, dash.no_update, failed, dash.no_update,
+                    t("error.internal", lang, kind=type(exc).__name__), dash.no_update, dash.no_update)
         model = ctx.chatbi.model
         tree_options = [{"label": model.label(h, lang), "value": h} for h in trees_for(ctx, new["metric"])]
         trend_box, trend_graph = box_styles(view.trend, "explore")
@@ -300,8 +304,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         drill_box, drill_graph = box_styles(drill, "explore")
         section = {} if view.drill is not None else {"display": "none"}
         note = view.note if view.drill is not None else f"{view.note} · {t('explore.no_tree', lang)}"
-        return (new, _crumbs(view, lang), view.trend, trend_graph, trend_box, drill, drill_graph, drill_box,
-                section, note, tree_options, new["tree"])
+        done = box_class("explore")
+        return (new, _crumbs(view, lang), view.trend, trend_graph, trend_box, done, drill, drill_graph, drill_box,
+                done, section, note, tree_options, new["tree"])
 
 
 PAGE = Page(path="/explore", title_key="nav.explore", layout=layout, register=register)

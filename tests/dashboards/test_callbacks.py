@@ -58,10 +58,12 @@ def test_cookie_session_is_set_once(app):
 
 
 # -- ask page -------------------------------------------------------------------------------
-def test_new_user_sees_the_models_examples(ctx, sample_bi):
-    page = ask.layout(ctx, "zh", new_session_id(), {})
-    examples = find(page, id_type="example")
-    assert [b.children for b in examples] == list(sample_bi.model.spec.examples)
+def test_new_user_sees_the_models_examples_in_the_page_language(ctx, sample_bi):
+    chinese = [b.children for b in find(ask.layout(ctx, "zh", new_session_id(), {}), id_type="example")]
+    english = [b.children for b in find(ask.layout(ctx, "en", new_session_id(), {}), id_type="example")]
+    assert chinese and all(any("\u4e00" <= ch <= "\u9fff" for ch in q) for q in chinese)
+    assert english and all(q.isascii() for q in english)
+    assert sorted(chinese + english) == sorted(sample_bi.model.spec.examples)
 
 
 def test_answer_card_has_chart_chips_data_sql_and_suggestions(ctx):
@@ -75,7 +77,11 @@ def test_answer_card_has_chart_chips_data_sql_and_suggestions(ctx):
     chips = [c.id["key"] for c in find(turns, id_type="chip-x")]
     assert chips == ["metric:revenue", "dimension:province", "period"]
     table = find(turns, id_type="table")[0]
-    assert len(table.data) == 11 and table.sort_action == "native"
+    assert len(table.data) == 11 and table.sort_action == "custom"  # sorted by values, not by shown text
+    assert table.data[0] == {"province": "Guangdong", "revenue": "¥881M", "revenue__exact": "881,286,345.11"}
+    by_value = ask.sorted_rows(ctx.chatbi, ctx.session(sid).get(answer_id), "en",
+                               [{"column_id": "revenue", "direction": "asc"}])
+    assert [r["province"] for r in by_value[:2]] == ["Shanxi", "Yunnan"]
     sql = find(turns, id_type="sql-edit")[0]
     assert sql.value.lstrip().upper().startswith(("SELECT", "WITH"))
     assert [b.id["answer"] for b in find(turns, id_type="pin")] == [answer_id]
@@ -101,13 +107,16 @@ def test_following_a_suggestion_runs_it(ctx):
     assert rerun.ok and rerun.query.dimensions == ("city",) and len(rerun.data) == 33
 
 
-def test_csv_download_has_every_row(ctx):
+def test_csv_download_has_every_row_in_the_page_language(ctx):
     sid = new_session_id()
     answer_id = _run(ctx, sid, SemanticQuery(metrics=["revenue"], dimensions=["city"], time_range=NOV))
-    payload = ask.csv_download(ctx, sid, answer_id)
+    payload = ask.csv_download(ctx, sid, answer_id, "en")
     lines = payload["content"].lstrip("\ufeff").strip().splitlines()
-    assert lines[0] == "city,revenue" and len(lines) == 34
-    assert payload["filename"].endswith(".csv")
+    assert lines[0] == "City,Revenue (¥)" and len(lines) == 34
+    assert lines[1].startswith("Guangzhou,") and len(lines[1].split(",")[1].partition(".")[2]) <= 2  # no noise
+    assert payload["filename"] == "revenue_by_city_2025-11.csv"
+    zh = ask.csv_download(ctx, sid, answer_id, "zh")["content"].lstrip("\ufeff").splitlines()
+    assert zh[0] == "城市,收入（元）" and zh[1].startswith("广州,")
     assert ask.csv_download(ctx, sid, "nope") is None
 
 
@@ -130,7 +139,7 @@ def test_unexpected_failures_become_a_friendly_card(ctx):
     cards = ask._safe(ctx, "zh", broken)
     assert "RuntimeError" in text_of(cards) and "抱歉" in text_of(cards)
     assert "Traceback" not in text_of(cards)
-    assert text_of(ask.ask_question(ctx, new_session_id(), "   ", "en")) .count("Please type a question") == 1
+    assert ask.ask_question(ctx, new_session_id(), "   ", "en") == []  # the page prompts; nothing failed
     assert "expired" in text_of(ask.remove_chip(ctx, new_session_id(), "missing", "metric:revenue", "en"))
 
 
@@ -254,8 +263,8 @@ def test_figures_in_cards_are_plotly(ctx):
     graph = find(turns, type_="Graph")[0]
     assert isinstance(graph, dcc.Graph) and graph.figure.data[0].type in {"scatter", "bar"}
     table = find(turns, id_type="table")[0]
-    assert table.data[0]["date__month"] == "2024-01"  # buckets shown at their grain
-    assert [c["name"] for c in table.columns] == ["Date (month)", "Revenue"]
+    assert table.data[0]["date__month"] == "Jan 2024"  # buckets shown at their grain
+    assert [c["name"] for c in table.columns] == ["Month", "Revenue (¥)", "Revenue (¥) · exact"]
 
 
 # -- with the translator, the guard and the analysis ------------------------------------------
