@@ -166,6 +166,7 @@ def test_explorer_drills_down_by_clicking_bars(chromium, live_app):
     page.goto(live_app.url + "/explore")
     bar = page.locator("#explore-drill .bars path").first
     bar.wait_for()
+    bar.scroll_into_view_if_needed()  # below the trend chart: mouse clicks need it on screen
     box = bar.bounding_box()
     # plotly listens on its drag layer above the bars: click where the bar is drawn
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
