@@ -288,8 +288,12 @@ def _to_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def sample_warehouse_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The cached sample warehouse, built on first use (keyed by the generator's source)."""
+def sample_warehouse_path(cache_dir: str | os.PathLike[str] | None = None, *,
+                          progress: Callable[[str], None] | None = None) -> Path:
+    """The cached sample warehouse, built on first use (keyed by the generator's source).
+
+    ``progress`` is told when a build starts and ends (the first build takes about 20 s).
+    """
     from sample_data.telecom import generate
 
     root = Path(cache_dir or os.environ.get("CHATBI_CACHE_DIR") or Path.home() / ".cache" / "chatbi")
@@ -298,5 +302,10 @@ def sample_warehouse_path(cache_dir: str | os.PathLike[str] | None = None) -> Pa
     path = root / f"telecom-{digest}.duckdb"
     if not path.exists():
         root.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        if progress is not None:
+            progress(f"building the sample warehouse (first use only, about 20 s): {path}")
         generate.build_warehouse(path)
+        if progress is not None:
+            progress(f"built in {time.perf_counter() - started:.0f} s")
     return path

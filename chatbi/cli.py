@@ -17,6 +17,7 @@ from typing import Any
 
 from semantic_layer import ModelError, SemanticLayerError, SemanticModel
 
+from .cli_support import OneLineParser, check_port_free, column_labels, port_number, progress, user_language
 from .errors import ChatBIError
 
 __all__ = ["main", "build_parser", "parse_filter"]
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chatbi", description="Ask a warehouse questions through a semantic layer.")
+    parser = OneLineParser(prog="chatbi", description="Ask a warehouse questions through a semantic layer.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sample = sub.add_parser("sample", help="the telecom sample warehouse").add_subparsers(dest="sample_command")
@@ -95,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the web app (ask, dashboards, explorer)")
     _add_source_args(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8050, help="port (default: 8050)")
+    serve.add_argument("--port", type=port_number, default=8050, help="port (default: 8050)")
     serve.add_argument("--app-db", type=Path, help="app database for dashboards (default: in the ChatBI cache)")
     serve.add_argument("--alert-rules", type=Path, help="alert rules YAML for the Alerts page "
                                                         "(default: $CHATBI_ALERT_RULES, or the sample's rules)")
@@ -143,6 +144,9 @@ def _open_source(args: argparse.Namespace) -> Any:
     if getattr(args, "data", None):  # files asked directly: a model is drafted unless --model is given
         return ChatBI.from_files(*args.data, model=args.model)
     if args.model is None and args.database is None:
+        from .api import sample_warehouse_path
+
+        sample_warehouse_path(progress=progress)  # the first use builds it: say so, it takes a while
         return ChatBI.sample()
     if args.model is None or args.database is None:
         from .errors import ConfigError
@@ -159,7 +163,7 @@ def _cmd_sample_build(args: argparse.Namespace) -> int:
     else:
         from .api import sample_warehouse_path
 
-        path = sample_warehouse_path()
+        path = sample_warehouse_path(progress=progress)
     print(path)
     return 0
 
@@ -229,10 +233,11 @@ def _cmd_query(args: argparse.Namespace) -> int:
         time_range = (args.start or "0001-01-01", args.end or "9999-12-31")
     answer = bi.query(metrics=args.metric, dimensions=args.dimension, filters=filters, time_range=time_range,
                       compare=args.compare, order_by=args.order_by, limit=args.limit, share=args.share)
-    return print_answer(answer, fmt=args.format, sql_only=args.sql_only)
+    return print_answer(answer, fmt=args.format, sql_only=args.sql_only, model=bi.model, labels=args.format == "table")
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    check_port_free(args.host, args.port)  # before minutes of warm-up, and before saying "serving"
     from dashboards import create_app
 
     bi = open_chatbi(args)
@@ -246,13 +251,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # --security / $CHATBI_SECRET_KEY: sign-in, each user sees their own rows and masked columns
     security = open_security(args.security, bi.model)
     app = create_app(bi, app_db=args.app_db, warm=True, alert_rules=rules, security=security)
+    check_port_free(args.host, args.port)  # still free after the warm-up?
     print(f"ChatBI is serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from .conversation import Conversation, understood_line
+    from .conversation import Conversation
 
     bi = open_chatbi(args)
     conv = Conversation(language=args.lang)
@@ -261,14 +267,14 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         from .errors import ConfigError
 
         raise ConfigError("give a question, or --interactive to type several")
+    # column names a drafted model invented (col3 for a header 金额) never show: labels everywhere
+    labels_everywhere = bool(getattr(args, "data", None)) and args.model is None
     code = 0
     for text in questions:
-        answer = bi.ask(text, conversation=conv)
+        answer = _ask(bi, text, conv, args)
         if args.format == "table" and (args.interactive or len(questions) > 1):
             print(f"> {text}")
-        if args.format == "table" and answer.ok and answer.understood:
-            print(understood_line(answer))
-        code = print_answer(answer, fmt=args.format, sql_only=args.sql_only) or code
+        code = _show(bi, answer, args, labels_everywhere) or code
     while args.interactive:
         try:
             text = input("> ").strip()
@@ -276,11 +282,24 @@ def _cmd_ask(args: argparse.Namespace) -> int:
             break
         if not text:
             break
-        answer = bi.ask(text, conversation=conv)
-        if args.format == "table" and answer.ok and answer.understood:
-            print(understood_line(answer))
-        print_answer(answer, fmt=args.format, sql_only=args.sql_only)
+        _show(bi, _ask(bi, text, conv, args), args, labels_everywhere)
     return code
+
+
+def _ask(bi: Any, text: str, conv: Any, args: argparse.Namespace) -> Any:
+    if not text.strip():  # nothing to read the language from: --lang, the last question's, the locale
+        last = conv.turns[-1].language if len(conv) else None
+        return bi.ask(text, conversation=conv, language=args.lang or last or user_language())
+    return bi.ask(text, conversation=conv)
+
+
+def _show(bi: Any, answer: Any, args: argparse.Namespace, labels_everywhere: bool) -> int:
+    from .conversation import understood_line
+
+    if args.format == "table" and answer.ok and answer.understood:
+        print(understood_line(answer, bi.model))
+    return print_answer(answer, fmt=args.format, sql_only=args.sql_only, model=bi.model,
+                        labels=args.format == "table" or labels_everywhere)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -300,8 +319,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_answer(answer: Any, *, fmt: str = "table", sql_only: bool = False) -> int:
-    """Print an Answer for a terminal; returns the exit code (1 for errors)."""
+def print_answer(answer: Any, *, fmt: str = "table", sql_only: bool = False, model: Any = None,
+                 labels: bool = False) -> int:
+    """Print an Answer for a terminal; returns the exit code (1 for errors).
+
+    With ``labels`` (and the ``model``) columns are headed by the model's labels in the answer's
+    language; CSV and JSON keep the names unless asked, so scripts can rely on them.
+    """
     if answer.status == "error":
         print(f"chatbi: error: {answer.error or answer.text}", file=sys.stderr)
         return 1
@@ -319,6 +343,8 @@ def print_answer(answer: Any, *, fmt: str = "table", sql_only: bool = False) -> 
     frame = answer.data
     if frame is None:
         return 0
+    if labels and model is not None:
+        frame = frame.rename(columns=column_labels(frame.columns, model, answer.language or "en"))
     if fmt == "csv":
         print(frame.to_csv(index=False), end="")
     elif fmt == "json":

@@ -21,6 +21,7 @@ turn at the end.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from semantic_layer import ComparisonFilter, MemberFilter, RangeFilter, SemanticQuery
 
@@ -100,26 +101,40 @@ class Conversation:
         return len(self.turns)
 
 
-def understood_line(answer: Answer) -> str:
+def understood_line(answer: Answer, model: Any = None) -> str:
     """One line for people: ``understood as: revenue · by province · 2025-11-01..2025-11-30``.
 
-    It describes the whole query that ran (a follow-up shows what it inherited too).
+    It describes the whole query that ran (a follow-up shows what it inherited too). With the
+    ``model``, metrics and dimensions are named by their labels in the answer's language (a CSV
+    header 金额 rather than the column name ``col3`` the view gave it).
     """
     zh = answer.language == "zh"
+
+    def name(ref: str) -> str:
+        if model is None:
+            return ref
+        base, _, grain = ref.partition(".")
+        try:
+            label = model.label(base, answer.language)
+        except Exception:  # noqa: BLE001 - a name the model does not know is shown as it is
+            return ref
+        return f"{label}.{grain}" if grain else label
+
     q = answer.query
     if q is None:
         parts = [u["value"] for u in answer.understood if u.get("kind") not in ("context", "typo", "ignored")]
     else:
-        parts = list(q.metrics)
-        parts += [("按" if zh else "by ") + d for d in q.dimensions]
+        parts = [name(m) for m in q.metrics]
+        parts += [("按" if zh else "by ") + name(d) for d in q.dimensions]
         for f in q.filters:
             if isinstance(f, MemberFilter):
-                parts.append(f"{f.dimension} {'∉' if f.op == 'not_in' else '∈'} {', '.join(map(str, f.values))}"
-                             if len(f.values) > 1 else f"{f.dimension} {'≠' if f.op == 'not_in' else '='} {f.values[0]}")
+                dim = name(f.dimension)
+                parts.append(f"{dim} {'∉' if f.op == 'not_in' else '∈'} {', '.join(map(str, f.values))}"
+                             if len(f.values) > 1 else f"{dim} {'≠' if f.op == 'not_in' else '='} {f.values[0]}")
             elif isinstance(f, ComparisonFilter) and f.metric:
-                parts.append(f"{f.metric} {f.op} {f.value}")
+                parts.append(f"{name(f.metric)} {f.op} {f.value}")
             elif isinstance(f, RangeFilter) and f.metric:
-                parts.append(f"{f.metric} {f.low}..{f.high}")
+                parts.append(f"{name(f.metric)} {f.low}..{f.high}")
         if answer.period:
             parts.append(f"{answer.period[0]}..{answer.period[1]}")
         if q.compare:

@@ -21,6 +21,7 @@ from semantic_layer.sqlbuild import RowSource, file_columns_sql, file_view_sql, 
 
 from ..errors import ConfigError
 from ..warehouse import DuckDBEngine
+from .csvread import prepare_csv
 from .naming import identifier, unique_name
 
 __all__ = ["FileTables", "open_files", "table_name_for", "READERS"]
@@ -111,12 +112,19 @@ def open_files(files: Iterable[FileArg] | Mapping[str, FileArg]) -> FileTables:
                 known = ", ".join(sorted(READERS))
                 raise ConfigError(f"cannot read {path}: unknown file type (known: {known})")
             source = str(Path(path).absolute()) if "*" not in path else path
+            label = Path(path).name
+            if reader == "read_csv_auto" and "*" not in path and _suffix(path) == Path(path).suffix.lower():
+                # encoding found (GBK -> a UTF-8 copy), empty / ragged files refused with their line
+                prepared = prepare_csv(path)
+                source = str(prepared.path.absolute())
+                if prepared.path != prepared.original:
+                    label = f"{Path(path).name} (read as {prepared.encoding.upper()})"
             try:
                 columns = [d[0] for d in conn.execute(file_columns_sql(reader, source)).description]
                 conn.execute(file_view_sql(view, reader, source, _renamed(view, columns, originals)))
                 conn.execute(head_sql(RowSource(view), "duckdb", 1))
             except duckdb.Error as exc:
-                raise ConfigError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+                raise ConfigError(f"cannot read {label}: {str(exc).splitlines()[0]}") from None
     except BaseException:
         conn.close()
         raise

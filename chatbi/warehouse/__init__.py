@@ -32,6 +32,11 @@ def connect(database: str | os.PathLike[str] | Engine | None) -> Engine:
     if isinstance(database, Engine) and not isinstance(database, (str, os.PathLike)):
         return database
     text = str(database)
+    from .urls import database_problem
+
+    problem = database_problem(text)  # before connecting: a failed attempt must not create a file
+    if problem:
+        raise ConfigError(problem)
     if text.startswith("duckdb://"):
         path = text.removeprefix("duckdb://").removeprefix("/")
         return DuckDBEngine(path or None) if path not in ("", ":memory:") else DuckDBEngine()

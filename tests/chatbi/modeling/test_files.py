@@ -144,3 +144,41 @@ def test_cli_draft_files_then_ask_with_data(shop: dict[str, Path], tmp_path: Pat
     assert lines[0] == "province,amount" and len(lines) == 3
     assert main(["ask", "--data", str(tmp_path / "nope.csv"), "amount"]) == 1
     assert "file not found" in capsys.readouterr().err
+
+
+# -- CSV files as people have them (encodings, broken structure) ------------------------------
+def test_excel_encodings_are_read_and_named(tmp_path) -> None:
+    from chatbi.modeling import open_files
+    from chatbi.modeling.csvread import prepare_csv
+
+    text = "省份,金额\n广东,1.5\n浙江,2\n"
+    for encoding, bom, expected in [("utf-8", b"", "utf-8"), ("utf-8", b"\xef\xbb\xbf", "utf-8-sig"),
+                                    ("gb18030", b"", "gb18030"), ("utf-16", b"", "utf-16")]:
+        path = tmp_path / f"sales-{expected}.csv"
+        path.write_bytes(bom + text.encode(encoding))
+        prepared = prepare_csv(path, cache_dir=tmp_path / "cache")
+        assert prepared.encoding == expected
+        opened = open_files([path])
+        view = next(iter(opened.paths))
+        frame = opened.engine.execute(f"SELECT * FROM {view} ORDER BY 2")
+        assert set(opened.original_names.values()) >= {"省份", "金额"}
+        assert list(frame.iloc[:, 0]) == ["广东", "浙江"] and list(frame.iloc[:, 1]) == [1.5, 2.0]
+    # a non-UTF-8 file is copied once per version, as UTF-8, into the cache
+    gbk = tmp_path / "sales-gb18030.csv"
+    first = prepare_csv(gbk, cache_dir=tmp_path / "cache")
+    assert first.path.read_text(encoding="utf-8") == text and prepare_csv(gbk, cache_dir=tmp_path / "cache") == first
+
+
+def test_broken_csv_errors_name_the_file_the_encoding_and_the_line(tmp_path) -> None:
+    from chatbi.errors import ConfigError
+    from chatbi.modeling.csvread import prepare_csv
+
+    path = tmp_path / "sales.csv"
+    path.write_bytes("省份,金额\n广东,1\n\"浙江,2\n".encode("gb18030"))
+    with pytest.raises(ConfigError, match=r"^sales.csv \(read as GB18030\): line 3: a quote opened here is never"):
+        prepare_csv(path, cache_dir=tmp_path)
+    path.write_bytes(b"a,b\n\n1,2\n\n3,4\n")  # blank lines are not rows
+    assert prepare_csv(path, cache_dir=tmp_path).encoding == "utf-8"
+    path.write_bytes(b"   \n\n")
+    with pytest.raises(ConfigError, match="sales.csv is empty"):
+        prepare_csv(path, cache_dir=tmp_path)
