@@ -262,7 +262,8 @@ def render_digest(bi: Any, group: DigestGroup, evaluations: Sequence[Evaluation]
         "failed": [v for v, ev in zip(views, evaluations) if ev.error],
         "missed": missed_views,
         "triggered": [v for v, ev in zip(views, evaluations) if ev.triggered],
-        "quiet": [v for v, ev in zip(views, evaluations) if not ev.triggered],
+        # a rule that could not be evaluated did not "not trigger": it is in the notices above
+        "quiet": [v for v, ev in zip(views, evaluations) if not ev.triggered and not ev.error],
         "dashboard_url": dashboard_url,
         "generated": when.astimezone(group.rules[0].schedule.zone).strftime("%Y-%m-%d %H:%M %Z"),
     }
