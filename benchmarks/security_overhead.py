@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from semantic_layer import MemberFilter, SemanticQuery, SQLGuard
-from semantic_layer.compiler import compile_query
+from semantic_layer.compiler import compile_query, guard_access
 from semantic_layer.policy import AccessPolicy, ColumnRule, Principal
 
 from ._common import print_table, summarise, write_result
@@ -67,7 +67,7 @@ def main() -> None:
                                                        args.repeat)]
         rows.append({"step": "compile", "policy": name, **summarise(samples)})
     plain = SQLGuard(model, "duckdb")
-    access = policy.guard_access(model, "duckdb")
+    access = guard_access(model, policy, "duckdb")
     scoped = SQLGuard(access.table_columns, "duckdb", views=access.views)
     for name, guard in (("none", plain), ("rows", scoped)):
         samples = [v for s in SQL for v in _timed(lambda s=s, g=guard: g.check(s), args.repeat)]

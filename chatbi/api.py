@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,18 +19,17 @@ from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.compiler import CompiledQuery, compile_query
 from semantic_layer.compiler.metadata import latest_date_sql
 from semantic_layer.guard import SQLGuard
+from semantic_layer.policy import AccessPolicy, Principal
 
 from .answer import Answer, Intent
 from .errors import ConfigError, EngineError
 from .members import MemberIndex, build_member_index
-from .pipeline import AskOptions, Pipeline
+from .pipeline import AskOptions, Guard, Pipeline
 from .translate.base import Translator
 from .values import is_missing
 from .warehouse import Engine, connect
 
 if TYPE_CHECKING:
-    from semantic_layer.policy import Principal
-
     from .analysis import AnomalyResult, CorrelationResult, RootCauseReport
     from .analysis.fetch import FilterArg
     from .analysis.periods import PeriodLike
@@ -37,12 +37,29 @@ if TYPE_CHECKING:
     from .security import AuditLog, Security
     from .translate.settings import LLMSettings
 
-__all__ = ["ChatBI", "DEFAULT_ROW_CAP", "ModelSource", "sample_warehouse_path"]
+__all__ = ["ChatBI", "DEFAULT_ROW_CAP", "ModelSource", "Shared", "sample_warehouse_path"]
 
 DEFAULT_ROW_CAP = 10_000
 Clock = Callable[[], dt.datetime]
 #: what ``ChatBI(model=...)`` accepts: a loaded model, a YAML path or the model as a mapping
 ModelSource = SemanticModel | str | os.PathLike[str] | dict[str, Any]
+_UNRESTRICTED = AccessPolicy()
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What one facade and every user's view of it share: the model, the connection, the
+    translator and the settings. Nothing here depends on who asks."""
+
+    model: SemanticModel
+    engine: Engine
+    translator: Translator
+    clock: Clock
+    row_cap: int
+    #: answers no question decides (analysis, empty questions)
+    language: str
+    #: ``ChatBI(language=...)`` as given: the language of ``query()`` and ``run_sql()`` answers
+    answer_language: str | None
 
 
 class ChatBI:
@@ -59,17 +76,49 @@ class ChatBI:
         """``language`` answers ``query()``, ``run_sql()`` and the analysis in that language when a
         call names none (questions are answered in their own language); without it, structured
         queries answer in English and the analysis in the model's ``default_language``."""
-        self.model = SemanticModel.load(model)
-        self.engine = connect(database)
-        self.row_cap = row_cap
-        self.clock: Clock = clock or dt.datetime.now
-        self.language = language or self.model.spec.default_language
-        self._answer_language = language
+        loaded = SemanticModel.load(model)
+        engine = connect(database)
+        self._shared = Shared(loaded, engine, _make_translator(translator, llm), clock or dt.datetime.now, row_cap,
+                              language or loaded.spec.default_language, language)
         self._lock = threading.Lock()
-        self.translator = _make_translator(translator, llm)
 
-    #: a role may run hand-written SQL (a user's view may say no; see ``for_user``)
-    allow_sql = True
+    # -- what every view of this facade shares (``for_user``) -------------------------------
+    @property
+    def model(self) -> SemanticModel:
+        return self._shared.model
+
+    @property
+    def engine(self) -> Engine:
+        """The warehouse engine (a user's view wraps it: masking, audit, sanitised errors)."""
+        return self._shared.engine
+
+    @property
+    def translator(self) -> Translator:
+        return self._shared.translator
+
+    @property
+    def clock(self) -> Clock:
+        return self._shared.clock
+
+    @property
+    def row_cap(self) -> int:
+        return self._shared.row_cap
+
+    @property
+    def language(self) -> str:
+        """The language of answers no question decides (analysis, empty questions)."""
+        return self._shared.language
+
+    # -- what depends on who asks (a user's view overrides these) ---------------------------
+    @property
+    def policy(self) -> AccessPolicy:
+        """The access policy every query compiles under: none for the facade itself."""
+        return _UNRESTRICTED
+
+    @property
+    def allow_sql(self) -> bool:
+        """Whether hand-written SQL may run (a user's role may say no)."""
+        return True
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -117,7 +166,7 @@ class ChatBI:
         ``security`` (a ``chatbi.security.Security``); ``audit`` is a ``chatbi.security.AuditLog``.
         The view shares this facade's engine, model and translator.
         """
-        from .security.scoped import ScopedChatBI
+        from .security.view import ScopedChatBI
 
         if isinstance(principal, str):
             if security is None:
@@ -175,22 +224,30 @@ class ChatBI:
         return cached[1]
 
     @cached_property
-    def guard(self) -> SQLGuard:
+    def guard(self) -> Guard:
         """The SQL guard every statement passes before it reaches the engine (``semantic_layer.guard``)."""
-        return SQLGuard(self.model, self.engine.dialect, row_cap=self.row_cap)
+        return self.guard_for(self.row_cap)
+
+    def guard_for(self, row_cap: int | None) -> Guard:
+        """The guard with another row cap (the analysis reads whole aggregates); one per cap."""
+        guards: dict[int | None, Guard] = self.__dict__.setdefault("_guards", {})
+        found = guards.get(row_cap)
+        if found is None:
+            found = guards[row_cap] = SQLGuard(self.model, self.engine.dialect, row_cap=row_cap)
+        return found
 
     # -- structured queries -------------------------------------------------------------
     def compile(self, query: SemanticQuery) -> CompiledQuery:
-        """Validate and compile for this engine's dialect (raises ``QueryError``)."""
+        """Validate and compile for this engine's dialect under ``policy`` (raises ``QueryError``)."""
         return compile_query(self.model, query, self.engine.dialect, anchor=self.anchor,
-                             members=self._member_sets)
+                             members=self._member_sets, policy=self.policy)
 
     def query(self, metrics: Sequence[str] | str = (), dimensions: Sequence[str] | str = (),
               filters: Iterable[Mapping[str, Any]] = (), time_range: tuple[str, str] | None = None,
               compare: str | None = None, order_by: Sequence[str] | str = (), limit: int | None = None,
               share: bool = False, *, language: str | None = None, options: AskOptions | None = None) -> Answer:
         """Run a structured query. Errors come back as ``Answer(status="error")``, never raised."""
-        lang = language or self._answer_language or "en"
+        lang = language or self._shared.answer_language or "en"
         try:
             query = SemanticQuery(metrics=metrics, dimensions=dimensions, filters=tuple(filters),  # type: ignore[arg-type]
                                   time_range=time_range, compare=compare, order_by=order_by,  # type: ignore[arg-type]
@@ -252,7 +309,7 @@ class ChatBI:
         A rejected statement comes back as ``Answer(status="error")`` naming the rule and the
         offending fragment, and nothing is executed. Answers are marked ``governed=False``.
         """
-        return Pipeline(self).run_sql(sql, language=language or self._answer_language or "en")
+        return Pipeline(self).run_sql(sql, language=language or self._shared.answer_language or "en")
 
 
 def _make_translator(translator: str | Translator | None, llm: LLMSettings | Mapping[str, Any] | None) -> Translator:

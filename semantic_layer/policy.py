@@ -1,4 +1,4 @@
-"""Access policies: which rows and which columns one user may see. Pure data plus the SQL they add.
+"""Access policies: which rows and which columns one user may see -- pure data, no SQL.
 
 An :class:`AccessPolicy` is what a user's roles resolve to (``chatbi.security`` reads roles from
 YAML and fills in user attributes such as ``{{ user.region }}``). The semantic layer enforces it
@@ -8,9 +8,14 @@ in two places, and every path goes through one of them:
   dimension subquery it builds, so totals, ratios, shares, comparisons, drill-downs and member
   lists are computed over the allowed rows only; it refuses hidden metrics and dimensions and
   filters on masked ones (a threshold on a masked value could bisect it);
-* the **guard** (``SQLGuard(..., access=policy.guard_access(model, dialect))``) replaces every
-  model table a hand-written statement reads by a filtered subquery and removes hidden and masked
-  columns from its allow-list, so free SQL cannot read around the policy either.
+* the **guard** (``SQLGuard(table_columns, views=...)`` with
+  ``semantic_layer.compiler.guard_access(model, policy, dialect)``) replaces every model table a
+  hand-written statement reads by a filtered subquery (a *secure view*) and removes hidden and
+  masked columns from its allow-list, so free SQL cannot read around the policy either.
+
+This module decides *what* applies where (which alternatives hold on a table, which tables are
+closed, which columns are blocked); the SQL for it is built by ``semantic_layer.compiler``
+(``sources.Sources.policy_condition``, ``secure.secure_views``).
 
 Row filters: ``rows`` is a tuple of alternatives; each alternative is a tuple of filters that
 must all hold (AND); a row is visible when any alternative holds (OR) -- a user with two roles
@@ -30,11 +35,9 @@ refer to (plans sold in the user's province), so lookups never list hidden entit
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
-
-from sqlglot import exp
 
 from .errors import did_you_mean, suggest
 from .model import DimensionRef, SemanticModel
@@ -42,7 +45,7 @@ from .query import ComparisonFilter, MemberFilter, RangeFilter, SemanticQuery
 from .spec import SemiAdditiveMetricSpec, SimpleMetricSpec
 from .validate import Issue
 
-__all__ = ["RowFilter", "ColumnRule", "ColumnAccess", "AccessPolicy", "Principal", "GuardAccess", "ACCESS_DENIED",
+__all__ = ["RowFilter", "ColumnRule", "ColumnAccess", "AccessPolicy", "Principal", "ACCESS_DENIED",
            "MASKED_FILTER", "frame_suffixes"]
 
 #: a row filter is a member, comparison or range filter on a *dimension*
@@ -95,18 +98,6 @@ class ColumnAccess:
     def masked(self, name: str) -> ColumnRule | None:
         rule = self.dimensions.get(name) or self.metrics.get(name)
         return rule if rule is not None and rule.action == "mask" else None
-
-
-@dataclass(frozen=True)
-class GuardAccess:
-    """What the SQL guard needs of a policy: visible columns per table and the filtered views.
-
-    ``views[table]`` is the SELECT that replaces the table in hand-written SQL, or None when the
-    table is closed to the user; a table missing from ``views`` is read as it is.
-    """
-
-    table_columns: Mapping[str, tuple[str, ...]]
-    views: Mapping[str, exp.Select | None]
 
 
 @dataclass(frozen=True)
@@ -166,8 +157,9 @@ class AccessPolicy:
     def row_dimensions(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(f.dimension for alt in self.rows or () for f in alt if f.dimension))
 
-    def _alternatives(self, model: SemanticModel, table: str) -> list[tuple[RowFilter, ...]] | None:
-        """Alternatives that apply to rows of ``table``; None when the table is not restricted."""
+    def alternatives(self, model: SemanticModel, table: str) -> list[tuple[RowFilter, ...]] | None:
+        """Alternatives that apply to rows of ``table`` (any may hold); None when the table is not
+        restricted, empty when none can be checked on its rows (the table is closed)."""
         if self.rows is None or table in self.open_tables:
             return None
         found = []
@@ -180,28 +172,13 @@ class AccessPolicy:
 
     def closed(self, model: SemanticModel, table: str) -> bool:
         """Whether no alternative can be checked on ``table``'s rows (so none are visible)."""
-        alts = self._alternatives(model, table)
+        alts = self.alternatives(model, table)
         return alts is not None and not alts
 
     def dimensions_for(self, model: SemanticModel, table: str) -> tuple[str, ...]:
         """The dimensions the row condition of ``table`` reads (the compiler joins their tables)."""
-        alts = self._alternatives(model, table) or ()
+        alts = self.alternatives(model, table) or ()
         return tuple(dict.fromkeys(f.dimension for alt in alts for f in alt))  # type: ignore[misc]
-
-    def condition(self, model: SemanticModel, table: str,
-                  build: Callable[[RowFilter], exp.Expression]) -> exp.Expression | None:
-        """The row condition of ``table`` (None: unrestricted, FALSE: closed).
-
-        ``build`` turns one filter into a condition on the table's rows; the compiler passes its
-        own filter builder so policy filters compile exactly like query filters.
-        """
-        alts = self._alternatives(model, table)
-        if alts is None:
-            return None
-        if not alts:
-            return exp.false()
-        parts = [exp.and_(*(build(f) for f in alt)) if len(alt) > 1 else build(alt[0]) for alt in alts]
-        return parts[0] if len(parts) == 1 else exp.or_(*(exp.Paren(this=p) for p in parts))
 
     # -- columns --------------------------------------------------------------------------
     def access(self, model: SemanticModel) -> ColumnAccess:
@@ -253,10 +230,10 @@ class AccessPolicy:
             if access.hidden(name):
                 denied("dimension", name, f"dimensions[{i}]")
         for i, f in enumerate(query.filters):
-            target = getattr(f, "metric", None) or getattr(f, "dimension", None)
+            target = f.metric or f.dimension
             if target is None:
                 continue
-            kind = "metric" if getattr(f, "metric", None) else "dimension"
+            kind = "metric" if f.metric else "dimension"
             if access.hidden(target):
                 denied(kind, target, f"filters[{i}]")
             elif access.masked(target):
@@ -294,21 +271,6 @@ class AccessPolicy:
                 out.append(f"table {table!r} has no column {col!r}")
         return out
 
-    # -- hand-written SQL -----------------------------------------------------------------
-    def guard_access(self, model: SemanticModel, dialect: str) -> GuardAccess:
-        """Allow-list and filtered views for the SQL guard (cached per model and dialect)."""
-        per_model = _GUARD.setdefault(model, {})
-        key = (self, dialect)
-        found = per_model.get(key)
-        if found is None:
-            from .compiler.builder import secure_views
-
-            blocked = self.access(model).blocked
-            columns = {t: tuple(c for c in spec.columns if c not in blocked.get(t, frozenset()))
-                       for t, spec in model.tables.items()}
-            found = per_model[key] = GuardAccess(columns, secure_views(model, self, dialect, columns))
-        return found
-
 
 @dataclass(frozen=True)
 class Principal:
@@ -326,8 +288,6 @@ class Principal:
 
 
 _ACCESS: weakref.WeakKeyDictionary[SemanticModel, dict[AccessPolicy, ColumnAccess]] = weakref.WeakKeyDictionary()
-_GUARD: weakref.WeakKeyDictionary[SemanticModel, dict[tuple[AccessPolicy, str], GuardAccess]] = \
-    weakref.WeakKeyDictionary()
 
 
 def _target_problem(model: SemanticModel, target: str) -> str | None:

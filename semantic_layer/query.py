@@ -2,6 +2,14 @@
 
 Its JSON schema is the LLM's tool schema, so field descriptions are written for a model
 as much as for people.
+
+Every filter answers ``dimension`` and ``metric`` (None when it has no such target), so code
+reading filters needs neither ``getattr`` nor a type switch to find what a filter restricts:
+
+>>> [(f.dimension, f.metric) for f in (MemberFilter(op="in", dimension="province", values=("广东",)),
+...                                    ComparisonFilter(op=">", metric="revenue", value=1),
+...                                    RelativeTimeFilter(op="relative", unit="month"))]
+[('province', None), (None, 'revenue'), (None, None)]
 """
 
 from __future__ import annotations
@@ -38,6 +46,11 @@ class MemberFilter(_Q):
     op: Literal["in", "not_in"] = Field(description="'in' keeps, 'not_in' excludes the listed members")
     dimension: str = Field(description="dimension name, e.g. 'province'")
     values: tuple[Scalar, ...] = Field(min_length=1, description="member values exactly as stored")
+
+    @property
+    def metric(self) -> None:
+        """Member filters restrict rows by a dimension, never a metric."""
+        return None
 
 
 class ComparisonFilter(_Q):
@@ -83,6 +96,15 @@ class RelativeTimeFilter(_Q):
     unit: Literal["day", "week", "month", "quarter", "year"]
     n: int = Field(default=1, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, le=1000)
+
+    @property
+    def dimension(self) -> None:
+        """The period applies to the model's time dimension, whatever it is called."""
+        return None
+
+    @property
+    def metric(self) -> None:
+        return None
 
 
 Filter = Annotated[Union[MemberFilter, ComparisonFilter, RangeFilter, RelativeTimeFilter],

@@ -9,7 +9,6 @@ ran is kept so reports can show where each number came from.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
 from semantic_layer import SemanticQuery
-from semantic_layer.guard import SQLGuard
 from semantic_layer.query import Filter, MemberFilter
 
 from ..errors import ConfigError
@@ -34,19 +32,9 @@ __all__ = ["Fetcher", "FilterArg", "normalize_filters", "member_filters"]
 FilterArg = Mapping[str, Any] | Iterable[Mapping[str, Any] | Filter] | None
 
 _FILTER = TypeAdapter(Filter)
-#: more rows than this from one analysis query means the dimensions are too fine
+#: more rows than this from one analysis query means the dimensions are too fine; analysis reads
+#: whole aggregates, so its guard (``ChatBI.guard_for``) caps at this rather than the display cap
 MAX_ROWS = 100_000
-#: analysis reads whole aggregates, so its guard caps at MAX_ROWS rather than the display cap
-_GUARDS: weakref.WeakKeyDictionary[object, SQLGuard] = weakref.WeakKeyDictionary()
-_GUARDS_LOCK = threading.Lock()
-
-
-def _guard(bi: ChatBI) -> SQLGuard:
-    with _GUARDS_LOCK:
-        guard = _GUARDS.get(bi)
-        if guard is None:
-            guard = _GUARDS[bi] = SQLGuard(bi.model, bi.engine.dialect, row_cap=MAX_ROWS)
-        return guard
 
 
 def normalize_filters(filters: FilterArg) -> tuple[Filter, ...]:
@@ -97,7 +85,7 @@ class Fetcher:
             raise ConfigError(f"invalid analysis query: {exc.errors()[0]['msg']}") from None
         compiled = self.bi.compile(query)
         # the same guard every governed statement passes (the compiled tree is ours to cap)
-        sql = _guard(self.bi).check_expression(compiled.expression, copy=False)
+        sql = self.bi.guard_for(MAX_ROWS).check_expression(compiled.expression, copy=False)
         with self._lock:
             self.sql.append(sql)
         frame = self.bi.engine.execute(sql)

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from semantic_layer import Issue, SemanticModel, SemanticQuery
 from semantic_layer.compiler import CompiledQuery
+from semantic_layer.policy import AccessPolicy
 
 from ..answer import ClarifyOption, Intent
 from ..members import MemberIndex
@@ -78,6 +79,11 @@ class Scope(Protocol):
 
     @property
     def allow_sql(self) -> bool: ...
+
+    @property
+    def policy(self) -> AccessPolicy:
+        """The user's access policy (unrestricted for the facade): part of any cache key."""
+        ...
 
     def compile(self, query: SemanticQuery) -> CompiledQuery: ...
 

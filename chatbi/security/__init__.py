@@ -2,8 +2,9 @@
 
 * :class:`Security` -- users (hashed passwords), roles and their policies from ``security.yaml``,
   the identity-provider hook (a trusted proxy header);
-* ``ChatBI.for_user(principal)`` -- a :class:`ScopedChatBI` that enforces a principal's policy
-  on every path (the policy model itself is pure: ``semantic_layer.policy``);
+* ``ChatBI.for_user(principal)`` -- a :class:`ScopedChatBI`: the facade plus a principal, every
+  per-user piece computed through the policy (``view``, ``scoped``; the policy itself is pure
+  data: ``semantic_layer.policy``);
 * :mod:`chatbi.security.masking` -- the masking operators;
 * :class:`AuditLog` -- who asked what, the SQL, rows, denials (``chatbi audit``).
 """
@@ -27,7 +28,7 @@ __all__ = ["Security", "load_security", "IdentityProvider", "HeaderIdentityProvi
 
 def __getattr__(name: str) -> Any:
     if name == "ScopedChatBI":  # imports the facade; loaded on use so `chatbi.api` can import this package
-        from .scoped import ScopedChatBI
+        from .view import ScopedChatBI
 
         return ScopedChatBI
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from semantic_layer import MemberFilter, RangeFilter
+
 __all__ = ["add_security_commands", "open_security", "SECURITY_ENV"]
 
 SECURITY_ENV = "CHATBI_SECURITY"
@@ -115,8 +117,7 @@ def _cmd_policy(args: argparse.Namespace) -> int:
         print("rows: none")
     else:
         for i, alt in enumerate(policy.rows):
-            parts = [f"{f.dimension} {f.op} {list(getattr(f, 'values', ()) or [getattr(f, 'value', '')])}"
-                     for f in alt]
+            parts = [f"{f.dimension} {f.op} {_operands(f)}" for f in alt]
             print(f"rows{' (or)' if i else ''}: " + " and ".join(parts))
     for rule in policy.columns:
         extra = f" {dict(rule.params)}" if rule.params else ""
@@ -125,6 +126,15 @@ def _cmd_policy(args: argparse.Namespace) -> int:
         print(f"small cells: aggregates of fewer than {policy.min_group_size} suppressed")
     print(f"hand-written SQL: {'allowed' if security.may_use_sql(principal) else 'not allowed'}")
     return 0
+
+
+def _operands(f: Any) -> list[Any]:
+    """What a row filter compares with: its members, its value or its bounds."""
+    if isinstance(f, MemberFilter):
+        return list(f.values)
+    if isinstance(f, RangeFilter):
+        return [f.low, f.high]
+    return [f.value]
 
 
 def _cmd_operators(args: argparse.Namespace) -> int:

@@ -276,7 +276,7 @@ def role_policy(role: RoleSpec, attributes: Mapping[str, Any], *, check: bool = 
                 f = _FILTER.validate_python(filled)
             except ValidationError as exc:
                 raise SecurityConfigError(f"invalid row filter {raw!r}: {exc.errors()[0]['msg']}") from None
-            if getattr(f, "op", None) == "relative" or getattr(f, "metric", None):
+            if f.dimension is None:
                 raise SecurityConfigError(f"row filter {raw!r} must filter a dimension")
             filters.append(f)  # type: ignore[arg-type]
     rows: tuple[tuple[RowFilter, ...], ...] | None

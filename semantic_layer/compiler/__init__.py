@@ -1,5 +1,9 @@
 """Compile a ``SemanticQuery`` to a sqlglot AST and SQL text for a dialect.
 
+``builder`` builds a query's tree; ``sources`` the FROM clauses, joins and row conditions it
+reads through (with an access policy's row filters); ``secure`` the secure views that replace
+row-restricted tables in hand-written SQL (:func:`guard_access` for the SQL guard).
+
 >>> from semantic_layer import SemanticModel, SemanticQuery
 >>> from semantic_layer.compiler import compile_query
 >>> model = SemanticModel.from_dict({
@@ -26,9 +30,11 @@ from ..query import RelativeTimeFilter, SemanticQuery
 from ..validate import Issue, validate_query
 from .builder import Builder
 from .dialects import SUPPORTED_DIALECTS
+from .secure import GuardAccess, guard_access, secure_views
 from .timeframe import Period, intersect, previous_period, relative_period, shift_period, year_ago
 
-__all__ = ["CompiledQuery", "compile_query", "resolve_period", "SUPPORTED_DIALECTS"]
+__all__ = ["CompiledQuery", "compile_query", "resolve_period", "SUPPORTED_DIALECTS", "GuardAccess", "guard_access",
+           "secure_views"]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import sqlglot
 from sqlglot import exp
@@ -31,8 +31,13 @@ from .catalog import Catalog
 from .checker import Checker, apply_row_cap
 from .allowlist import RULES
 
-if TYPE_CHECKING:
-    from ..model import SemanticModel
+
+class TableSource(Protocol):
+    """A semantic model as far as the guard reads it (the guard does not import the model: the
+    model checks its computed columns with the guard)."""
+
+    @property
+    def tables(self) -> Mapping[str, Any]: ...
 
 __all__ = ["SQLGuard", "guard_sql", "RULES", "DEFAULT_ROW_CAP", "MAX_SQL_LENGTH"]
 
@@ -48,7 +53,7 @@ class SQLGuard:
     ``tables`` is a :class:`~semantic_layer.SemanticModel` or a mapping of table -> columns.
     """
 
-    def __init__(self, tables: SemanticModel | Mapping[str, Sequence[str]], dialect: str = "duckdb", *,
+    def __init__(self, tables: TableSource | Mapping[str, Sequence[str]], dialect: str = "duckdb", *,
                  row_cap: int | None = DEFAULT_ROW_CAP, max_length: int = MAX_SQL_LENGTH,
                  views: Mapping[str, exp.Select | None] | None = None) -> None:
         if not isinstance(tables, Mapping):
@@ -63,8 +68,8 @@ class SQLGuard:
         self.row_cap = row_cap
         self.max_length = max_length
         self.catalog = Catalog.build(tables, dialect)
-        #: row-level security (``AccessPolicy.guard_access``): table -> the filtered SELECT read instead
-        #: of it, or None when the table is closed; pass ``tables`` = the user's visible columns with it
+        #: row-level security (``semantic_layer.compiler.guard_access``): table -> the filtered SELECT read
+        #: instead of it, or None when the table is closed; pass ``tables`` = the user's visible columns with it
         self.views = dict(views or {})
 
     def __repr__(self) -> str:
@@ -152,7 +157,7 @@ def _first_line(exc: Exception) -> str:
 _GUARDS: weakref.WeakKeyDictionary[object, dict[tuple[str, int | None], SQLGuard]] = weakref.WeakKeyDictionary()
 
 
-def guard_sql(sql: str, model: SemanticModel, dialect: str = "duckdb", *, row_cap: int | None = DEFAULT_ROW_CAP) -> str:
+def guard_sql(sql: str, model: TableSource, dialect: str = "duckdb", *, row_cap: int | None = DEFAULT_ROW_CAP) -> str:
     """Check ``sql`` against ``model``; return the SQL to run. The per-model guard is cached.
 
     Raises :class:`~semantic_layer.errors.SQLGuardError` naming the rule and the offending fragment.

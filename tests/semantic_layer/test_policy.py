@@ -10,7 +10,7 @@ import sqlglot
 from sqlglot import exp
 
 from semantic_layer import MemberFilter, QueryError, SemanticQuery, SQLGuardError
-from semantic_layer.compiler import compile_query
+from semantic_layer.compiler import compile_query, guard_access
 from semantic_layer.guard import SQLGuard
 from semantic_layer.policy import ACCESS_DENIED, MASKED_FILTER, AccessPolicy, ColumnRule, Principal
 
@@ -132,7 +132,7 @@ def test_policy_problems_name_unknown_things(sample_model):
 
 # -- hand-written SQL through the guard ---------------------------------------------------------
 def guard_for(model, policy: AccessPolicy) -> SQLGuard:
-    access = policy.guard_access(model, "duckdb")
+    access = guard_access(model, policy, "duckdb")
     return SQLGuard(access.table_columns, "duckdb", row_cap=1000, views=access.views)
 
 
