@@ -20,10 +20,11 @@ turn at the end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from semantic_layer import ComparisonFilter, MemberFilter, RangeFilter, SemanticQuery
+from semantic_layer import ComparisonFilter, Filter, MemberFilter, RangeFilter, SemanticQuery
 
 from .answer import Answer, Intent, Status
 from .translate.base import Draft, Translation
@@ -126,15 +127,7 @@ def understood_line(answer: Answer, model: Any = None) -> str:
     else:
         parts = [name(m) for m in q.metrics]
         parts += [("按" if zh else "by ") + name(d) for d in q.dimensions]
-        for f in q.filters:
-            if isinstance(f, MemberFilter):
-                dim = name(f.dimension)
-                parts.append(f"{dim} {'∉' if f.op == 'not_in' else '∈'} {', '.join(map(str, f.values))}"
-                             if len(f.values) > 1 else f"{dim} {'≠' if f.op == 'not_in' else '='} {f.values[0]}")
-            elif isinstance(f, ComparisonFilter) and f.metric:
-                parts.append(f"{name(f.metric)} {f.op} {f.value}")
-            elif isinstance(f, RangeFilter) and f.metric:
-                parts.append(f"{name(f.metric)} {f.low}..{f.high}")
+        parts += [p for p in (_filter_words(f, name) for f in q.filters) if p]
         if answer.period:
             parts.append(f"{answer.period[0]}..{answer.period[1]}")
         if q.compare:
@@ -144,3 +137,18 @@ def understood_line(answer: Answer, model: Any = None) -> str:
         if q.limit:
             parts.append(f"{'top' if not q.order_by or q.order_by[0].startswith('-') else 'bottom'} {q.limit}")
     return f"{'理解为' if zh else 'understood as'}: " + " · ".join(dict.fromkeys(parts))
+
+
+def _filter_words(f: Filter, name: Callable[[str], str]) -> str | None:
+    """A member or metric filter as a short formula (``name`` labels a dimension or metric);
+    periods are shown from the answer."""
+    if isinstance(f, MemberFilter):
+        dim = name(f.dimension)
+        if len(f.values) > 1:
+            return f"{dim} {'∉' if f.op == 'not_in' else '∈'} {', '.join(map(str, f.values))}"
+        return f"{dim} {'≠' if f.op == 'not_in' else '='} {f.values[0]}"
+    if isinstance(f, ComparisonFilter) and f.metric:
+        return f"{name(f.metric)} {f.op} {f.value}"
+    if isinstance(f, RangeFilter) and f.metric:
+        return f"{name(f.metric)} {f.low}..{f.high}"
+    return None

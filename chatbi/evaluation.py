@@ -353,18 +353,25 @@ def _judge(bi: ChatBI, turn: EvalTurn, answer: Answer, options: AskOptions) -> s
         return f"status={answer.status}: {answer.error or answer.text}"
     if turn.sql is None and turn.query is None:
         return _missing_mentions(turn, answer)
+    gold = _gold(bi, turn, answer.language, options)
+    if isinstance(gold, str):
+        return gold
+    return compare_frames(gold, answer.data) or _missing_mentions(turn, answer)
+
+
+def _gold(bi: ChatBI, turn: EvalTurn, language: str, options: AskOptions) -> pd.DataFrame | str:
+    """The expected frame: the item's gold SQL, else its expected query run the same way; or why not."""
     if turn.sql is not None:
         try:
-            gold = bi.engine.execute(turn.sql)
+            return bi.engine.execute(turn.sql)
         except ChatBIError as exc:
             return f"gold SQL failed: {exc}"
-    else:
-        assert turn.query is not None
-        expected = bi.run(turn.query, language=answer.language, options=options)
-        if not expected.ok:
-            return f"expected query failed: {expected.error}"
-        gold = expected.data
-    return compare_frames(gold, answer.data) or _missing_mentions(turn, answer)
+    if turn.query is None:
+        return "the item has neither gold SQL nor an expected query"
+    expected = bi.run(turn.query, language=language, options=options)
+    if not expected.ok or expected.data is None:
+        return f"expected query failed: {expected.error}"
+    return expected.data
 
 
 def _missing_mentions(turn: EvalTurn, answer: Answer) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from semantic_layer import (
     ComparisonFilter,
+    Filter,
     MemberFilter,
     RangeFilter,
     RelativeTimeFilter,
@@ -93,7 +94,7 @@ def member_label(model: SemanticModel, members: Any, dim: str, value: Any, lang:
 def _is_time_filter(model: SemanticModel, flt: Any) -> bool:
     if isinstance(flt, RelativeTimeFilter):
         return True
-    dim = getattr(flt, "dimension", None)
+    dim = flt.dimension
     return dim is not None and DimensionRef.parse(dim).name == model.time_dimension
 
 

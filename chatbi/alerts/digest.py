@@ -22,6 +22,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from semantic_layer import MemberFilter
+
 from ..charts.formatting import format_change, format_period, format_value, metric_format
 from .evaluate import Evaluation, MemberResult
 from .rules import AnomalyCondition, ChangeCondition, Rule, ThresholdCondition
@@ -99,7 +101,7 @@ def rule_subject(bi: Any, rule: Rule, member: str | None = None) -> str:
     """
     lang = rule.language
     groups = [[bi.members.label(f.dimension, str(v), lang) for v in f.values]
-              for f in rule.spec.filters if getattr(f, "op", None) == "in"]
+              for f in rule.spec.filters if isinstance(f, MemberFilter) and f.op == "in"]
     if member is not None and rule.spec.breakdown:
         groups.append([bi.members.label(rule.spec.breakdown, member, lang)])
     given = rule.title(lang)

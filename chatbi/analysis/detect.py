@@ -20,6 +20,7 @@ import pandas as pd
 from semantic_layer.compiler.timeframe import add_units, unit_start
 
 from ..errors import ConfigError
+from ..values import is_missing
 from .anomaly import BASELINES, calendar_index, default_direction, expected_values, score
 from .fetch import Fetcher, normalize_filters
 from .periods import Period, PeriodLike, parse_period, period_label
@@ -213,7 +214,7 @@ def _with_story(bi: ChatBI, result: AnomalyResult) -> AnomalyResult:
         first, last = (pd.Timestamp(row["first"]).date().isoformat(), pd.Timestamp(row["last"]).date().isoformat())
         who = " × ".join(bi.members.label(d, v, lang) for d, v in top.items())
         span = first if first == last else (f"{first}至{last}" if zh else f"{first} to {last}")
-        known = deviation == deviation  # NaN when nothing was expected: say nothing rather than "+nan%"
+        known = not is_missing(deviation)  # NaN when nothing was expected: say nothing rather than "+nan%"
         if zh:
             text += (f"，{'最突出的是' + who + '：' if who else '其中'}{int(row['anomalies'])}个（{span}）"
                      + (f"，最大偏离预期{deviation:+.1%}。" if known else "。"))

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..values import is_missing
 from .decompose import LeafFrame, adtributor, breakdown, common_factor, drill
 from .fetch import Fetcher, member_filters, normalize_filters
 from .leaves import (
@@ -296,5 +297,5 @@ def _non_additive(bi: ChatBI, metric: str, dims: list[str], fetch: Fetcher, cur_
         t = t.reindex(t["change"].abs().sort_values(ascending=False).index).reset_index(drop=True)
         tables.append(DimensionBreakdown(d, t, False, float("nan")))
         contributors += [_contributor(r, d, labels) for _, r in t.head(2).iterrows()]
-    contributors.sort(key=lambda c: -abs(c.change) if c.change == c.change else 0.0)
+    contributors.sort(key=lambda c: 0.0 if is_missing(c.change) else -abs(c.change))
     return contributors[:5], [], tables, 1.0, 0.0, 0.0

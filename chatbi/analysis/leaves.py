@@ -18,6 +18,7 @@ import pandas as pd
 from semantic_layer.spec import RatioMetricSpec
 
 from ..errors import ConfigError
+from ..values import is_missing
 from .decompose import LeafFrame
 
 if TYPE_CHECKING:
@@ -182,4 +183,4 @@ def additive_holds(leaves: LeafFrame, kind: str, cols: list[str], tot_cur: Mappi
 def first_row(frame: pd.DataFrame) -> dict[str, float]:
     if frame.empty:
         return {}
-    return {k: float(v) if v is not None and v == v else float("nan") for k, v in frame.iloc[0].items()}
+    return {k: float("nan") if is_missing(v) else float(v) for k, v in frame.iloc[0].items()}

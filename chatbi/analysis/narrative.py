@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from semantic_layer import SemanticModel
+from semantic_layer import MemberFilter, SemanticModel
 
 from .metric_tree import TreeBreakdown
 from .periods import period_days, period_label
@@ -109,7 +109,7 @@ def _scope(report: RootCauseReport, member_label: Callable[[str, str], str]) -> 
     zh = report.language == "zh"
     parts = []
     for f in report.filters:
-        if getattr(f, "op", None) not in ("in", "not_in"):
+        if not isinstance(f, MemberFilter):
             continue
         names = ("、" if zh else ", ").join(member_label(f.dimension, str(v)) for v in f.values)
         if f.op == "in":

@@ -36,6 +36,7 @@ from semantic_layer.sqlbuild import (
 )
 
 from ..errors import ConfigError, EngineError
+from ..values import is_missing
 from ..warehouse import Engine
 
 __all__ = [
@@ -255,7 +256,7 @@ def _profile_table(engine: Engine, raw: _RawTable, sample_rows: int) -> TablePro
         distinct = int(stats[f"nd{i}"])
         lo, hi = ranges.get(c, (_plain(stats.get(f"lo{i}")), _plain(stats.get(f"hi{i}"))))
         values = _values(engine, source, c) if 0 < distinct <= VALUES_LIMIT else None
-        samples = tuple(dict.fromkeys(_plain(v) for v in head[c].tolist() if v is not None and v == v)) \
+        samples = tuple(dict.fromkeys(_plain(v) for v in head[c].tolist() if not is_missing(v))) \
             if c in head.columns else ()
         columns.append(ColumnProfile(c, types[c], raw_type, nullable, int(stats[f"nn{i}"]), distinct, lo, hi,
                                      samples, values))
@@ -274,9 +275,7 @@ def _values(engine: Engine, source: RowSource, name: str) -> tuple[Any, ...]:
 
 def _plain(value: Any) -> Any:
     """numpy / pandas scalars -> Python values (YAML and equality friendly)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if value is pd.NaT:
+    if is_missing(value):  # None, NaN, NaT, NA
         return None
     if isinstance(value, pd.Timestamp):
         return value.date() if value == value.normalize() else value.to_pydatetime()

@@ -83,35 +83,38 @@ class Pipeline:
     def _answer(self, plan: Plan, clock: Stopwatch, narrator: LLMTranslator | None = None) -> Answer:
         if plan.kind == "clarify":
             return _build(plan, clock)
-        scope = self.scope
-        compiled: CompiledQuery | None = None
-        checked: Checked | Failure
-        if plan.query is not None:
-            with clock.stage("compile"):
-                made = compile_query(scope, plan.query)
-            if isinstance(made, Failure):
-                return _build(plan, clock, failure=made)
-            compiled = made
-            with clock.stage("guard"):
-                checked = guard_compiled(scope, compiled)
-        else:
-            with clock.stage("guard"):
-                checked = guard_text(scope, plan.sql or "", plan.language)
+        compiled, checked = self._checked(plan, clock)
         if isinstance(checked, Failure):
             return _build(plan, clock, compiled=compiled, failure=checked)
         with clock.stage("execute"):
-            data = execute(scope, checked)
+            data = execute(self.scope, checked)
         if isinstance(data, Failure):
             return _build(plan, clock, compiled=compiled, failure=data)
-        shown = why = None
+        return self._shown(plan, clock, compiled, checked, data, narrator)
+
+    def _checked(self, plan: Plan, clock: Stopwatch) -> tuple[CompiledQuery | None, Checked | Failure]:
+        """compile (a semantic query, once) -> guard; SQL text goes to the guard directly."""
+        if plan.query is None:
+            with clock.stage("guard"):
+                return None, guard_text(self.scope, plan.sql or "", plan.language)
+        with clock.stage("compile"):
+            compiled = compile_query(self.scope, plan.query)
+        if isinstance(compiled, Failure):
+            return None, compiled
+        with clock.stage("guard"):
+            return compiled, guard_compiled(self.scope, compiled)
+
+    def _shown(self, plan: Plan, clock: Stopwatch, compiled: CompiledQuery | None, checked: Checked,
+               data: pd.DataFrame, narrator: LLMTranslator | None) -> Answer:
+        """present -> explain (why) -> the model's wording (share_data), as the options allow."""
+        shown = why = worded = None
         if self.options.present and plan.query is not None:
             with clock.stage("present"):
-                shown = present(scope, plan.query, data, period=compiled.period if compiled else None,
+                shown = present(self.scope, plan.query, data, period=compiled.period if compiled else None,
                                 intent=plan.intent, language=plan.language)
         if self.options.explain and plan.intent == "why" and plan.query is not None and compiled is not None:
             with clock.stage("explain"):
-                why = explain(scope, plan.query, compiled, plan.language)
-        worded = None
+                why = explain(self.scope, plan.query, compiled, plan.language)
         if narrator is not None and self.options.present and plan.question:
             worded, cost = narrate_with_model(narrator, plan.question, data, plan.query, plan.language)
             clock.add(cost)

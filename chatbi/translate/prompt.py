@@ -190,7 +190,7 @@ def select_context(model: SemanticModel, question: str, *, members: Mapping[str,
         if turn.query is not None:
             used_m += [m for m in turn.query.metrics if m in model.metrics]
             used_d += [d.partition(".")[0] for d in turn.query.dimensions]
-            used_d += [f.dimension for f in turn.query.filters if getattr(f, "dimension", None)]
+            used_d += [f.dimension for f in turn.query.filters if f.dimension]
     metrics = _unique([*used_m, *top(metric_names)])
     # ratio / derived metrics are easier to use with their components in view
     for name in list(metrics):

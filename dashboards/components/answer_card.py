@@ -71,7 +71,7 @@ def _words_by_chip(answer: Any) -> dict[str, str]:
             key = f"{kind}:{value}"
         elif kind == "filter":
             dim = value.split(" ", 1)[0]
-            index = next((i for i, f in enumerate(filters) if getattr(f, "dimension", None) == dim), None)
+            index = next((i for i, f in enumerate(filters) if f.dimension == dim), None)
             key = f"filter:{index}" if index is not None else "filter"
         elif kind == "time":
             key = "period"

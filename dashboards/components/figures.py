@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from chatbi.values import is_missing
+
 __all__ = ["fallback_figure", "style_figure", "fit_figure", "PALETTE"]
 
 PALETTE = ["#4C6EF5", "#12B886", "#FAB005", "#FA5252", "#7950F2", "#15AABF", "#FD7E14", "#82C91E"]
@@ -67,4 +69,4 @@ def to_float(value: Any) -> float | None:
         out = float(value)
     except (TypeError, ValueError):
         return None
-    return out if out == out else None
+    return None if is_missing(out) else out

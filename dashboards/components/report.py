@@ -10,6 +10,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
+from chatbi.values import is_missing
+
 from ..i18n import t
 from .chart import GRAPH_CONFIG, chart_box
 from .figures import fit_figure
@@ -64,7 +66,7 @@ def _number(value: Any, percent: bool = False) -> str:
         x = float(value)
     except (TypeError, ValueError):
         return "" if value is None else str(value)
-    if x != x:
+    if is_missing(x):
         return ""
     if percent:
         return f"{x:+.1%}" if x < 0 else f"{x:.1%}"
