@@ -1,7 +1,7 @@
 """``Answer.text``: one or two sentences that answer the question with the key numbers.
 
 Every number comes from the result frame (and is formatted by the same rules as the chart);
-the phrasing per language lives in ``narrative.yaml``. The sentence shape follows the chart
+the phrasing per language lives in the message catalogs (``narrative.*`` in ``chatbi/messages``). The sentence shape follows the chart
 chosen for the result (a KPI gets its value and change, a ranking its leader, a trend its first,
 last and peak), so the text and the chart always tell the same story.
 
@@ -17,12 +17,9 @@ last and peak), so the text and the chart always tell the same story.
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.model import DimensionRef
@@ -39,22 +36,20 @@ from .charts.formatting import (
     member_label,
 )
 from .charts.formatting import format_value as _format_value
+from . import messages as _messages
 from .charts.selection import ChartSpec, normalise_intent, select_chart
 from .values import as_date as _day
 from .values import is_missing as _missing
 
 __all__ = ["narrate", "phrases"]
 
-_PHRASES = Path(__file__).with_name("narrative.yaml")
 #: a list answer names this many members before "…"
 _LIST_ITEMS = 8
 
 
-@cache
 def phrases(language: str) -> dict[str, str]:
-    """The phrase table of a language (``narrative.yaml``)."""
-    table = yaml.safe_load(_PHRASES.read_text(encoding="utf-8"))
-    return {k: str(v) for k, v in table[lang_of(language)].items()}
+    """The phrase table of a language (``narrative.*`` in the message catalogs)."""
+    return _messages.phrases("narrative", language)
 
 
 def narrate(query: SemanticQuery, frame: pd.DataFrame | None, model: SemanticModel | None, *,
@@ -137,8 +132,7 @@ class _Narrator:
         if float(pct) == 0:
             return self.say("unchanged", compare=compare)
         shown_prev = "" if _missing(previous) else self.say(
-            "previous", value=self.value(metric, previous),
-            compare_short=self.p.get(f"compare_short_{self.q.compare}", ""))
+            f"previous_{self.q.compare}", value=self.value(metric, previous))
         moved = self.moved(metric, previous, row[metric], pct)
         return self.say("change", direction=self.p["up" if float(pct) > 0 else "down"],
                         pct=moved.lstrip("+-"), compare=compare, previous=shown_prev)

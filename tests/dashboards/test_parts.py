@@ -8,7 +8,7 @@ import pytest
 
 from dashboards.appdb import AppDBError, DashboardStore, default_app_db_path
 from dashboards.context import SessionStore, new_session_id, valid_session_id
-from dashboards.i18n import STRINGS, preferred_language, t
+from dashboards.i18n import CATALOG, preferred_language, t
 from dashboards.querytools import period_label, query_chips, remove_part, suggestions
 from semantic_layer import SemanticQuery, validate_query
 
@@ -30,8 +30,8 @@ def test_preferred_language(header, default, expected):
 
 
 def test_every_string_has_both_languages():
-    missing = [k for k, v in STRINGS.items() if not v.get("zh") or not v.get("en")]
-    assert missing == []
+    assert CATALOG.languages == ("en", "zh")
+    assert CATALOG.problems() == []
     assert t("pin.done", "zh", name="销售") == "已固定到「销售」"
     assert t("no.such.key", "en") == "no.such.key"
 
