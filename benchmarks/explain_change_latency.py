@@ -27,8 +27,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import print_table, write_result  # noqa: E402
-from chatbi import ChatBI  # noqa: E402
+from benchmarks._common import print_table, write_result
+from chatbi import ChatBI
 
 __all__ = ["SCENARIOS", "main"]
 

@@ -35,8 +35,8 @@ import pandas as pd
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import write_result  # noqa: E402
-from chatbi.analysis import localize  # noqa: E402
+from benchmarks._common import write_result
+from chatbi.analysis import localize
 
 __all__ = ["Case", "generate_case", "cases", "parse_truth", "format_truth", "score", "main"]
 

@@ -63,7 +63,7 @@ def main() -> None:
     for name, pol in (("none", None), ("rows", policy), ("rows+small cells", suppress)):
         for q in queries:  # warm-up
             compile_query(model, q, anchor=anchor, policy=pol)
-        samples = [v for q in queries for v in _timed(lambda q=q: compile_query(model, q, anchor=anchor, policy=pol),
+        samples = [v for q in queries for v in _timed(lambda q=q, pol=pol: compile_query(model, q, anchor=anchor, policy=pol),
                                                        args.repeat)]
         rows.append({"step": "compile", "policy": name, **summarise(samples)})
     plain = SQLGuard(model, "duckdb")

@@ -18,8 +18,8 @@ from chatbi import ChatBI
 from chatbi.evaluation import load_items
 from chatbi.translate import OfflineTranslator, TranslationContext
 from chatbi.translate.base import Draft
-from chatbi.translate.lexicon import _build
 from chatbi.translate.grammar import load_grammar
+from chatbi.translate.lexicon import _build
 
 from ._common import print_table, summarise, write_result
 

@@ -1,7 +1,8 @@
 """``Answer.text``: one or two sentences that answer the question with the key numbers.
 
 Every number comes from the result frame (and is formatted by the same rules as the chart);
-the phrasing per language lives in the message catalogs (``narrative.*`` in ``chatbi/messages``). The sentence shape follows the chart
+the phrasing per language lives in the message catalogs (``narrative.*`` in ``chatbi/messages``).
+The sentence shape follows the chart
 chosen for the result (a KPI gets its value and change, a ranking its leader, a trend its first,
 last and peak), so the text and the chart always tell the same story.
 
@@ -25,6 +26,7 @@ from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.model import DimensionRef
 from semantic_layer.query import MemberFilter
 
+from . import messages as _messages
 from .charts.formatting import (
     column_format,
     format_bucket,
@@ -36,7 +38,6 @@ from .charts.formatting import (
     member_label,
 )
 from .charts.formatting import format_value as _format_value
-from . import messages as _messages
 from .charts.selection import ChartSpec, normalise_intent, select_chart
 from .values import as_date as _day
 from .values import is_missing as _missing

@@ -141,5 +141,6 @@ def _register_shell(app: dash.Dash, ctx: AppContext, registry: tuple[Page, ...])
 
     # keep <html lang> in step so screen readers and fonts pick the right language
     app.clientside_callback(
-        "function(lang) { document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en'; return window.dash_clientside.no_update; }",
+        "function(lang) { document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';"
+        " return window.dash_clientside.no_update; }",
         Output("lang-sink", "data"), Input("lang", "data"))

@@ -64,8 +64,10 @@ button{margin-top:1.2rem;width:100%;padding:.6rem;border:0;border-radius:6px;bac
 <h1>◆ {{ text.title }}</h1>
 <form method="post" action="/login" id="login-form">
 <input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="next" value="{{ next }}">
-<label for="username">{{ text.user }}</label><input id="username" name="username" autocomplete="username" required value="{{ user }}">
-<label for="password">{{ text.password }}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<label for="username">{{ text.user }}</label>
+<input id="username" name="username" autocomplete="username" required value="{{ user }}">
+<label for="password">{{ text.password }}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit" id="login-submit">{{ text.submit }}</button>
 {% if error %}<p class="error" role="alert" id="login-error">{{ error }}</p>{% endif %}
 </form></main></body></html>"""

@@ -6,6 +6,7 @@ Pure: no database, network or model I/O. YAML in, sqlglot ASTs and SQL text out.
 from __future__ import annotations
 
 from .errors import ModelError, QueryError, SemanticLayerError, SQLGuardError, UnknownNameError, did_you_mean, suggest
+from .guard import SQLGuard, guard_sql
 from .model import DimensionRef, SemanticModel
 from .query import (
     ComparisonFilter,
@@ -17,7 +18,6 @@ from .query import (
     TimeRange,
 )
 from .validate import Issue, validate_query
-from .guard import SQLGuard, guard_sql  # noqa: E402,I001 - after the modules the guard builds on
 
 __all__ = [
     "SemanticModel",

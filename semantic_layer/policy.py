@@ -37,7 +37,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from .errors import did_you_mean, suggest
 from .model import DimensionRef, SemanticModel
@@ -49,7 +49,7 @@ __all__ = ["RowFilter", "ColumnRule", "ColumnAccess", "AccessPolicy", "Principal
            "MASKED_FILTER", "frame_suffixes"]
 
 #: a row filter is a member, comparison or range filter on a *dimension*
-RowFilter = Union[MemberFilter, ComparisonFilter, RangeFilter]
+RowFilter = MemberFilter | ComparisonFilter | RangeFilter
 #: issue codes of the policy checks (the facade and the audit log count them as denials)
 ACCESS_DENIED = "access_denied"
 MASKED_FILTER = "masked_filter"

@@ -15,7 +15,7 @@ reading filters needs neither ``getattr`` nor a type switch to find what a filte
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -33,7 +33,7 @@ __all__ = [
 COMPARE_MODES = ("previous_period", "year_over_year")
 _COMPARE_ALIASES = {"pop": "previous_period", "mom": "previous_period", "previous": "previous_period",
                     "yoy": "year_over_year", "same_period_last_year": "year_over_year"}
-Scalar = Union[str, int, float]
+Scalar = str | int | float
 
 
 class _Q(BaseModel):
@@ -107,7 +107,7 @@ class RelativeTimeFilter(_Q):
         return None
 
 
-Filter = Annotated[Union[MemberFilter, ComparisonFilter, RangeFilter, RelativeTimeFilter],
+Filter = Annotated[MemberFilter | ComparisonFilter | RangeFilter | RelativeTimeFilter,
                    Field(discriminator="op")]
 
 

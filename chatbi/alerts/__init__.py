@@ -17,9 +17,9 @@ from .evaluate import Contributor, Evaluation, MemberResult, evaluate_rule, expl
 from .mailer import Mailer, SMTPMailer, SMTPSettings
 from .outbox import DeliveryReport, MissedFire, Outbox, OutboxEntry, default_app_db_path
 from .rules import Rule, RuleSet, RuleSpec, load_rules, rules_from_dict
-from .store import RuleStore
 from .runner import AlertRunner, RunReport, run_daemon
 from .schedule import Schedule
+from .store import RuleStore
 
 __all__ = [
     "AlertError", "RuleError", "RuleProblem", "MailerError", "OutboxError",

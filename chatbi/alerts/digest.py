@@ -251,7 +251,7 @@ def render_digest(bi: Any, group: DigestGroup, evaluations: Sequence[Evaluation]
     announced at the top, before any numbers: a digest never looks "all clear" when it is not.
     """
     lang = group.language
-    when = when or dt.datetime.now(dt.timezone.utc)
+    when = when or dt.datetime.now(dt.UTC)
     views = [_view(bi, ev, key) for ev in evaluations]
     by_id = {r.id: r for r in group.rules}
     missed_views = []

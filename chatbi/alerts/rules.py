@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
@@ -140,7 +140,7 @@ class AnomalyCondition(_R):
     direction: Literal["up", "down"] | None = None
 
 
-Condition = Annotated[Union[ThresholdCondition, ChangeCondition, AnomalyCondition], Field(discriminator="type")]
+Condition = Annotated[ThresholdCondition | ChangeCondition | AnomalyCondition, Field(discriminator="type")]
 
 
 class PeriodSpec(_R):
@@ -505,7 +505,7 @@ def _check_against_model(where: str, spec: RuleSpec, model: SemanticModel,
 def _explain(exc: ValidationError, prefix: str, root: type[BaseModel]) -> list[tuple[str, str, tuple[str, ...]]]:
     out = []
     for err in exc.errors():
-        loc = [p for p in err["loc"] if not (isinstance(p, str) and (p.endswith("Condition") or p.endswith("Filter")
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and (p.endswith(("Condition", "Filter"))
                                                                      or p in {"threshold", "change", "anomaly"}))]
         path = ".".join([prefix] * bool(prefix) + [f"[{p}]" if isinstance(p, int) else str(p) for p in loc])
         path = path.replace(".[", "[")

@@ -30,7 +30,7 @@ from semantic_layer.errors import suggest
 __all__ = ["Schedule", "DEFAULT_TIMEZONE", "CHECK_FIRES", "check_cron", "check_timezone", "to_utc", "UTC"]
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 #: how far back :meth:`Schedule.previous` looks; a yearly rule (Feb 29) needs more than a year
 _LOOKBACK = dt.timedelta(days=4 * 366 + 1)
 #: a schedule is accepted only if this many fire times can be found (``alerts check`` shows them)

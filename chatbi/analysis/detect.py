@@ -60,7 +60,7 @@ class AnomalyResult:
 
     @property
     def time_column(self) -> str:
-        return [c for c in self.frame.columns if c.endswith(f"__{self.grain}")][0]
+        return next(c for c in self.frame.columns if c.endswith(f"__{self.grain}"))
 
     @property
     def anomalies(self) -> pd.DataFrame:
@@ -175,7 +175,7 @@ def _score_frame(data: pd.DataFrame, metric: str, dims: tuple[str, ...], col: st
     # a bucket the window or the data cuts short would read as a drop: keep it, never score it
     partial = bucket_end > end
     keep = buckets >= pd.Timestamp(unit_start(period[0], grain)) if period else np.ones(len(buckets), bool)
-    n, t = values.shape
+    n, _ = values.shape
     out = pd.DataFrame({col: np.tile(buckets[keep], n)})
     for d in dims:
         out.insert(len(out.columns) - 1, d, np.repeat(keys[d].to_numpy(), keep.sum()))
@@ -232,6 +232,6 @@ def _with_story(bi: ChatBI, result: AnomalyResult) -> AnomalyResult:
         figure = anomaly_chart(pts, x=result.time_column, actual="actual", expected="expected", lower="lower",
                                upper="upper", is_anomaly="is_anomaly", title=title, language=lang,
                                value_format=bi.model.metric(result.metric).format)
-    except Exception:  # noqa: BLE001 - a chart that fails must not cost the user the analysis
+    except Exception:
         logging.getLogger(__name__).warning("anomaly chart failed for %s", result.metric, exc_info=True)
     return _replace(result, text=text, figure=figure)

@@ -192,7 +192,7 @@ def _analyse(bi: ChatBI, metric: str, leaves: LeafFrame, kind: str, labels: _Lab
         for element in search(table, actual, factor * reference, max_layer=max_depth):
             row = _segment(leaves, element.members, factor)
             drills: list[Contributor] = []
-            for d, v in element.members:
+            for d, _ in element.members:
                 drills += _drill_chain(bi, leaves, element.members, d, factor, labels, max_depth)
             combos.append(Combination(
                 members=element.members, label=labels.combo(element.members), baseline=float(row["baseline"]),
@@ -223,7 +223,7 @@ def _ranked_contributors(bi: ChatBI, leaves: LeafFrame, tables: Mapping[str, pd.
         found = bi.model.hierarchy_of(e.dimension)
         by_group.setdefault(found[0] if found else e.dimension, []).append(e)
     out: list[Contributor] = []
-    for group, items in list(by_group.items())[:max_groups]:
+    for items in list(by_group.values())[:max_groups]:
         found = bi.model.hierarchy_of(items[0].dimension)
         e = min(items, key=lambda x: found[1].levels.index(x.dimension)) if found else items[0]
         table = tables[e.dimension].set_index("member", drop=False)

@@ -196,6 +196,6 @@ def waterfall_figure(report: RootCauseReport, items: list[tuple[str, float]], va
         return waterfall(period_label(report.baseline_period, lang), report.baseline_value, items,
                          period_label(report.period, lang), report.current_value, title=title, language=lang,
                          value_format=value_format)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logging.getLogger(__name__).warning("waterfall failed for %s", report.metric, exc_info=True)
         return None

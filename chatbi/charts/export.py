@@ -69,7 +69,7 @@ def export_session() -> Iterator[None]:
     >>> with export_session():                                    # doctest: +SKIP
     ...     pngs = [export_image(f, "png") for f in figures]
     """
-    global _SESSIONS
+    global _SESSIONS  # noqa: PLW0603 -- a per-process count of open exporter sessions
     kaleido = _kaleido()
     opts = _kopts()
     if _SESSIONS:  # nested: the outer session's browser serves us

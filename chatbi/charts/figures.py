@@ -457,7 +457,7 @@ def _table(ctx: Context) -> go.Figure:
     for column in frame.columns:
         headers.append(f"<b>{ctx.column_label(column)}</b>")
         values = shown[column].tolist()
-        if column in ctx.query.metrics or "__" in column and column.partition("__")[0] in ctx.query.metrics:
+        if column in ctx.query.metrics or ("__" in column and column.partition("__")[0] in ctx.query.metrics):
             cells.append(ctx.value_text(column, values))
         else:
             cells.append(ctx.member_labels(column, values))

@@ -16,6 +16,8 @@ of :meth:`SemanticModel.problems`:
 
 from __future__ import annotations
 
+import itertools
+
 from semantic_layer import SemanticModel
 from semantic_layer.checks import ModelProblem
 from semantic_layer.spec import SemiAdditiveMetricSpec, SimpleMetricSpec
@@ -135,7 +137,7 @@ def _unreachable(model: SemanticModel) -> list[ModelProblem]:
                                                 "asked for a period or a trend"))
     for hname, h in spec.hierarchies.items():
         levels = [lv for lv in h.levels if "." not in lv and lv in spec.dimensions]
-        for parent, child in zip(levels, levels[1:]):
+        for parent, child in itertools.pairwise(levels):
             pt, ct = spec.dimensions[parent].table, spec.dimensions[child].table
             if pt and ct and model.join_path(ct, pt) is None:
                 out.append(_warn(f"hierarchies.{hname}", f"level {parent!r} (table {pt!r}) cannot be reached from "

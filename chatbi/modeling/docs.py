@@ -63,7 +63,7 @@ def _labels(obj: object) -> str:
 def example_questions(model: SemanticModel, n: int = 6) -> list[str]:
     """The model's examples, then questions built from its metrics and dimensions (both languages)."""
     out = list(model.spec.examples)
-    metrics = [m for m in model.visible_metrics][:n]
+    metrics = list(model.visible_metrics)[:n]
     dims = [d for d, spec in model.dimensions.items() if spec.type == "categorical"]
     for i, name in enumerate(metrics):
         reach = [d for d in dims if all(model.reachable(t, d) for t in model.metric_tables(name))]

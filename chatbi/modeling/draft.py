@@ -290,9 +290,8 @@ class _Drafter:
         known = self.originals.get(f"{t.name}.{c.name}", c.name)
         if is_key_name(known):
             return False
-        if c.type in {"integer", "bigint"} and is_code_name(known) and c.distinct <= 50:
-            return False  # a category, drafted as a dimension
-        return True
+        # a small integer code is a category, drafted as a dimension
+        return not (c.type in {"integer", "bigint"} and is_code_name(known) and c.distinct <= 50)
 
     def _table_metrics(self, t: TableProfile) -> None:
         base = identifier(table_base(t.name))
@@ -331,9 +330,9 @@ class _Drafter:
         self.names.add(name)
         known = self.originals.get(f"{t.name}.{c.name}", c.name)
         fraction = c.type in {"double", "decimal"} and c.min is not None and c.max is not None \
-            and 0 <= float(c.min) and float(c.max) <= 1
+            and float(c.min) >= 0 and float(c.max) <= 1
         spec: dict[str, Any]
-        if is_rate_name(known) or fraction and not is_additive_name(known):
+        if is_rate_name(known) or (fraction and not is_additive_name(known)):
             spec = {"table": t.name, "agg": "avg", "column": c.name}
             why = "a rate, price or percentage: averaged, never summed"
         elif is_stock_name(known) and self.time_columns.get(t.name):

@@ -71,16 +71,16 @@ class AuditEvent:
 
 def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
     """``2025-12-01``, ``2025-12-01T09:00+08:00`` or a span back from now: ``30m``, ``12h``, ``7d``."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     value = text.strip().lower()
     units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
     if value[:-1].isdigit() and value[-1:] in units:
         return now - dt.timedelta(**{units[value[-1]]: int(value[:-1])})
     try:
-        parsed = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"cannot read --since {text!r}; give an ISO date/time or a span like 24h or 7d") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 class AuditLog:
@@ -113,7 +113,7 @@ class AuditLog:
                     else json.dumps(query, ensure_ascii=False, default=str)
             except Exception:  # noqa: BLE001
                 query_json = str(query)
-        row = (dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"), user or "?", ",".join(roles),
+        row = (dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), user or "?", ",".join(roles),
                action, _cut(question), _cut(query_json), _cut(sql), rows, status, int(bool(denied)), _cut(detail))
         try:
             with self._lock, self._connect() as con:
@@ -131,7 +131,7 @@ class AuditLog:
             args.append(user)
         if since is not None:
             where.append("at >= ?")
-            args.append(since.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds"))
+            args.append(since.astimezone(dt.UTC).isoformat(timespec="milliseconds"))
         if denied is not None:
             where.append("denied = ?")
             args.append(int(denied))

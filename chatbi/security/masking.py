@@ -20,6 +20,7 @@ import datetime as dt
 import hmac
 import inspect
 import ipaddress
+import itertools
 import math
 import re
 from collections.abc import Callable
@@ -395,7 +396,7 @@ def date_to_year(value: Any) -> str:
 
 @operator("date_to_week", "date", "date -> ISO week", "2025-W47")
 def date_to_week(value: Any) -> str:
-    return _date_op(lambda d: "{0:04d}-W{1:02d}".format(*d.isocalendar()[:2]))(value)
+    return _date_op(lambda d: "{:04d}-W{:02d}".format(*d.isocalendar()[:2]))(value)
 
 
 @operator("datetime_to_date", "date", "timestamp -> date", "2025-11-23")
@@ -446,7 +447,7 @@ def bucket(value: Any, edges: tuple[float, ...] | list[float] = (0, 100, 1000)) 
     edges = sorted(float(e) for e in edges)
     if x < edges[0]:
         return f"<{_fmt(edges[0])}"
-    for low, high in zip(edges, edges[1:]):
+    for low, high in itertools.pairwise(edges):
         if low <= x < high:
             return f"{_fmt(low)}-{_fmt(high)}"
     return f">={_fmt(edges[-1])}"
@@ -480,7 +481,7 @@ def significant(value: Any, figures: int = 2) -> float | None:
     x = _number(value)
     if x is None or x == 0 or math.isnan(x):
         return x
-    return round(x, figures - 1 - int(math.floor(math.log10(abs(x)))))
+    return round(x, figures - 1 - math.floor(math.log10(abs(x))))
 
 
 @operator("magnitude", "number", "order of magnitude only", "10^4")
@@ -488,7 +489,7 @@ def magnitude(value: Any) -> str:
     x = _number(value)
     if x is None or math.isnan(x):
         return REDACTED
-    return "0" if x == 0 else f"{'-' if x < 0 else ''}10^{int(math.floor(math.log10(abs(x))))}"
+    return "0" if x == 0 else f"{'-' if x < 0 else ''}10^{math.floor(math.log10(abs(x)))}"
 
 
 @operator("top_code", "number", "values above `limit` shown as the limit (outliers identify people)", ">=100000")

@@ -79,7 +79,7 @@ _DUMMY = None
 
 def dummy_verify(password: str) -> None:
     """Spend the time of one verification, so an unknown user name answers as slowly as a known one."""
-    global _DUMMY
+    global _DUMMY  # noqa: PLW0603 -- computed once per process, on first use (hashing is slow)
     if _DUMMY is None:
         _DUMMY = hash_password("not-a-password")
     verify_password(password or "x", _DUMMY)

@@ -109,7 +109,7 @@ class LLMTranslator:
             result = self.translate_query(question, model=context.model, anchor=context.anchor,
                                           members=context.members, conversation=conversation_turns(context),
                                           language=language)
-        except Exception as exc:  # noqa: BLE001 - whatever the endpoint sent, the user gets an answer
+        except Exception as exc:
             logging.getLogger(__name__).warning("LLM translation failed", exc_info=True)
             lang = language or detect_language(question)
             result = LLMResult("unavailable", language=lang, reason="garbage",
@@ -230,7 +230,7 @@ class LLMTranslator:
             raise LLMUnavailableError("unreachable", f"{s.base_url or 'api.openai.com'}: {exc}") from None
         except openai.APIStatusError as exc:
             raise LLMUnavailableError("http_error", f"HTTP {exc.status_code}: {_short(exc.message)}") from None
-        except Exception as exc:  # a body that is not a completion: never surface a traceback
+        except Exception as exc:  # noqa: BLE001 -- a body that is not a completion: never surface a traceback
             raise LLMUnavailableError("garbage", f"{type(exc).__name__}: {_short(str(exc))}") from None
         if not getattr(completion, "choices", None):
             raise LLMUnavailableError("garbage", "the response has no choices")
@@ -337,7 +337,7 @@ def _loads(text: str) -> Any:
 
 def _json_block(content: str) -> str | None:
     """The JSON object in a plain-content answer (possibly fenced or surrounded by prose)."""
-    fenced = re.search(r"```(?:json)?\s*(\{.*\})\s*```", content, re.S)
+    fenced = re.search(r"```(?:json)?\s*(\{.*\})\s*```", content, re.DOTALL)
     if fenced:
         return fenced.group(1)
     first, last = content.find("{"), content.rfind("}")

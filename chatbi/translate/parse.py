@@ -10,6 +10,7 @@ span to break down by year or a year-over-year comparison.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
 from semantic_layer import ComparisonFilter, MemberFilter, RelativeTimeFilter, SemanticModel, TimeRange
@@ -278,7 +279,7 @@ def _times(p: Parsed, toks: list[Token], model: SemanticModel) -> None:
     periods = [tm.period for _, tm, _ in absolute]
     linked = len(absolute) >= 2 and all(
         all(x.kind == "kw" and x.name in _LINKS for x in toks[a + 1:b])
-        for (a, _, _), (b, _, _) in zip(absolute, absolute[1:]))
+        for (a, _, _), (b, _, _) in itertools.pairwise(absolute))
     precisions = {tm.precision for _, tm, _ in absolute}
     if linked and len(precisions) == 1:
         grain = next(iter(precisions))

@@ -110,20 +110,26 @@ def _patterns(month_words: tuple[tuple[str, int], ...], number_words: tuple[tupl
         ("fixed", rf"(?<![a-z])(?:{fixed})(?![a-z])"),
         ("first_q_zh", rf"(?:{_CN_YP})?前(?P<fq>[一二三1-3])\s*(?:个)?季度"),
         ("first_m_zh", rf"{_CN_YP}前(?P<fm>{_N})\s*个?月"),
-        ("rel_zh", rf"(?:最近|近|过去|前)\s*(?:的)?\s*(?P<n>{_N})\s*(?P<u>个季度|季度|个月|天|日|周|星期|礼拜|年)(?:来|以来|内)?"),
+        ("rel_zh", rf"(?:最近|近|过去|前)\s*(?:的)?\s*(?P<n>{_N})\s*"
+                   rf"(?P<u>个季度|季度|个月|天|日|周|星期|礼拜|年)(?:来|以来|内)?"),
         ("rel_en", rf"(?<![a-z0-9])(?:the\s+)?(?:last|past|previous|prior|trailing|recent|latest)\s+(?P<n>{n_en})\s+"
                    r"(?P<u>day|week|month|quarter|year)s?(?![a-z0-9])"),
         ("date_iso", r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>1[0-2]|0?[1-9])[-/.](?P<d>3[01]|[12]\d|0?[1-9])(?!\d)"),
         ("date_zh", rf"(?:{_CN_YP})?(?P<m>{_CN_M})\s*月\s*(?P<d>{_CN_D})\s*[日号]"),
-        ("date_en1", rf"(?<![a-z0-9])(?P<mn>{mn})\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?(?![a-z0-9])(?:,?\s*(?P<y>(?:19|20)\d{{2}}))?"),
-        ("date_en2", rf"(?<![a-z0-9])(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mn>{mn})(?![a-z0-9])(?:,?\s*(?P<y>(?:19|20)\d{{2}}))?"),
-        ("first_en", rf"(?<![a-z0-9])(?:the\s+)?first\s+(?P<fn>{n_en})\s+(?P<fu>months|quarters)(?:\s+of\s+(?P<y>(?:19|20)\d{{2}})|\s+{yrel_en})?"),
+        ("date_en1", rf"(?<![a-z0-9])(?P<mn>{mn})\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?"
+                     rf"(?![a-z0-9])(?:,?\s*(?P<y>(?:19|20)\d{{2}}))?"),
+        ("date_en2", rf"(?<![a-z0-9])(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s+(?:of\s+)?"
+                     rf"(?P<mn>{mn})(?![a-z0-9])(?:,?\s*(?P<y>(?:19|20)\d{{2}}))?"),
+        ("first_en", rf"(?<![a-z0-9])(?:the\s+)?first\s+(?P<fn>{n_en})\s+(?P<fu>months|quarters)"
+                     rf"(?:\s+of\s+(?P<y>(?:19|20)\d{{2}})|\s+{yrel_en})?"),
         ("quarter_zh", rf"(?:{_CN_YP})?(?:第(?P<q>[一二三四1-4])\s*季度?|(?P<q2>[一二三四1-4])\s*季度)"),
-        ("quarter_en", rf"(?<![a-z0-9])(?:(?P<y>(?:19|20)\d{{2}})\s*(?:年\s*)?)?q(?P<q>[1-4])(?![a-z0-9])(?:\s*(?:of\s+)?(?P<y2>(?:19|20)\d{{2}})|\s+{yrel_en})?"),
+        ("quarter_en", rf"(?<![a-z0-9])(?:(?P<y>(?:19|20)\d{{2}})\s*(?:年\s*)?)?q(?P<q>[1-4])"
+                       rf"(?![a-z0-9])(?:\s*(?:of\s+)?(?P<y2>(?:19|20)\d{{2}})|\s+{yrel_en})?"),
         ("quarter_en2", rf"(?<![a-z0-9])(?:the\s+)?(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?![a-z0-9])"
                         rf"(?:\s+(?:of\s+)?(?P<y>(?:19|20)\d{{2}})|\s+{yrel_en})?"),
         ("half_zh", rf"(?:{_CN_YP})?(?P<h>上半年|下半年|前半年|后半年)"),
-        ("half_en", rf"(?<![a-z0-9])(?:(?P<y>(?:19|20)\d{{2}})\s*(?:年\s*)?)?h(?P<h>[12])(?![a-z0-9])(?:\s*(?P<y2>(?:19|20)\d{{2}})|\s+{yrel_en})?"),
+        ("half_en", rf"(?<![a-z0-9])(?:(?P<y>(?:19|20)\d{{2}})\s*(?:年\s*)?)?h(?P<h>[12])"
+                    rf"(?![a-z0-9])(?:\s*(?P<y2>(?:19|20)\d{{2}})|\s+{yrel_en})?"),
         ("half_en2", rf"(?<![a-z0-9])(?:the\s+)?(?P<hw>first|second)\s+half(?:\s+of)?(?:\s+the\s+year)?"
                      rf"(?:\s+(?P<y>(?:19|20)\d{{2}})|\s+{yrel_en})?"),
         ("week_zh", rf"(?:{_CN_YP})?第\s*(?P<w>{_N})\s*(?:周|星期)"),

@@ -10,6 +10,7 @@ pinged before use, so a restarted server is picked up again. Failures become
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import importlib.util
@@ -158,10 +159,9 @@ class SQLAlchemyEngine:
                 conn.execute(sa.select(sa.func.set_config("transaction_read_only", "on", True),
                                        sa.func.set_config("statement_timeout", ms, True)))
             elif self.backend == "mysql" and self.timeout_s:
-                try:
+                # MariaDB names it differently; the client-side pool timeout still applies
+                with contextlib.suppress(sa.exc.DBAPIError):
                     conn.execute(sa.text("SET SESSION max_execution_time = :ms"), {"ms": int(self.timeout_s * 1000)})
-                except sa.exc.DBAPIError:
-                    pass  # MariaDB names it differently; the client-side pool timeout still applies
             elif self.backend == "sqlite" and deadline is not None:
                 _sqlite_deadline(conn, deadline)
             yield
@@ -242,7 +242,7 @@ def _frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:
     """A DataFrame with the types DuckDB would give: floats for decimals, datetimes for dates."""
     frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
     for i, dtype in enumerate(frame.dtypes):
-        if dtype != object:
+        if not pd.api.types.is_object_dtype(dtype):
             continue
         col = frame.iloc[:, i]
         values = [v for v in col if v is not None]

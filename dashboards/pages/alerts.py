@@ -30,7 +30,8 @@ def load_rules(ctx: AppContext) -> tuple[Any, str | None]:
     """The configured rule set, or ``(None, message)`` when there is none or it does not load."""
     if ctx.alert_rules is None or not ctx.alert_rules.exists():
         return None, "alerts.none"
-    from chatbi.alerts import AlertError, load_rules as load
+    from chatbi.alerts import AlertError
+    from chatbi.alerts import load_rules as load
 
     # checked against every member, not the signed-in user's: the rules are the service's configuration
     bi = getattr(ctx.chatbi, "base", None) or ctx.chatbi

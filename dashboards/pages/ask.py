@@ -38,7 +38,7 @@ def _safe(ctx: AppContext, lang: str, action: Any, *args: Any, question: str | N
     """Run an action; any unexpected failure becomes a friendly card and the app keeps working."""
     try:
         return action(*args)
-    except Exception as exc:  # noqa: BLE001 - the thread shows a message instead of a broken page
+    except Exception as exc:
         log.exception("ask page action failed")
         return [error_turn(t("error.internal", lang, kind=type(exc).__name__), lang, question=question)]
 

@@ -215,7 +215,8 @@ def explore_view(ctx: AppContext, state: dict[str, Any], lang: str) -> ExploreVi
     trend, note, period = _trend(ctx, state, lang)
     drill, level = _drill(ctx, state, lang, period)
     crumbs = [(t("explore.all", lang), 0)] + [
-        (member_label(ctx.chatbi.model, ctx.chatbi.members, dim, member, lang), i + 1) for i, (dim, member) in enumerate(state["path"])]
+        (member_label(ctx.chatbi.model, ctx.chatbi.members, dim, member, lang), i + 1)
+        for i, (dim, member) in enumerate(state["path"])]
     return ExploreView(trend=trend, drill=drill, crumbs=crumbs, note=note, level=level)
 
 
@@ -291,7 +292,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                          controls={"metric": metric, "grain": grain, "tree": tree})
         try:
             view = explore_view(ctx, new, lang)
-        except Exception as exc:  # noqa: BLE001 - show the problem, keep the page usable
+        except Exception as exc:
             log.exception("explorer failed")
             failed = box_class("explore")  # the spinner stops; the note says what went wrong
             return (new, dash.no_update, dash.no_update, dash.no_update, dash.no_update, failed, dash.no_update,

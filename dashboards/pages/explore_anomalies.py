@@ -56,7 +56,8 @@ def normalise_points(result: Any, metric: str, x: str) -> pd.DataFrame | None:
         renames[metric] = "actual"
     frame = frame.rename(columns=renames)
     if x not in frame.columns:
-        time_like = [c for c in frame.columns if c in {"date", "period", "time", "bucket"} or str(c).startswith(f"{x.split('__')[0]}__")]
+        time_like = [c for c in frame.columns
+                     if c in {"date", "period", "time", "bucket"} or str(c).startswith(f"{x.split('__')[0]}__")]
         if not time_like:
             return None
         frame = frame.rename(columns={time_like[0]: x})
@@ -85,7 +86,7 @@ def anomaly_frame(bi: Any, metric: str, grain: str, trend: pd.DataFrame, x: str,
         kwargs["filters"] = [{"op": "in", "dimension": d, "values": [m]} for d, m in path]
     try:
         result = func(metric, **kwargs)
-    except Exception:  # noqa: BLE001 - the trend still shows without the overlay
+    except Exception:
         log.exception("detect_anomalies failed")
         return None
     frame = normalise_points(result, metric, x)

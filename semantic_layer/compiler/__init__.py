@@ -11,8 +11,9 @@ row-restricted tables in hand-written SQL (:func:`guard_access` for the SQL guar
 ...                                          "time_column": "day"}},
 ...     "dimensions": {"date": {"type": "time", "grains": ["month"]}, "city": {"table": "sales"}},
 ...     "metrics": {"amount": {"table": "sales", "agg": "sum", "column": "amount"}}})
->>> print(compile_query(model, SemanticQuery(metrics=["amount"], dimensions=["city"])).sql)
-SELECT g0.city AS city, g0.amount AS amount FROM (SELECT sales.city AS city, SUM(sales.amount) AS amount FROM sales GROUP BY sales.city) AS g0 ORDER BY amount DESC, city ASC
+>>> print(compile_query(model, SemanticQuery(metrics=["amount"], dimensions=["city"])).sql)  # doctest: +NORMALIZE_WHITESPACE
+SELECT g0.city AS city, g0.amount AS amount FROM (SELECT sales.city AS city, SUM(sales.amount) AS amount FROM
+sales GROUP BY sales.city) AS g0 ORDER BY amount DESC, city ASC
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ class Builder:
         dim_exprs = [(r, self.sources.dimension(r, fact, bucket_shift)) for r in self.refs]
         if group.semi is None:
             select = select.select(*(exp.alias_(e, ident(r.column, self.dialect)) for r, e in dim_exprs),
-                                   *(exp.alias_(self._leaf_agg(leaf, fact), ident(leaf, self.dialect)) for leaf in group.leaves), copy=False)
+                                   *(exp.alias_(self._leaf_agg(leaf, fact), ident(leaf, self.dialect))
+                                     for leaf in group.leaves), copy=False)
             if self.min_group:
                 select = select.select(exp.alias_(self.sources.group_size(fact), _GROUP_ROWS), copy=False)
             if dim_exprs:
@@ -171,11 +172,13 @@ class Builder:
         for alias, group in zip(aliases, groups):
             for leaf in group.leaves:
                 leaf_at[leaf] = column(leaf, alias, self.dialect)
-        select = exp.Select().from_(self._group_select(groups[0], period, bucket_shift).subquery(aliases[0], copy=False), copy=False)
+        first = self._group_select(groups[0], period, bucket_shift).subquery(aliases[0], copy=False)
+        select = exp.Select().from_(first, copy=False)
         for i in range(1, len(groups)):
             sub = self._group_select(groups[i], period, bucket_shift).subquery(aliases[i], copy=False)
             if self.refs:
-                on = exp.and_(*(exp.EQ(this=self._coalesced(r, aliases[:i]), expression=column(r.column, aliases[i], self.dialect))
+                on = exp.and_(*(exp.EQ(this=self._coalesced(r, aliases[:i]),
+                                       expression=column(r.column, aliases[i], self.dialect))
                                 for r in self.refs))
                 select = join(select, sub, on=on, side="FULL", kind="OUTER")
             else:

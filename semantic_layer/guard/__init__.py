@@ -10,10 +10,11 @@ checked tree*, so what runs is exactly what was checked; comments are dropped on
 >>> guard = SQLGuard({"sales": ["day", "city", "amount"]}, "duckdb", row_cap=100)
 >>> guard.check("select city, sum(amount) from sales group by city -- hi")
 'SELECT city, SUM(amount) FROM sales GROUP BY city LIMIT 100'
->>> guard.check("SELECT * FROM read_csv('/etc/passwd')")
+>>> guard.check("SELECT * FROM read_csv('/etc/passwd')")  # doctest: +NORMALIZE_WHITESPACE
 Traceback (most recent call last):
 ...
-semantic_layer.errors.SQLGuardError: [table_function] table functions are not allowed in FROM; use the model's tables: READ_CSV('/etc/passwd')
+semantic_layer.errors.SQLGuardError: [table_function] table functions are not allowed in FROM; use the model's
+tables: READ_CSV('/etc/passwd')
 """
 
 from __future__ import annotations

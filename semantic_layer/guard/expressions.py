@@ -277,7 +277,8 @@ class ExpressionChecker:
             target = item.this
             # a query's ORDER BY <name> means the output column of that name first, in every dialect
             # (not so inside OVER (...) or WITHIN GROUP (...))
-            if (by_output and type(target) is exp.Column and target.args.get("table") is None and type(target.this) is exp.Identifier
+            if (by_output and type(target) is exp.Column and target.args.get("table") is None
+                    and type(target.this) is exp.Identifier
                     and self.identifier(target.this) in scope.aliases):
                 continue
             self.expr(target, scope, depth + 2)

@@ -22,8 +22,9 @@ def _current_schema(qualifier: str | None = None) -> exp.Expression:
 def list_tables_sql(dialect: str) -> str:
     """``table_name``, ``table_type`` of the current schema, by name.
 
-    >>> list_tables_sql("postgres")
-    'SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = CURRENT_SCHEMA ORDER BY table_name NULLS FIRST'
+    >>> list_tables_sql("postgres")  # doctest: +NORMALIZE_WHITESPACE
+    'SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = CURRENT_SCHEMA ORDER BY
+    table_name NULLS FIRST'
     """
     return (exp.select("table_name", "table_type").from_(_info_schema("tables")).where(_current_schema())
             .order_by("table_name").sql(dialect=dialect))
@@ -60,8 +61,9 @@ def foreign_key_targets_sql(dialect: str) -> str:
     ``duckdb_constraints()``, because its information_schema has no referential_constraints rows.
     Elsewhere: ``constraint_name``, ``table_name``, ``column_name`` in column order.
 
-    >>> foreign_key_targets_sql("duckdb")
-    "SELECT constraint_name, referenced_table, referenced_column_names FROM DUCKDB_CONSTRAINTS() WHERE constraint_type = 'FOREIGN KEY'"
+    >>> foreign_key_targets_sql("duckdb")  # doctest: +NORMALIZE_WHITESPACE
+    "SELECT constraint_name, referenced_table, referenced_column_names FROM DUCKDB_CONSTRAINTS() WHERE
+    constraint_type = 'FOREIGN KEY'"
     """
     if dialect == "duckdb":
         return exp.select("constraint_name", "referenced_table", "referenced_column_names").from_(

@@ -97,7 +97,7 @@ def normalize_type(raw: str, dialect: str) -> str:
     text = str(raw).strip()
     try:
         dtype = exp.DataType.build(text, dialect=dialect)
-    except Exception:  # sqlglot cannot read every vendor type; fall back to the name
+    except Exception:  # noqa: BLE001 -- sqlglot cannot read every vendor type; fall back to the name
         dtype = None
     if dtype is not None:
         kind = dtype.this.name
@@ -156,8 +156,9 @@ def column_stats_sql(source: RowSource, columns: Sequence[str], dialect: str, *,
     """Over ``source``: rows ``n``; per column ``columns[i]`` non-null values ``nn{i}`` and
     distinct values ``nd{i}``, plus ``lo{i}`` / ``hi{i}`` for the columns in ``min_max``.
 
-    >>> column_stats_sql(RowSource("t"), ["a", "b"], "duckdb", min_max={"b"})
-    'SELECT COUNT(*) AS n, COUNT(a) AS nn0, COUNT(DISTINCT a) AS nd0, COUNT(b) AS nn1, COUNT(DISTINCT b) AS nd1, MIN(b) AS lo1, MAX(b) AS hi1 FROM t'
+    >>> column_stats_sql(RowSource("t"), ["a", "b"], "duckdb", min_max={"b"})  # doctest: +NORMALIZE_WHITESPACE
+    'SELECT COUNT(*) AS n, COUNT(a) AS nn0, COUNT(DISTINCT a) AS nd0, COUNT(b) AS nn1, COUNT(DISTINCT b) AS nd1,
+    MIN(b) AS lo1, MAX(b) AS hi1 FROM t'
     """
     items: list[exp.Expression] = [_count_star("n")]
     for i, c in enumerate(columns):
@@ -220,8 +221,9 @@ def dependency_sql(source: RowSource, child: str, parent: tuple[str, str], diale
     ``child`` is a column of ``source.table``; ``parent`` is (table, column), the table being
     ``source.table`` or one reached by ``path``.
 
-    >>> dependency_sql(RowSource("city"), "name", ("city", "province"), "duckdb")
-    'SELECT COUNT(*) AS pairs, COUNT(DISTINCT x.c) AS children FROM (SELECT DISTINCT t0.name AS c, t0.province AS p FROM city AS t0 WHERE NOT t0.name IS NULL) AS x'
+    >>> dependency_sql(RowSource("city"), "name", ("city", "province"), "duckdb")  # doctest: +NORMALIZE_WHITESPACE
+    'SELECT COUNT(*) AS pairs, COUNT(DISTINCT x.c) AS children FROM (SELECT DISTINCT t0.name AS c, t0.province AS
+    p FROM city AS t0 WHERE NOT t0.name IS NULL) AS x'
     """
     src = source.expression(dialect).copy()
     src.set("alias", exp.TableAlias(this=exp.to_identifier("t0")))  # a table or a LIMIT subquery alike

@@ -60,6 +60,6 @@ def test_sample_build_writes_given_file(tmp_path: Path, capsys: pytest.CaptureFi
 def test_console_script_reports_errors_without_traceback(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "chatbi.cli", "query", "--model", str(tmp_path / "missing.yaml"),
                              "--database", str(tmp_path / "missing.duckdb"), "-m", "revenue"],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "cannot read the model file" in result.stderr

@@ -70,7 +70,9 @@ def test_trend_first_last_and_peak(sample_bi, lang):
     frame, text = ask(sample_bi, lang, metrics=["new_subscribers"], dimensions=["date.month"], time_range=Y2025)
     ordered = frame.sort_values("date__month")
     first, last = ordered.iloc[0]["new_subscribers"], ordered.iloc[-1]["new_subscribers"]
-    fmt = lambda v: format_value(v, "integer", "", lang)
+    def fmt(v: float) -> str:
+        return format_value(v, "integer", "", lang)
+
     change = f"{(last - first) / first * 100:+.1f}%"
     assert fmt(first) in text and fmt(last) in text and change in text
     peak_row = ordered.loc[ordered["new_subscribers"].idxmax()]

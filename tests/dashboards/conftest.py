@@ -25,7 +25,6 @@ def ctx(app):
 def live_app(sample_bi, tmp_path_factory) -> Iterator[LiveServer]:
     """One app on a free loopback port for a test module (its own app database)."""
     from dashboards import create_app
-
     from sample_data import TELECOM_DIR
 
     app = create_app(sample_bi, app_db=tmp_path_factory.mktemp("appdb") / "app.sqlite3",

@@ -12,6 +12,7 @@ from dashboards.pages import alerts
 
 from .helpers import find, text_of
 
+
 class Inbox:
     """An aiosmtpd server on 127.0.0.1 that keeps what it receives."""
 

@@ -11,7 +11,6 @@ import duckdb
 import psycopg
 import pytest
 import sqlalchemy as sa
-
 from servers.postgres import (  # tests/ is on sys.path (see tests/conftest.py)
     PostgresNotInstalled,
     duckdb_type_to_postgres,
@@ -77,9 +76,8 @@ def test_missing_binaries_fail_with_the_setup_hint(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.delenv("CHATBI_SKIP_POSTGRES", raising=False)
     monkeypatch.setattr(module, "find_postgres_bindir", lambda *args, **kwargs: None)
-    with pytest.raises(PostgresNotInstalled, match=r"bash \.ci/setup"):
-        with module.running_postgres():
-            pass
+    with pytest.raises(PostgresNotInstalled, match=r"bash \.ci/setup"), module.running_postgres():
+        pass
     with pytest.raises(pytest.fail.Exception, match=r"bash \.ci/setup.*CHATBI_SKIP_POSTGRES=1"):
         next(postgres_server_url())
 
@@ -117,7 +115,8 @@ ROWS = [
     (dt.date(2025, 11, 1), 1, 10_000_000_000, 1.5, "广东", True, Decimal("12.345")),
     (dt.date(2025, 11, 2), -2, -1, 0.1 + 0.2, "", False, Decimal("0.000")),
     (dt.date(1999, 12, 31), None, None, None, None, None, None),
-    (dt.date(2024, 2, 29), 2_147_483_647, 9_223_372_036_854_775_807, -1e300, 'quote " and, comma\nnewline', True, Decimal("-1.5")),
+    (dt.date(2024, 2, 29), 2_147_483_647, 9_223_372_036_854_775_807, -1e300, 'quote " and, comma\nnewline', True,
+     Decimal("-1.5")),
     (None, 0, 0, 2.2250738585072014e-308, "\\N", None, Decimal("999999999999999.999")),
 ]
 
@@ -134,7 +133,8 @@ def _make_duckdb(path: Path) -> None:
         )
         con.executemany("INSERT INTO revenue VALUES (?, ?, ?, ?, ?, ?, ?)", ROWS)
         con.execute("CREATE TABLE empty_table (id INTEGER, name VARCHAR)")
-        con.execute("CREATE TABLE big AS SELECT range::BIGINT AS id, DATE '2025-01-01' + (range % 365)::INTEGER AS d FROM range(50000)")
+        con.execute("CREATE TABLE big AS SELECT range::BIGINT AS id, DATE '2025-01-01' + (range % 365)::INTEGER AS d"
+                    " FROM range(50000)")
 
 
 def test_duckdb_tables_load_with_rows_and_types(postgres_url: str, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def free_port() -> int:

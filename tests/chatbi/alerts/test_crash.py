@@ -30,7 +30,7 @@ def _run(args: list[str], env_extra: dict[str, str] | None = None) -> subprocess
     env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
     env.update(env_extra or {})
     return subprocess.run([sys.executable, "-m", "chatbi.cli", "alerts", "run", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_killed_between_send_and_mark_resends_with_the_same_message_id(cli_args,
     assert entry.status == "sending"  # claimed; the process died holding it
 
     # a runner started before the claim's lease ran out leaves it alone (the owner may be alive)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     mailer = SMTPMailer(SMTPSettings(host="127.0.0.1", port=smtp_server.port, sender="chatbi@example.com"))
     assert Outbox(db, clock=VirtualClock(now)).deliver(mailer).sent == []
     # after the lease the row is in doubt: resent, at least once, recognisably the same message

@@ -19,7 +19,7 @@ from chatbi.charts.formatting import format_value
 
 from .conftest import GD_RULE, MANAGERS, SMTPServer, VirtualClock, free_port, rules_doc
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FIRE = dt.datetime(2025, 12, 1, 1, 0, tzinfo=UTC)
 SENDER = "ChatBI <chatbi@example.com>"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -98,13 +98,13 @@ def test_values_changes_and_root_cause_lines(sent, sample_bi) -> None:
         assert value in body and "-10.1%" in body
         assert "2025年11月" in body and "2025年10月" in body
     # the planted story: 5G plans sold online in Guangdong, November 2025
-    causes = re.findall(r"^\s+\d\. (.+)$", text, flags=re.M)
+    causes = re.findall(r"^\s+\d\. (.+)$", text, flags=re.MULTILINE)
     assert causes and "5G" in causes[0] and "线上" in causes[0], text
     assert "占变化的" in causes[0]
     assert html.count('class="contributor"') >= 1 and "5G × 线上" in html
 
     en_text, en_html, en_images = _parts(sent["en"].message)
-    en_causes = re.findall(r"^\s+\d\. (.+)$", en_text, flags=re.M)
+    en_causes = re.findall(r"^\s+\d\. (.+)$", en_text, flags=re.MULTILINE)
     assert en_causes and "5G" in en_causes[0] and "online" in en_causes[0] and "of the change" in en_causes[0]
     assert "November 2025" in en_text and "Top contributors" in en_html and len(en_images) == 1
 
@@ -115,7 +115,7 @@ def test_quiet_rules_and_dashboard_link(sent) -> None:
     quiet = text.split("== 未触发的规则 ==")[1]
     assert "江苏离网率" in quiet and "值 > 50.00%" in quiet
     assert DASHBOARD in text and f'href="{DASHBOARD}"' in html
-    en_text, en_html, _ = _parts(sent["en"].message)
+    en_text, _, _ = _parts(sent["en"].message)
     assert "Rules that did not trigger" not in en_text  # the English digest has one rule, and it triggered
     assert DASHBOARD in en_text
 

@@ -11,7 +11,7 @@ from chatbi.alerts.evaluate import compare_period
 
 from .conftest import GD_RULE, rules_doc
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 D = dt.date
 
 

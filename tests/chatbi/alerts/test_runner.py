@@ -13,7 +13,7 @@ from chatbi.alerts import AlertRunner, Outbox, SMTPMailer, SMTPSettings, load_ru
 
 from .conftest import GD_RULE, MANAGERS, QUIET_RULE, SMTPServer, VirtualClock, rules_doc
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FIRE = dt.datetime(2025, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 Asia/Shanghai on 1 December
 SENDER = "chatbi@example.com"
 

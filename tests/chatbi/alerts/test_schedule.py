@@ -10,7 +10,7 @@ import pytest
 from chatbi.alerts import Schedule
 from chatbi.alerts.schedule import DEFAULT_TIMEZONE
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _local(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> list[str]:

@@ -53,5 +53,5 @@ def test_correlate_on_the_warehouse(sample_bi) -> None:
     # net adds = new - churned and new subscribers carry most of the day-to-day movement
     assert result.top["candidate"] == "new_subscribers"
     assert table.loc["new_subscribers", "rho"] > 0.7 and table.loc["new_subscribers", "lag"] == 0
-    assert len(result.series) == 91 and list(result.series.columns)[0] == "net_adds"
+    assert len(result.series) == 91 and next(iter(result.series.columns)) == "net_adds"
     assert "New subscribers" in result.text

@@ -35,7 +35,7 @@ def test_joins_facts_to_dimensions_with_overlap_evidence(telecom_draft) -> None:
     assert joins == {("fact_daily", "dim_region"): {"city_id": "city_id"},
                      ("fact_daily", "dim_plan"): {"plan_id": "plan_id"},
                      ("fact_network_daily", "dim_region"): {"city_id": "city_id"}}
-    evidence = [j for j in telecom_draft.joins if j.left == "fact_daily" and j.right == "dim_region"][0]
+    evidence = next(j for j in telecom_draft.joins if j.left == "fact_daily" and j.right == "dim_region")
     assert not evidence.declared and evidence.overlap == 1.0
     assert any("100% of fact_daily values exist in dim_region" in n for n in telecom_draft.notes)
 

@@ -87,8 +87,8 @@ def test_cli_draft_database_writes_loadable_yaml(sample_db_path: Path, tmp_path:
 @pytest.mark.postgres
 def test_draft_on_real_postgres(postgres_url: str, oil_db_path: Path) -> None:
     import psycopg
-    from sqlalchemy.engine import make_url
     from servers.postgres import load_duckdb_into_postgres
+    from sqlalchemy.engine import make_url
 
     url = make_url(postgres_url)
     with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname=url.database,

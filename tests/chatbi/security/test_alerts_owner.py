@@ -12,7 +12,7 @@ from chatbi.alerts import AlertRunner, Outbox, SMTPMailer, SMTPSettings, load_ru
 
 from ..alerts.conftest import SMTPServer, VirtualClock, free_port
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FIRE = dt.datetime(2025, 12, 1, 1, 0, tzinfo=UTC)
 OTHER_PROVINCES = ("江苏", "浙江", "山东", "福建", "河北", "山西", "湖北", "河南", "四川", "云南")
 

@@ -38,7 +38,7 @@ def test_every_kind_of_request_is_recorded_with_its_sql_and_rows(sample_bi, secu
 
 
 def test_since_accepts_dates_and_spans():
-    now = dt.datetime(2025, 12, 31, 12, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2025, 12, 31, 12, tzinfo=dt.UTC)
     assert parse_since("24h", now) == now - dt.timedelta(hours=24)
     assert parse_since("7d", now) == now - dt.timedelta(days=7)
     assert parse_since("2025-12-01").date() == dt.date(2025, 12, 1)

@@ -76,6 +76,5 @@ def test_another_user_neither_sees_nor_changes_a_pinned_card(app):
 
 
 def test_without_a_signed_in_user_there_is_no_owner_to_fall_back_on(app):
-    with app.server.test_request_context("/"):
-        with pytest.raises(PermissionError):
-            app.chatbi_context.owner()
+    with app.server.test_request_context("/"), pytest.raises(PermissionError):
+        app.chatbi_context.owner()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -28,7 +29,7 @@ TOPICS = [("Widget output of plant {i}", "工厂{i}产量"), ("Boiler temperatur
 @pytest.fixture(scope="module")
 def big_model() -> SemanticModel:
     """The telecom model plus 300 unrelated metrics and 40 unrelated dimensions."""
-    data = yaml.safe_load(open(TELECOM_MODEL, encoding="utf-8"))
+    data = yaml.safe_load(Path(TELECOM_MODEL).read_text(encoding="utf-8"))
     for i in range(300):
         en, zh = TOPICS[i % len(TOPICS)]
         data["metrics"][f"kpi_{i:03d}"] = {"table": "fact_daily", "agg": "sum", "column": "voice_minutes",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import socket
 import time
@@ -208,7 +209,7 @@ def test_429_is_retried_after_the_server_directed_wait(openai_stub: OpenAIStub, 
     assert result.outcome == "query" and result.usage.retries == 2
     times = [r.at for r in openai_stub.completions]
     assert len(times) == 3
-    assert all(b - a >= 0.14 for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= 0.14 for a, b in itertools.pairwise(times))
 
 
 def test_500_is_retried_with_exponential_backoff(openai_stub: OpenAIStub, sample_bi) -> None:

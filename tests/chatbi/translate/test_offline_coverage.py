@@ -177,7 +177,8 @@ def test_question_becomes_query(ctx: TranslationContext, question: str, expected
     assert query_of(ctx, question) == expected
 
 
-@pytest.mark.parametrize("question", ["为什么2025年11月广东的收入下降了？", "why did revenue in Guangdong drop in November 2025?"])
+@pytest.mark.parametrize("question", ["为什么2025年11月广东的收入下降了？",
+                                      "why did revenue in Guangdong drop in November 2025?"])
 def test_why_questions_are_root_cause_intents_with_metric_period_and_filters(ctx: TranslationContext,
                                                                             question: str) -> None:
     t = OfflineTranslator().translate(question, ctx)

@@ -78,7 +78,7 @@ def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     day = dt.date(2024, 1, 1)
     while day <= dt.date(2024, 3, 31):
         for s, *_ in STORES:
-            for p, *_ in PRODUCTS:
+            for p, *_rest in PRODUCTS:
                 qty = (day.toordinal() * 7 + s * 13 + p * 5) % 20 + 1
                 rows.append((day, s, p, qty * (2.5 + p), qty, (qty + s) % 3))
         day += dt.timedelta(days=1)

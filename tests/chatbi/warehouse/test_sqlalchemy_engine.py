@@ -86,7 +86,7 @@ def test_sqlite_connections_are_read_only(sqlite_file: Path) -> None:
     engine = SQLAlchemyEngine(f"sqlite:///{sqlite_file}")
     try:
         for sql in ("DELETE FROM t", "CREATE TABLE x (a INT)", "UPDATE t SET amount = 0"):
-            with pytest.raises(EngineError, match="read-only|readonly"):
+            with pytest.raises(EngineError, match=r"read-only|readonly"):
                 engine.execute(sql)
         assert len(engine.execute("SELECT * FROM t")) == 56
     finally:
@@ -142,7 +142,7 @@ def test_postgres_timeout_cancels_on_the_server(small_postgres_url: str) -> None
     engine = SQLAlchemyEngine(small_postgres_url, timeout_s=0.3)
     try:
         start = time.perf_counter()
-        with pytest.raises(QueryTimeout, match="0.3 s"):
+        with pytest.raises(QueryTimeout, match=r"0\.3 s"):
             engine.execute("SELECT pg_sleep(10)")
         assert time.perf_counter() - start < 3
         assert engine.execute("SELECT COUNT(*) AS n FROM dim_region").iloc[0, 0] == 33
