@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .errors import ModelError, QueryError, SemanticLayerError, SQLGuardError, UnknownNameError, did_you_mean, suggest
 from .guard import SQLGuard, guard_sql
+from .issues import Issue, IssueCode, Subject, SubjectKind
 from .model import DimensionRef, SemanticModel
 from .query import (
     ComparisonFilter,
@@ -17,7 +18,7 @@ from .query import (
     SemanticQuery,
     TimeRange,
 )
-from .validate import Issue, validate_query
+from .validate import validate_query
 
 __all__ = [
     "SemanticModel",
@@ -30,6 +31,9 @@ __all__ = [
     "RelativeTimeFilter",
     "TimeRange",
     "Issue",
+    "IssueCode",
+    "Subject",
+    "SubjectKind",
     "validate_query",
     "SemanticLayerError",
     "ModelError",

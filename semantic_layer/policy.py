@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .errors import did_you_mean, suggest
+from .issues import Issue, IssueCode
 from .model import DimensionRef, SemanticModel
 from .query import ComparisonFilter, MemberFilter, RangeFilter, SemanticQuery
 from .spec import SemiAdditiveMetricSpec, SimpleMetricSpec
-from .validate import Issue
 
 __all__ = ["RowFilter", "ColumnRule", "ColumnAccess", "AccessPolicy", "Principal", "ACCESS_DENIED",
            "MASKED_FILTER", "frame_suffixes"]
@@ -51,8 +51,8 @@ __all__ = ["RowFilter", "ColumnRule", "ColumnAccess", "AccessPolicy", "Principal
 #: a row filter is a member, comparison or range filter on a *dimension*
 RowFilter = MemberFilter | ComparisonFilter | RangeFilter
 #: issue codes of the policy checks (the facade and the audit log count them as denials)
-ACCESS_DENIED = "access_denied"
-MASKED_FILTER = "masked_filter"
+ACCESS_DENIED = IssueCode.ACCESS_DENIED
+MASKED_FILTER = IssueCode.MASKED_FILTER
 #: result-frame columns derived from a metric that carry its value (shares and % changes do not)
 frame_suffixes = ("", "__previous", "__change")
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from semantic_layer import (
     ComparisonFilter,
     Issue,
+    IssueCode,
     MemberFilter,
     RangeFilter,
     RelativeTimeFilter,
@@ -251,10 +252,11 @@ def _repair_options(result: LLMResult, question: str, model: SemanticModel) -> t
         return ()
     options: list[ClarifyOption] = []
     for issue in result.issues:
-        m = re.fullmatch(r"(metrics|dimensions)\[(\d+)\]", issue.field)
-        if not m or issue.code not in ("unknown_metric", "unknown_dimension"):
+        subject = issue.subject
+        if (issue.code not in (IssueCode.UNKNOWN_METRIC, IssueCode.UNKNOWN_DIMENSION) or subject is None
+                or subject.part not in ("metrics", "dimensions") or subject.index is None):
             continue
-        attr, index = m.group(1), int(m.group(2))
+        attr, index = subject.part, subject.index
         for candidate in issue.candidates:
             names = list(getattr(draft, attr))
             names[index] = candidate

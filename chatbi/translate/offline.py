@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from semantic_layer import RelativeTimeFilter, validate_query
+from semantic_layer import IssueCode, RelativeTimeFilter, validate_query
 from semantic_layer.compiler import resolve_period
 from semantic_layer.errors import QueryError
 
@@ -159,13 +159,12 @@ class OfflineTranslator:
             return clar.invalid(str(exc).splitlines()[0])
         members = ctx.members.as_sets() if ctx.members else None
         issues = validate_query(ctx.model, query, members)
+        # a dimension the metric cannot be broken down by (grouped or filtered on): ask which to use instead
+        askable = {d.partition(".")[0] for d in query.dimensions} | {f.dimension for f in draft.members}
         for issue in issues:
-            if issue.code == "unreachable_dimension":
-                bad = next((d.partition(".")[0] for d in query.dimensions
-                            if d.partition(".")[0] in issue.message), None)
-                bad = bad or next((f.dimension for f in draft.members if f.dimension in issue.message), None)
-                if bad:
-                    return clar.ask_unreachable(draft, bad)
+            if (issue.code == IssueCode.UNREACHABLE_DIMENSION and issue.subject is not None
+                    and issue.subject.name in askable):
+                return clar.ask_unreachable(draft, issue.subject.name)
         if issues:
             return clar.invalid("; ".join(str(i) for i in issues))
         unknown = len(p.unknown) if p else 0

@@ -25,10 +25,11 @@ from functools import cached_property
 from sqlglot import exp
 
 from ..errors import QueryError
+from ..issues import Issue, IssueCode, Subject, SubjectKind
 from ..model import DimensionRef, SemanticModel
 from ..policy import AccessPolicy, Principal
 from ..query import RelativeTimeFilter, SemanticQuery
-from ..validate import Issue, validate_query
+from ..validate import validate_query
 from .builder import Builder
 from .dialects import SUPPORTED_DIALECTS
 from .secure import GuardAccess, guard_access, secure_views
@@ -64,12 +65,14 @@ def resolve_period(query: SemanticQuery, anchor: dt.date | None) -> Period | Non
         if isinstance(f, RelativeTimeFilter):
             if anchor is None:
                 raise QueryError("a relative period (last month, YTD ...) needs the model's time anchor",
-                                 (Issue("missing_anchor", "no time anchor to resolve a relative period"),))
+                                 (Issue(IssueCode.MISSING_ANCHOR, "no time anchor to resolve a relative period",
+                                        subject=Subject(SubjectKind.FIELD, "filters", part="filters")),))
             periods.append(relative_period(anchor, f.unit, f.n, f.offset))
     try:
         return intersect(periods)
     except ValueError as exc:
-        raise QueryError(str(exc), (Issue("empty_period", str(exc)),)) from None
+        raise QueryError(str(exc), (Issue(IssueCode.EMPTY_PERIOD, str(exc),
+                                          subject=Subject(SubjectKind.FIELD, "time_range", part="time_range")),)) from None
 
 
 def compile_query(model: SemanticModel, query: SemanticQuery, dialect: str = "duckdb", *,
@@ -109,7 +112,8 @@ def _comparison(model: SemanticModel, query: SemanticQuery, period: Period | Non
             return None, (unit, n)
         return shift_period(period, unit, -n), (unit, n)
     if period is None:
-        issue = Issue("compare_needs_period", "a period comparison needs a period (a time range or a time grain)")
+        issue = Issue(IssueCode.COMPARE_NEEDS_PERIOD, "a period comparison needs a period (a time range or a time grain)",
+                      subject=Subject(SubjectKind.FIELD, "compare", part="compare"))
         raise QueryError(issue.message, (issue,))
     return (previous_period(period) if query.compare == "previous_period" else year_ago(period)), None
 
