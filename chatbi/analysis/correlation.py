@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..messages import message
 from .fetch import Fetcher, normalize_filters
 from .periods import Period, PeriodLike, parse_period, period_label
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["CorrelationResult", "spearman", "strength", "lagged_correlations", "correlate"]
 
 MIN_POINTS = 5
-_STRENGTH_ZH = {"strong": "强", "moderate": "中等", "weak": "弱", "negligible": "可忽略"}
 
 
 def spearman(x: pd.Series, y: pd.Series) -> tuple[float, int]:
@@ -151,7 +151,6 @@ def correlate(bi: ChatBI, metric: str, time_range: PeriodLike, grain: str = "day
 
 def _with_text(bi: ChatBI, result: CorrelationResult) -> CorrelationResult:
     lang = result.language
-    zh = lang == "zh"
     label = bi.model.label(result.metric, lang)
     where = period_label(result.period, lang)
     strong = result.frame[result.frame["strength"].isin(["strong", "moderate"])].head(3)
@@ -159,16 +158,11 @@ def _with_text(bi: ChatBI, result: CorrelationResult) -> CorrelationResult:
     for row in strong.itertuples():
         lag = ""
         if row.lag:
-            lag = (f"，领先{row.lag}期" if row.lag > 0 else f"，滞后{-row.lag}期") if zh else \
-                (f", leading by {row.lag}" if row.lag > 0 else f", lagging by {-row.lag}")
-        if zh:
-            direction = "正" if row.direction == "positive" else "负"
-            parts.append(f"{row.label}（{_STRENGTH_ZH[row.strength]}{direction}相关，ρ={row.rho:.2f}{lag}）")
-        else:
-            parts.append(f"{row.label} ({row.strength} {row.direction}, rho={row.rho:.2f}{lag})")
-    if zh:
-        text = f"{where}与{label}同步变动的指标：" + ("、".join(parts) + "。" if parts else "没有明显相关的指标。")
-    else:
-        text = (f"Metrics that moved with {label} in {where}: " + ("; ".join(parts) + "." if parts
-                                                                  else "none correlates noticeably."))
+            lag = message("correlation.leading" if row.lag > 0 else "correlation.lagging", lang, n=abs(row.lag))
+        parts.append(message("correlation.item", lang, label=row.label, rho=f"{row.rho:.2f}", lag=lag,
+                             strength=message(f"correlation.strength.{row.strength}", lang),
+                             direction=message(f"correlation.direction.{row.direction}", lang)))
+    text = message("correlation.head", lang, label=label, where=where) + (
+        message("correlation.join", lang).join(parts) + message("common.end", lang) if parts
+        else message("correlation.none", lang))
     return dataclasses.replace(result, text=text)

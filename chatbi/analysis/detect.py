@@ -20,6 +20,7 @@ import pandas as pd
 from semantic_layer.compiler.timeframe import add_units, unit_start
 
 from ..errors import ConfigError
+from ..messages import message
 from ..values import is_missing
 from .anomaly import BASELINES, calendar_index, default_direction, expected_values, score
 from .fetch import Fetcher, normalize_filters
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["AnomalyResult", "detect_anomalies"]
 
 MAX_POINTS = 2_000_000
-_GRAIN_ZH = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
 
 
 @dataclass(frozen=True)
@@ -193,17 +193,13 @@ def _score_frame(data: pd.DataFrame, metric: str, dims: tuple[str, ...], col: st
 def _with_story(bi: ChatBI, result: AnomalyResult) -> AnomalyResult:
     """The summary sentence and the chart of the most anomalous series."""
     lang = result.language
-    zh = lang == "zh"
     label = bi.model.label(result.metric, lang)
-    grain = _GRAIN_ZH[result.grain] if zh else result.grain
-    where = period_label(result.period, lang) if result.period else ("全部数据" if zh else "all data")
+    where = period_label(result.period, lang) if result.period else message("detect.all_data", lang)
     flagged = result.frame["is_anomaly"]
     total = int(flagged.sum())
     ranked = result.ranking()
-    if zh:
-        text = f"{label}（{grain}粒度，{where}）：发现{total}个异常点"
-    else:
-        text = f"{label} ({result.grain} grain, {where}): {total} anomalous point{'s' if total != 1 else ''}"
+    text = message("detect.summary_one" if total == 1 else "detect.summary", lang, label=label, where=where,
+                   grain=message(f"grain.{result.grain}", lang), total=total)
     top = result.top
     if total and top is not None:
         row = ranked.iloc[0]
@@ -213,22 +209,18 @@ def _with_story(bi: ChatBI, result: AnomalyResult) -> AnomalyResult:
         deviation = (peak["actual"] - peak["expected"]) / abs(peak["expected"]) if peak["expected"] else float("nan")
         first, last = (pd.Timestamp(row["first"]).date().isoformat(), pd.Timestamp(row["last"]).date().isoformat())
         who = " × ".join(bi.members.label(d, v, lang) for d, v in top.items())
-        span = first if first == last else (f"{first}至{last}" if zh else f"{first} to {last}")
+        span = first if first == last else message("detect.span", lang, first=first, last=last)
         known = not is_missing(deviation)  # NaN when nothing was expected: say nothing rather than "+nan%"
-        if zh:
-            text += (f"，{'最突出的是' + who + '：' if who else '其中'}{int(row['anomalies'])}个（{span}）"
-                     + (f"，最大偏离预期{deviation:+.1%}。" if known else "。"))
-        else:
-            text += (f"; {'most severe in ' + who + ': ' if who else ''}{int(row['anomalies'])} ({span})"
-                     + (f", peak {deviation:+.1%} against expected." if known else "."))
-    else:
-        text += "。" if zh else "."
+        text += message("detect.top_who" if who else "detect.top", lang, who=who, n=int(row["anomalies"]), span=span)
+        if known:
+            text += message("detect.peak", lang, deviation=f"{deviation:+.1%}")
+    text += message("common.end", lang)
     figure = None
     try:
         from ..charts import anomaly_chart
 
         pts = result.series(top or {})
-        title = f"{label}{'异常检测' if zh else ' anomalies'}" + (f" · {' × '.join(top.values())}" if top else "")
+        title = message("detect.title", lang, label=label) + (f" · {' × '.join(top.values())}" if top else "")
         figure = anomaly_chart(pts, x=result.time_column, actual="actual", expected="expected", lower="lower",
                                upper="upper", is_anomaly="is_anomaly", title=title, language=lang,
                                value_format=bi.model.metric(result.metric).format)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..messages import message
 from ..values import is_missing
 from .decompose import LeafFrame, adtributor, breakdown, common_factor, drill
 from .fetch import Fetcher, member_filters, normalize_filters
@@ -145,8 +146,7 @@ def explain_change(bi: ChatBI, metric: str, period: PeriodLike, baseline: Period
     if not additive_holds(leaves, kind, cols, tot_cur, tot_base):
         kind = "non_additive"
         name = model.label(metric, lang)
-        notes.append(f"{name}不可按成员相加（平均值或去重计数），只列出各成员的变化。" if lang == "zh" else
-                     f"{name} does not add up over members (an average or distinct count); member changes only.")
+        notes.append(message("explain.non_additive", lang, name=name))
     report = _analyse(bi, metric, leaves, kind, labels, fetch, max_depth) if kind != "non_additive" \
         else _non_additive(bi, metric, dims, fetch, cur_p, base_p, labels)
     contributors, combos, tables, factor, common, mix = report

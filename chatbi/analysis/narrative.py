@@ -1,4 +1,4 @@
-"""The summary text (zh / en) and the waterfall figure of a :class:`RootCauseReport`.
+"""The summary text (words from the ``analysis.*`` messages) and the waterfall figure of a :class:`RootCauseReport`.
 
 Numbers in the text are the report's numbers (computed in SQL and pandas), never re-derived
 here; this module only words and formats them.
@@ -13,6 +13,7 @@ from typing import Any
 
 from semantic_layer import MemberFilter, SemanticModel
 
+from ..messages import message
 from .metric_tree import TreeBreakdown
 from .periods import period_days, period_label
 from .report import Combination, RootCauseReport
@@ -36,8 +37,12 @@ def format_delta(value: float, fmt: str, unit: str, lang: str) -> str:
     if fmt == "percent":
         pp = value * 100
         text = f"{pp:+.2f}" if abs(pp) >= 0.1 else f"{pp:+.3f}"
-        return f"{text}个百分点" if lang == "zh" else f"{text} pp"
+        return _say("pp", lang, value=text)
     return ("+" if value >= 0 else "-") + format_value(abs(value), fmt, unit, lang)
+
+
+def _say(key: str, lang: str, **params: object) -> str:
+    return message(f"analysis.{key}", lang, **params)
 
 
 def format_pct(fraction: float) -> str:
@@ -56,10 +61,10 @@ def _explains(fraction: float, lang: str) -> str:
     if not math.isfinite(fraction):
         return ""
     if fraction >= 0.95:
-        return "，几乎解释了全部异常变化" if lang == "zh" else ", accounting for all of the abnormal change"
+        return _say("explains_all", lang)
     if fraction > 0:
-        return f"，占异常变化的{_share(fraction)}" if lang == "zh" else f", {_share(fraction)} of the abnormal change"
-    return "，方向与整体异常相反" if lang == "zh" else ", moving against the overall deviation"
+        return _say("explains_share", lang, share=_share(fraction))
+    return _say("explains_against", lang)
 
 
 def _fmt(model: SemanticModel, metric: str) -> tuple[str, str]:
@@ -73,115 +78,88 @@ def _tree_text(model: SemanticModel, tree: TreeBreakdown, lang: str) -> str:
     for t in tree.terms:
         label = model.label(t.metric, lang)
         contribution = format_delta(t.contribution, fmt, unit, lang)
-        if lang == "zh":
-            parts.append(f"{label}{format_pct(t.change_pct)}，贡献{contribution}")
-        else:
-            parts.append(f"{label} {format_pct(t.change_pct)}, contributing {contribution}")
+        parts.append(_say("tree_term", lang, label=label, pct=format_pct(t.change_pct), contribution=contribution))
     top = tree.top
-    head = "指标分解：" if lang == "zh" else "Metric tree: "
-    text = head + ("；" if lang == "zh" else "; ").join(parts)
+    text = _say("tree_head", lang) + message("common.join", lang).join(parts)
     if top is not None and len(tree.terms) > 1:
-        top_label = model.label(top.metric, lang)
-        text += f"。主要由{top_label}驱动" if lang == "zh" else f". Mainly driven by {top_label}"
-    return text + ("。" if lang == "zh" else ".")
+        text += _say("tree_driver", lang, label=model.label(top.metric, lang))
+    return text + message("common.end", lang)
 
 
 def _combination_text(model: SemanticModel, metric: str, c: Combination, rank: int, lang: str) -> str:
     fmt, unit = _fmt(model, metric)
     gap = format_delta(abs(c.excess), fmt, unit, lang).lstrip("+")
-    below = c.excess < 0
-    if lang == "zh":
-        lead = "主要原因：" if rank == 0 else "其次："
-        text = (f"{lead}{c.label}比预期{'低' if below else '高'}{gap}"
-                f"（{format_pct(c.deviation)}）{_explains(c.excess_share, lang)}")
-        for d in c.drill:
-            text += f"，其中{d.label}占{_share(d.excess_share)}"
-        return text + "。"
-    text = (f"{'Main driver' if rank == 0 else 'Next'}: {c.label} is {gap} {'below' if below else 'above'} "
-            f"expectation ({format_pct(c.deviation)}){_explains(c.excess_share, lang)}")
+    text = _say("combination", lang, lead=_say("lead_main" if rank == 0 else "lead_next", lang), label=c.label,
+                gap=gap, direction=_say("below" if c.excess < 0 else "above", lang), pct=format_pct(c.deviation),
+                explains=_explains(c.excess_share, lang))
     for d in c.drill:
-        text += f", {_share(d.excess_share)} of it in {d.label}"
-    return text + "."
+        text += _say("drill", lang, label=d.label, share=_share(d.excess_share))
+    return text + message("common.end", lang)
 
 
 def _scope(report: RootCauseReport, member_label: Callable[[str, str], str]) -> str:
     """The member filters in words: ``广东`` / ``Guangdong``, ``excluding 4G``."""
-    zh = report.language == "zh"
+    lang = report.language
     parts = []
     for f in report.filters:
         if not isinstance(f, MemberFilter):
             continue
-        names = ("、" if zh else ", ").join(member_label(f.dimension, str(v)) for v in f.values)
-        if f.op == "in":
-            parts.append(names)
-        else:
-            parts.append(f"除{names}外" if zh else f"excluding {names}")
-    return ("" if zh else ", ").join(parts)
+        names = message("common.list_sep", lang).join(member_label(f.dimension, str(v)) for v in f.values)
+        parts.append(names if f.op == "in" else _say("excluding", lang, names=names))
+    return _say("scope_join", lang).join(parts)
 
 
 def summary_text(report: RootCauseReport, model: SemanticModel,
                  member_label: Callable[[str, str], str] | None = None) -> str:
     """A few sentences in the report's language: the change, its root causes, its sub-metrics."""
     lang = report.language
-    zh = lang == "zh"
     fmt, unit = _fmt(model, report.metric)
     scope = _scope(report, member_label or (lambda d, v: v))
-    label = (f"{scope}{report.metric_label}" if zh else f"{report.metric_label} ({scope})") if scope \
-        else report.metric_label
+    label = _say("scoped_metric", lang, metric=report.metric_label, scope=scope) if scope else report.metric_label
     cur_label, base_label = period_label(report.period, lang), period_label(report.baseline_period, lang)
     cur, base = format_value(report.current_value, fmt, unit, lang), format_value(report.baseline_value, fmt, unit, lang)
     delta = format_delta(report.total_change, fmt, unit, lang)
-    pct = "" if fmt == "percent" else (f"（{format_pct(report.change_pct)}）" if zh else f" ({format_pct(report.change_pct)})")
-    if zh:
-        verb = "上升" if report.total_change > 0 else "下降" if report.total_change < 0 else "持平"
-        sentences = [f"{cur_label}{label}为{cur}，较{base_label}（{base}）{verb}{delta.lstrip('+-')}{pct}。"
-                     if report.total_change else f"{cur_label}{label}为{cur}，与{base_label}持平。"]
-    else:
-        verb = "rose" if report.total_change > 0 else "fell" if report.total_change < 0 else "was flat"
-        sentences = [f"{label} {verb} from {base} in {base_label} to {cur} in {cur_label}: {delta}{pct}."]
+    pct = "" if fmt == "percent" else message("common.aside", lang, text=format_pct(report.change_pct))
+    change = report.total_change
+    # ``delta`` carries its sign ("+¥3.2M"); ``size`` is the same amount for languages that say the
+    # direction in a word (上升 / 下降)
+    sentences = [_say("change" if change else "flat", lang, label=label, cur_label=cur_label, cur=cur,
+                      base_label=base_label, base=base, delta=delta, size=delta.lstrip("+-"), pct=pct,
+                      verb=_say("rose" if change > 0 else "fell", lang))]
     for rank, c in enumerate(report.combinations[:3]):
         sentences.append(_combination_text(model, report.metric, c, rank, lang))
     if not report.combinations and report.kind != "non_additive":
-        names = "、".join(c.label for c in report.contributors[:3]) if zh else ", ".join(c.label for c in report.contributors[:3])
-        if zh:
-            sentences.append("变化较为普遍，未发现集中的异常组合" + (f"；贡献最大的是{names}。" if names else "。"))
-        else:
-            sentences.append("The change is broad-based; no concentrated combination stands out"
-                             + (f"; the largest contributors are {names}." if names else "."))
+        names = message("common.list_sep", lang).join(c.label for c in report.contributors[:3])
+        sentences.append(_say("broad", lang) + (_say("broad_names", lang, names=names) if names else "")
+                         + message("common.end", lang))
     if report.kind != "non_additive" and report.combinations and fmt != "percent":
-        common = format_pct(report.common_factor - 1)
         d1, d0 = period_days(report.period), period_days(report.baseline_period)
-        days = ""
-        if d1 != d0:
-            days = f"（本期{d1}天，基期{d0}天）" if zh else f" ({d1} days against {d0})"
-        sentences.append(f"其余数据整体变化{common}{days}。" if zh
-                         else f"The rest of the data moved by {common} overall{days}.")
+        days = _say("days", lang, current=d1, baseline=d0) if d1 != d0 else ""
+        sentences.append(_say("rest", lang, common=format_pct(report.common_factor - 1), days=days))
     if report.metric_tree is not None:
         sentences.append(_tree_text(model, report.metric_tree, lang))
     top_tree = report.combinations[0].metric_tree if report.combinations else None
     if top_tree is not None:
-        inner = _tree_text(model, top_tree, lang)
-        scope = report.combinations[0].label
-        sentences.append(f"在{scope}内，{inner.removeprefix('指标分解：')}" if zh
-                         else f"Within {scope}: {inner.removeprefix('Metric tree: ')}")
+        inner = _tree_text(model, top_tree, lang).removeprefix(_say("tree_head", lang))
+        sentences.append(_say("within", lang, scope=report.combinations[0].label, text=inner))
     sentences += list(report.notes)
-    return ("" if zh else " ").join(sentences)
+    return _say("sentence_join", lang).join(sentences)
 
 
 def waterfall_items(report: RootCauseReport, mix: float = 0.0) -> list[tuple[str, float]]:
     """Steps from the baseline to the current value; they sum to the total change exactly."""
-    zh = report.language == "zh"
+    lang = report.language
     items: list[tuple[str, float]] = []
     if report.combinations:
         if mix:
-            items.append(("结构变化" if zh else "Mix", mix))
-        items.append(("整体变化" if zh else "Common change", report.common_change))
+            items.append((_say("mix", lang), mix))
+        items.append((_say("common", lang), report.common_change))
         items += [(c.label, c.excess) for c in report.combinations[:5]]
     else:
         items += [(c.label, c.change) for c in report.contributors if not c.path][:6]
     rest = report.total_change - sum(v for _, v in items)
     if abs(rest) > 1e-9 * max(abs(report.total_change), abs(report.baseline_value), 1.0):
-        items.append(("其他" if zh else "Other", rest))
+        items.append((_say("other", lang), rest))
     return items
 
 
@@ -189,7 +167,7 @@ def waterfall_figure(report: RootCauseReport, items: list[tuple[str, float]], va
     """The waterfall via ``chatbi.charts.waterfall``; None when it cannot be drawn (logged), as a
     chart that fails must not cost the user the analysis."""
     lang = report.language
-    title = (f"{report.metric_label}变化分解" if lang == "zh" else f"What changed {report.metric_label}")
+    title = _say("waterfall_title", lang, metric=report.metric_label)
     try:
         from ..charts import waterfall  # lazy: plotly is heavy
 

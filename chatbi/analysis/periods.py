@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from semantic_layer.compiler.timeframe import Period, previous_period, year_ago
 
 from ..errors import ConfigError
+from ..messages import message
 
 __all__ = ["Period", "PeriodLike", "parse_period", "resolve_baseline", "period_label", "period_days"]
 
@@ -32,9 +33,6 @@ _YEAR = re.compile(r"^(\d{4})年?$")
 _RANGE = re.compile(r"^(.+?)\s*(?:\.\.|/| to |至|~)\s*(.+)$")
 _PREVIOUS = {"previous_period", "previous", "pop", "mom", "prev"}
 _YOY = {"year_over_year", "yoy", "same_period_last_year"}
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-
 
 def _month(year: int, month: int) -> Period:
     if not 1 <= month <= 12:
@@ -109,18 +107,17 @@ def period_label(period: Period, lang: str = "en") -> str:
     last = calendar.monthrange(end.year, end.month)[1]
     whole_months = start.day == 1 and end.day == last
     months = (end.year - start.year) * 12 + end.month - start.month + 1
-    zh = lang == "zh"
     if start == end:
         return start.isoformat()
     if whole_months and start.year == end.year:
+        year = start.year
         if months == 1:
-            return f"{start.year}年{start.month}月" if zh else f"{_MONTHS_EN[start.month - 1]} {start.year}"
+            return message("period.month", lang, year=year,
+                           month_name=message(f"period.month_names.{start.month}", lang))
         if months == 3 and start.month % 3 == 1:
-            q = (start.month - 1) // 3 + 1
-            return f"{start.year}年第{q}季度" if zh else f"Q{q} {start.year}"
+            return message("period.quarter", lang, year=year, quarter=(start.month - 1) // 3 + 1)
         if months == 6 and start.month in (1, 7):
-            h = 1 if start.month == 1 else 2
-            return f"{start.year}年{'上' if h == 1 else '下'}半年" if zh else f"H{h} {start.year}"
+            return message("period.half_1" if start.month == 1 else "period.half_2", lang, year=year)
         if months == 12:
-            return f"{start.year}年" if zh else str(start.year)
-    return f"{start.isoformat()}至{end.isoformat()}" if zh else f"{start.isoformat()} to {end.isoformat()}"
+            return message("period.year", lang, year=year)
+    return message("period.range", lang, start=start.isoformat(), end=end.isoformat())

@@ -88,6 +88,10 @@ class Catalog:
         base = tag.split("-")[0]
         return base if base in self.tables else DEFAULT_LANGUAGE
 
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is a message (of the English catalog, which every language falls back to)."""
+        return key in self.tables.get(DEFAULT_LANGUAGE, {})
+
     def text(self, key: str, language: str | None) -> str:
         """The raw message (placeholders unfilled)."""
         table = self.tables.get(self.language_of(language), {})
@@ -112,14 +116,15 @@ class Catalog:
             raise MessageKeyError(f"no messages under {prefix!r} in {self.folder.name}/{DEFAULT_LANGUAGE}.yaml")
         return merged
 
-    def problems(self, omitted: Mapping[tuple[str, str], set[str]] | None = None) -> list[str]:
+    def problems(self, differences: Mapping[tuple[str, str], set[str]] | None = None) -> list[str]:
         """What makes the catalogs disagree: keys missing or extra, placeholders not as in English.
 
-        ``omitted`` lists placeholders a translation leaves out on purpose, by ``(language, key)``:
-        leaving one out is a wording choice (Chinese "等" names no count), using one English lacks
-        is a bug (callers pass exactly English's fields), so every omission is declared.
+        A translation uses exactly English's placeholders, except those declared in ``differences``
+        by ``(language, key)``: a language may word a sentence without a number ("等" names no
+        count) or with the amount unsigned where a verb carries the direction. Callers pass the
+        union; declaring each difference keeps a typo (``{nmae}``) from hiding among them.
         """
-        omitted = omitted or {}
+        differences = differences or {}
         found: list[str] = []
         reference = self.tables.get(DEFAULT_LANGUAGE, {})
         for language in self.languages[1:]:
@@ -128,14 +133,15 @@ class Catalog:
             for key, text in self.tables[language].items():
                 if key not in reference:
                     continue
-                expected = placeholders(reference[key]) - omitted.get((language, key), set())
-                if placeholders(text) != expected:
+                differ = placeholders(text) ^ placeholders(reference[key])
+                declared = differences.get((language, key), set())
+                if differ != declared:
                     found.append(f"{language}.yaml: {key}: placeholders {sorted(placeholders(text))}, "
-                                 f"expected {sorted(expected)}")
-        for (language, key), names in omitted.items():
-            if not names <= placeholders(reference.get(key, "")) or names & placeholders(
-                    self.tables.get(language, {}).get(key, "")):
-                found.append(f"{language}.yaml: {key}: declared omission {sorted(names)} is stale")
+                                 f"{DEFAULT_LANGUAGE}.yaml has {sorted(placeholders(reference[key]))}"
+                                 + (f", declared differences {sorted(declared)}" if declared else ""))
+        for (language, key) in differences:
+            if key not in reference or key not in self.tables.get(language, {}):
+                found.append(f"{language}.yaml: {key}: declared difference for a message that does not exist")
         return found
 
     def missing_keys(self, language: str) -> list[str]:

@@ -29,6 +29,7 @@ from semantic_layer import (
 )
 
 from ..answer import ClarifyOption
+from ..messages import CATALOG, message
 from .base import Draft, Translation, TranslationContext
 from .prompt import Turn
 
@@ -111,30 +112,6 @@ class LLMTranslation(Translation):
         return cls(**base)
 
 
-_TEXT = {
-    "en": {
-        "invalid": "I could not turn this into a valid query ({problems}). Please rephrase or pick one of the options.",
-        "timeout": "The language model did not answer in time ({detail}).",
-        "unreachable": "The language model endpoint cannot be reached ({detail}).",
-        "http_error": "The language model endpoint refused the request ({detail}).",
-        "garbage": "The language model returned an unusable answer ({detail}).",
-        "did_you_mean": "did you mean {names}?",
-        "refused": "I can only answer questions about the data.",
-        "sql_rejected": "The SQL written by the language model was rejected or failed: {error}",
-    },
-    "zh": {
-        "invalid": "无法把这个问题转换成有效的查询（{problems}）。请换个说法，或选择下面的选项。",
-        "timeout": "语言模型未在规定时间内响应（{detail}）。",
-        "unreachable": "无法连接语言模型服务（{detail}）。",
-        "http_error": "语言模型服务拒绝了请求（{detail}）。",
-        "garbage": "语言模型返回了无法使用的结果（{detail}）。",
-        "did_you_mean": "您是不是指：{names}？",
-        "refused": "我只能回答与数据有关的问题。",
-        "sql_rejected": "语言模型生成的 SQL 被拒绝或执行失败：{error}",
-    },
-}
-
-
 def detect_language(text: str) -> str:
     """``zh`` when the text contains Chinese characters, else ``en``.
 
@@ -145,7 +122,8 @@ def detect_language(text: str) -> str:
 
 
 def say(language: str, key: str, **kw: str) -> str:
-    return _TEXT.get(language, _TEXT["en"])[key].format(**kw)
+    """A sentence of the LLM translator (``llm.*`` in the message catalogs)."""
+    return message(f"llm.{key}", language, **kw)
 
 
 # -- results as translations ---------------------------------------------------------------
@@ -267,36 +245,29 @@ def _repair_options(result: LLMResult, question: str, model: SemanticModel) -> t
             if validate_query(model, fixed):
                 continue
             label = model.label(candidate, result.language)
-            hint = f"（{label}）" if result.language == "zh" else f" ({label})"
+            hint = message("common.aside", result.language, text=label)
             options.append(ClarifyOption(label=label, followup=question + hint, query=fixed))
         if options:
             break
     return tuple(options[:5])
 
 
-#: how a validation problem is described to the user; the model's own words are never repeated
-#: (an injected question could make them say anything)
-_ISSUE_TEXT = {
-    "en": {"unknown_metric": "a metric the model does not have",
-           "unknown_dimension": "a dimension the model does not have",
-           "unknown_member": "a value that does not exist", "missing_grain": "a missing time grain",
-           "bad_grain": "an invalid time grain", "": "an invalid combination of metrics and dimensions"},
-    "zh": {"unknown_metric": "模型中没有的指标", "unknown_dimension": "模型中没有的维度",
-           "unknown_member": "不存在的取值", "missing_grain": "缺少时间粒度", "bad_grain": "无效的时间粒度",
-           "": "无效的指标与维度组合"},
-}
-
-
 def describe_issues(issues: Sequence[Issue], model: SemanticModel, language: str) -> str:
-    texts = _ISSUE_TEXT.get(language, _ISSUE_TEXT["en"])
+    """The problems in the user's words (``issue.<code>`` in the message catalogs): the model's own
+    words are never repeated, since an injected question could make them say anything."""
     if not issues:
-        return {"zh": "模型没有给出有效的结果"}.get(language, "the model gave no usable answer")
-    parts = list(dict.fromkeys(texts.get(i.code, texts[""]) for i in issues))
+        return say(language, "no_usable_answer")
+    parts = list(dict.fromkeys(_issue_text(i, language) for i in issues))
     names = list(dict.fromkeys(c for i in issues for c in i.candidates))[:3]
-    sep = "；" if language == "zh" else "; "
+    sep = message("common.join", language)
     text = sep.join(parts)
     if names:
-        labels = ("、" if language == "zh" else ", ").join(
+        labels = message("common.list_sep", language).join(
             f"{model.label(n, language)} ({n})" if model.label(n, language) != n else n for n in names)
         text += sep + say(language, "did_you_mean", names=labels)
     return text
+
+
+def _issue_text(issue: Issue, language: str) -> str:
+    key = f"issue.{issue.code}"
+    return message(key if CATALOG.has(key) else "issue.other", language)

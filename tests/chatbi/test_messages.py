@@ -6,17 +6,17 @@ import pytest
 
 from chatbi.messages import CATALOG, Catalog, MessageKeyError, language_of, message, phrases
 
-#: (language, key) -> placeholders a translation leaves out on purpose, and why.
-OMITTED = {
+#: (language, key) -> placeholders a translation uses differently from English, and why.
+DIFFERENCES = {
     ("zh", "narrative.more"): {"n"},  # "等" ("and others") names no count
+    ("zh", "analysis.change"): {"delta", "size"},  # 上升/下降 say the direction: the amount goes unsigned
+    ("zh", "analysis.flat"): {"base", "delta", "pct"},  # "与上期持平" needs no numbers of the baseline
 }
-
-
 
 
 def test_catalogs_agree_on_keys_and_placeholders():
     assert len(CATALOG.languages) >= 2
-    assert CATALOG.problems(OMITTED) == []
+    assert CATALOG.problems(DIFFERENCES) == []
 
 
 def test_problems_name_the_file_and_key(tmp_path):
@@ -25,9 +25,12 @@ def test_problems_name_the_file_and_key(tmp_path):
     assert Catalog(tmp_path).problems({("zh", "a.m"): {"k"}}) == [
         "zh.yaml: a.m: missing or not in en.yaml",
         "zh.yaml: a.x: missing or not in en.yaml",
-        "zh.yaml: a.n: placeholders ['count'], expected ['n']",
-        "zh.yaml: a.m: declared omission ['k'] is stale",
+        "zh.yaml: a.n: placeholders ['count'], en.yaml has ['n']",
+        "zh.yaml: a.m: declared difference for a message that does not exist",
     ]
+    (tmp_path / "zh.yaml").write_text("a:\n  n: '{n} 行'\n  m: 更多\n", encoding="utf-8")
+    assert Catalog(tmp_path).problems({("zh", "a.n"): {"n"}}) == [
+        "zh.yaml: a.n: placeholders ['n'], en.yaml has ['n'], declared differences ['n']"]
 
 
 def test_languages_and_lookup():
