@@ -155,13 +155,13 @@ def _with_text(bi: ChatBI, result: CorrelationResult) -> CorrelationResult:
     where = period_label(result.period, lang)
     strong = result.frame[result.frame["strength"].isin(["strong", "moderate"])].head(3)
     parts = []
-    for row in strong.itertuples():
+    for row in strong.to_dict("records"):
         lag = ""
-        if row.lag:
-            lag = message("correlation.leading" if row.lag > 0 else "correlation.lagging", lang, n=abs(row.lag))
-        parts.append(message("correlation.item", lang, label=row.label, rho=f"{row.rho:.2f}", lag=lag,
-                             strength=message(f"correlation.strength.{row.strength}", lang),
-                             direction=message(f"correlation.direction.{row.direction}", lang)))
+        if row["lag"]:
+            lag = message("correlation.leading" if row["lag"] > 0 else "correlation.lagging", lang, n=abs(row["lag"]))
+        parts.append(message("correlation.item", lang, label=row["label"], rho=f"{row['rho']:.2f}", lag=lag,
+                             strength=message(f"correlation.strength.{row['strength']}", lang),
+                             direction=message(f"correlation.direction.{row['direction']}", lang)))
     text = message("correlation.head", lang, label=label, where=where) + (
         message("correlation.join", lang).join(parts) + message("common.end", lang) if parts
         else message("correlation.none", lang))
