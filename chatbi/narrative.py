@@ -34,6 +34,7 @@ from .charts.formatting import (
     format_delta,
     format_period,
     is_additive_metric,
+    is_period_range,
     lang_of,
     member_label,
 )
@@ -115,7 +116,7 @@ class _Narrator:
         period_text = ""
         if self.period and period:
             words = format_period(_day(self.period[0]), _day(self.period[1]), self.lang)
-            ranged = (" to " in words) if self.lang == "en" else ("至" in words)
+            ranged = is_period_range(_day(self.period[0]), _day(self.period[1]))
             period_text = self.say("period_range" if ranged else "period", period=words) if words else ""
         return (period_text + "".join(parts)) if self.lang == "zh" else ("".join(parts) + period_text)
 

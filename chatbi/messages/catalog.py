@@ -62,6 +62,7 @@ class Catalog:
         self.folder = Path(folder)
         self._tables: dict[str, dict[str, str]] | None = None
         self._lock = threading.Lock()
+        self._resolved: dict[str | None, str] = {}  # language tag -> catalog language
 
     @property
     def tables(self) -> dict[str, dict[str, str]]:
@@ -82,11 +83,16 @@ class Catalog:
 
     def language_of(self, language: str | None) -> str:
         """``zh``/``zh-CN``/``zh_Hans`` -> ``zh`` when a ``zh`` catalog exists; English otherwise."""
+        try:
+            return self._resolved[language]
+        except KeyError:
+            pass
         tag = (language or "").strip().lower().replace("_", "-")
-        if tag in self.tables:
-            return tag
         base = tag.split("-")[0]
-        return base if base in self.tables else DEFAULT_LANGUAGE
+        found = tag if tag in self.tables else base if base in self.tables else DEFAULT_LANGUAGE
+        if len(self._resolved) < 256:  # language tags come from a small set; bound it all the same
+            self._resolved[language] = found
+        return found
 
     def has(self, key: str) -> bool:
         """Whether ``key`` is a message (of the English catalog, which every language falls back to)."""
@@ -94,11 +100,12 @@ class Catalog:
 
     def text(self, key: str, language: str | None) -> str:
         """The raw message (placeholders unfilled)."""
-        table = self.tables.get(self.language_of(language), {})
-        if key in table:
-            return table[key]
+        tables = self.tables
+        text = tables.get(self.language_of(language), {}).get(key)
+        if text is not None:
+            return text
         try:
-            return self.tables[DEFAULT_LANGUAGE][key]
+            return tables[DEFAULT_LANGUAGE][key]
         except KeyError:
             raise MessageKeyError(f"no message {key!r} in {self.folder.name}/{DEFAULT_LANGUAGE}.yaml") from None
 

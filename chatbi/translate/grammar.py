@@ -1,14 +1,16 @@
 """Language grammar of the offline translator, read from ``resources/<lang>.yaml``.
 
 The files hold only language: keyword phrases per tag (group-by, top, 同比, negation ...),
-time-grain words, English month and number words, stop words and the message templates of
-clarifications and refusals. Nothing about any business domain lives here.
+time-grain words, English month and number words, stop words, the time expressions (patterns and
+their words, see :class:`TimeGrammar`) and the message templates of clarifications and refusals.
+Nothing about any business domain lives here. Every ``*.yaml`` file there is a language: a third
+language is one more file (its ``order`` says which language wins a phrase both claim).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -16,11 +18,42 @@ import yaml
 
 from ..errors import ConfigError
 
-__all__ = ["Grammar", "LANGUAGES", "load_grammar", "THRESHOLD_TAGS"]
-
-LANGUAGES = ("zh", "en")
+__all__ = ["Grammar", "LANGUAGES", "TimeGrammar", "TimePattern", "load_grammar", "THRESHOLD_TAGS"]
 #: comparison words are read by a pattern together with their number, never as lone keywords
 THRESHOLD_TAGS = ("threshold_gt", "threshold_ge", "threshold_lt", "threshold_le")
+
+
+@dataclass(frozen=True)
+class TimePattern:
+    """One time-expression pattern of a language: ``template`` is a regular expression whose
+    ``{name}`` fields are the language's ``fragments`` (already resolved) plus ``{month_word}`` and
+    ``{count}``, which the time parser fills from the month and number words."""
+
+    rank: int
+    kind: str
+    template: str
+    fragments: tuple[tuple[str, str], ...]
+    language: str
+
+
+@dataclass(frozen=True, eq=False)
+class TimeGrammar:
+    """The words of time expressions, all languages merged (``time:`` in the resource files)."""
+
+    patterns: tuple[TimePattern, ...]  # in rank order
+    units: dict[str, str]
+    year_offsets: dict[str, int]
+    halves: dict[str, int]
+    ordinals: dict[str, int]
+    first_units: dict[str, str]
+    ambiguous_months: dict[str, frozenset[str]]
+    #: phrase -> (unit, n, offset) of a relative period
+    fixed: dict[str, tuple[str, int, int]]
+    range_words: tuple[str, ...]
+    conjunctions: tuple[str, ...]
+    range_start: tuple[str, ...]
+    since: tuple[str, ...]
+    open_end: tuple[str, ...]
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: compiled patterns are cached per grammar
@@ -37,6 +70,7 @@ class Grammar:
     numbers: dict[str, int]
     stopwords: frozenset[str]
     messages: dict[str, dict[str, str]]
+    time: TimeGrammar
     #: how the lexicon derives names from a model (``terms`` of each language, lists merged)
     terms: dict[str, Any] = field(default_factory=dict)
 
@@ -46,6 +80,7 @@ class Grammar:
         return template.format(**values)
 
 
+@cache
 def _read(language: str) -> dict[str, Any]:
     try:
         text = resources.files("chatbi.translate.resources").joinpath(f"{language}.yaml").read_text(encoding="utf-8")
@@ -55,6 +90,42 @@ def _read(language: str) -> dict[str, Any]:
     if not isinstance(data, dict) or "keywords" not in data:
         raise ConfigError(f"grammar file {language}.yaml must have a 'keywords' mapping")
     return data
+
+
+def _languages() -> tuple[str, ...]:
+    """Every resource file, by its ``order`` (then name): earlier languages win shared phrases."""
+    names = [p.name.removesuffix(".yaml") for p in resources.files("chatbi.translate.resources").iterdir()
+             if p.name.endswith(".yaml")]
+    return tuple(sorted(names, key=lambda lang: (int(_read(lang).get("order", 100)), lang)))
+
+
+def _time_grammar(files: dict[str, dict[str, Any]]) -> TimeGrammar:
+    patterns: list[TimePattern] = []
+    merged: dict[str, dict[str, Any]] = {}
+    lists: dict[str, list[str]] = {}
+    for lang, data in files.items():
+        time = data.get("time") or {}
+        fragments: dict[str, str] = {}
+        for name, text in (time.get("fragments") or {}).items():
+            fragments[name] = str(text).format(**fragments)  # a fragment may use the ones above it
+        for item in time.get("patterns") or ():
+            patterns.append(TimePattern(int(item["rank"]), str(item["kind"]), str(item["regex"]),
+                                        tuple(fragments.items()), lang))
+        for key in ("units", "year_offsets", "halves", "ordinals", "first_units", "ambiguous_months", "fixed"):
+            for phrase, value in (time.get(key) or {}).items():
+                merged.setdefault(key, {}).setdefault(str(phrase), value)
+        for key in ("range_words", "conjunctions", "range_start", "since", "open_end"):
+            lists.setdefault(key, []).extend(str(w) for w in time.get(key) or ())
+    m = merged
+    return TimeGrammar(
+        tuple(sorted(patterns, key=lambda p: p.rank)),
+        {k: str(v) for k, v in m.get("units", {}).items()}, {k: int(v) for k, v in m.get("year_offsets", {}).items()},
+        {k: int(v) for k, v in m.get("halves", {}).items()}, {k: int(v) for k, v in m.get("ordinals", {}).items()},
+        {k: str(v) for k, v in m.get("first_units", {}).items()},
+        {k: frozenset(str(w) for w in v) for k, v in m.get("ambiguous_months", {}).items()},
+        {k: (str(v[0]), int(v[1]), int(v[2])) for k, v in m.get("fixed", {}).items()},
+        *(tuple(dict.fromkeys(lists.get(key, ()))) for key in ("range_words", "conjunctions", "range_start", "since",
+                                                                 "open_end")))
 
 
 @lru_cache(maxsize=1)
@@ -69,8 +140,8 @@ def load_grammar() -> Grammar:
     stop: set[str] = set()
     messages: dict[str, dict[str, str]] = {}
     terms: dict[str, Any] = {}
-    for lang in LANGUAGES:
-        data = _read(lang)
+    files = {lang: _read(lang) for lang in LANGUAGES}
+    for lang, data in files.items():
         for key, value in (data.get("terms") or {}).items():
             if isinstance(value, dict):
                 for k, v in value.items():  # mappings merge; a list value (unit_words) extends
@@ -94,4 +165,8 @@ def load_grammar() -> Grammar:
         stop.update(normalize_alias(str(w)) for w in data.get("stopwords") or ())
         messages[lang] = {k: str(v) for k, v in (data.get("messages") or {}).items()}
     return Grammar(keywords, grains, {k: tuple(v) for k, v in phrases.items()}, months, numbers,
-                   frozenset(stop), messages, terms)
+                   frozenset(stop), messages, _time_grammar(files), terms)
+
+
+#: the languages of the resource files, in precedence order
+LANGUAGES = _languages()

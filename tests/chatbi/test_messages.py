@@ -11,6 +11,9 @@ DIFFERENCES = {
     ("zh", "narrative.more"): {"n"},  # "等" ("and others") names no count
     ("zh", "analysis.change"): {"delta", "size"},  # 上升/下降 say the direction: the amount goes unsigned
     ("zh", "analysis.flat"): {"base", "delta", "pct"},  # "与上期持平" needs no numbers of the baseline
+    ("zh", "format.currency"): {"symbol", "word"},  # 3.21 亿元 (a word after) rather than ¥321M (a symbol before)
+    ("zh", "format.currency_label"): {"symbol", "word"},
+    ("zh", "format.day_long"): {"iso", "year", "month", "day"},  # 2025年11月5日 rather than 2025-11-05
 }
 
 
