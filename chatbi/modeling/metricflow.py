@@ -154,9 +154,9 @@ def import_metricflow(path: str | os.PathLike[str], *, name: str | None = None, 
                     fates.append(Fate("saved_query", str(sq.get("name")), "not_mapped",
                                       "saved queries and exports are not imported; ask the question or pin it to a "
                                       "dashboard instead"))
-            for model in doc.get("models") or []:
-                if isinstance(model, dict) and model.get("time_spine"):
-                    fates.append(Fate("model", str(model.get("name")), "not_mapped", "time spine: not needed, "
+            for dbt_model in doc.get("models") or []:
+                if isinstance(dbt_model, dict) and dbt_model.get("time_spine"):
+                    fates.append(Fate("model", str(dbt_model.get("name")), "not_mapped", "time spine: not needed, "
                                       "ChatBI builds periods itself (custom granularities are not imported)"))
     if not semantic_models:
         raise ConfigError(f"no MetricFlow semantic_models found under {root}")

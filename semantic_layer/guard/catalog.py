@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 
-from ..compiler.dialects import ident
+from ..dialects import ident
 
 __all__ = ["Catalog", "Source", "Scope", "normalize"]
 

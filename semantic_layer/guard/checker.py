@@ -8,9 +8,11 @@ does not list.
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlglot import exp
 
-from ..compiler.dialects import ident
+from ..dialects import ident
 from ..errors import did_you_mean, suggest
 from .catalog import Catalog, Scope, Source
 from .expressions import ExpressionChecker, children
@@ -34,7 +36,7 @@ class Checker(ExpressionChecker):
         #: every FROM item that reads a model table, with that table (access policies swap them for views)
         self.tables_read: list[tuple[exp.Table, str]] = []
 
-    def statement(self, root: exp.Expression) -> None:
+    def statement(self, root: exp.Expr) -> None:
         if type(root) not in (exp.Select, exp.Subquery, *_SET_OPERATIONS):
             error = self.reject_node(root)
             if error.rule == "construct":  # e.g. LISTEN x, CHECKPOINT: parsed as something that is no query
@@ -43,13 +45,13 @@ class Checker(ExpressionChecker):
         self.query(root, None, {}, 0)
 
     # -- queries ------------------------------------------------------------------------
-    def query(self, node: exp.Expression, parent: Scope | None, ctes: dict[str, Source], depth: int
+    def query(self, node: exp.Expr, parent: Scope | None, ctes: dict[str, Source], depth: int
               ) -> tuple[str | None, ...]:
         """Check a query; return the keys of its output columns."""
         self.tick(depth)
         kind = type(node)
         if kind is exp.Select:
-            return self.select(node, parent, ctes, depth)
+            return self.select(cast(exp.Select, node), parent, ctes, depth)
         if kind in _SET_OPERATIONS:
             self.allowed_args(node, _SETOP_ARGS)
             ctes = self.with_(node.args.get("with_"), parent, ctes, depth)
@@ -64,7 +66,7 @@ class Checker(ExpressionChecker):
             return names
         raise self.reject_node(node)
 
-    def modifiers(self, node: exp.Expression, names: tuple[str | None, ...], parent: Scope | None,
+    def modifiers(self, node: exp.Expr, names: tuple[str | None, ...], parent: Scope | None,
                   ctes: dict[str, Source], depth: int) -> None:
         """ORDER BY / LIMIT / OFFSET of a set operation or parenthesised query: over its output columns."""
         if node.args.get("order") is not None:
@@ -72,7 +74,7 @@ class Checker(ExpressionChecker):
             self.ordered(node.args["order"], scope, depth, by_output=True)
         self.limits(node)
 
-    def with_(self, node: exp.Expression | None, parent: Scope | None, ctes: dict[str, Source], depth: int
+    def with_(self, node: exp.Expr | None, parent: Scope | None, ctes: dict[str, Source], depth: int
               ) -> dict[str, Source]:
         if node is None:
             return ctes
@@ -162,12 +164,12 @@ class Checker(ExpressionChecker):
         return names
 
     # -- FROM items ---------------------------------------------------------------------
-    def source(self, node: exp.Expression, scope: Scope, depth: int) -> None:
+    def source(self, node: exp.Expr, scope: Scope, depth: int) -> None:
         """A FROM / JOIN item: a model table, a CTE or a subquery."""
         self.tick(depth)
         kind = type(node)
         if kind is exp.Table:
-            src = self.table(node, scope.ctes)
+            src = self.table(cast(exp.Table, node), scope.ctes)
         elif kind is exp.Subquery:
             self.allowed_args(node, _SUBQUERY_ARGS)
             # no LATERAL: a FROM subquery sees the enclosing query, not its sibling FROM items
@@ -221,7 +223,7 @@ class Checker(ExpressionChecker):
     def projections(self, node: exp.Select, scope: Scope, depth: int) -> tuple[str | None, ...]:
         """Output names of a SELECT; stars over model tables become the model's columns."""
         names: list[str | None] = []
-        rewritten: list[exp.Expression] = []
+        rewritten: list[exp.Expr] = []
         changed = False
         for item in node.expressions:
             self.tick(depth + 1)
@@ -262,12 +264,12 @@ class Checker(ExpressionChecker):
             node.set("expressions", rewritten)
         return tuple(names)
 
-    def expand(self, src: Source) -> list[exp.Expression]:
+    def expand(self, src: Source) -> list[exp.Expr]:
         assert src.table is not None and src.qualifier is not None
         dialect = self.catalog.dialect
         return [exp.Column(this=ident(c, dialect), table=src.qualifier.copy()) for c in self.catalog.columns[src.table]]
 
-    def limits(self, node: exp.Expression) -> None:
+    def limits(self, node: exp.Expr) -> None:
         for key in ("limit", "offset"):
             clause = node.args.get(key)
             if clause is None:
@@ -288,7 +290,7 @@ class Checker(ExpressionChecker):
                     raise self.fail("construct", f"{key.upper()} must be a whole number", clause)
 
 
-def apply_row_cap(root: exp.Expression, cap: int) -> bool:
+def apply_row_cap(root: exp.Expr, cap: int) -> bool:
     """Add or lower the outermost LIMIT to ``cap``; return whether the tree changed."""
     clause = root.args.get("limit")
     current: int | None = None

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
-from ..compiler.dialects import ident
+from ..dialects import ident
 
 __all__ = ["file_columns_sql", "file_view_sql"]
 
 
-def _read(reader: str, path: str) -> exp.Expression:
+def _read(reader: str, path: str) -> exp.Expr:
     return exp.Anonymous(this=reader, expressions=[exp.Literal.string(path)])
 
 
@@ -38,7 +38,7 @@ def file_view_sql(view: str, reader: str, path: str, columns: Sequence[tuple[str
     >>> file_view_sql("sales", "read_parquet", "s.parquet", [("id", "id"), ("销售额", "col2")])
     'CREATE VIEW sales AS SELECT "id", "销售额" AS col2 FROM READ_PARQUET(\\'s.parquet\\')'
     """
-    items: list[exp.Expression] = []
+    items: list[exp.Expr] = []
     for name, alias in columns:
         source = exp.Column(this=exp.Identifier(this=name, quoted=True))
         items.append(source if alias == name else exp.alias_(source, exp.Identifier(this=alias, quoted=False)))

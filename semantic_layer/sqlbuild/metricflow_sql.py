@@ -55,10 +55,12 @@ def translate_filter(text: str, resolve: Callable[[str, str], str | None]) -> li
     [{'dimension': 'status', 'op': 'not_in', 'values': ['void']}]
     >>> translate_filter("{{ Dimension('order__total') }} >= 20", lambda kind, ref: "total")
     [{'dimension': 'total', 'op': '>=', 'values': [20]}]
-    >>> translate_filter("{{ Dimension('a__x') }} = 1 or {{ Dimension('a__y') }} = 2", lambda kind, ref: ref)
+    >>> either = "{{ Dimension('a__x') }} = 1 or {{ Dimension('a__y') }} = 2"
+    >>> translate_filter(either, lambda kind, ref: ref)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    semantic_layer.sqlbuild.metricflow_sql.FilterNotMappable: filter "{{ Dimension('a__x') }} = 1 or {{ Dimension('a__y') }} = 2" is not a conjunction of comparisons of dimensions with constants
+    semantic_layer.sqlbuild.metricflow_sql.FilterNotMappable: filter "{{ Dimension('a__x') }} = 1 or {{
+    Dimension('a__y') }} = 2" is not a conjunction of comparisons of dimensions with constants
     """
     refs: dict[str, str] = {}
 
@@ -87,20 +89,20 @@ def translate_filter(text: str, resolve: Callable[[str, str], str | None]) -> li
     return [_condition(node, refs, text) for node in _conjuncts(tree)]
 
 
-def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
+def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
     node = node.unnest()
     if isinstance(node, exp.And):
         return _conjuncts(node.this) + _conjuncts(node.expression)
     return [node]
 
 
-_COMPARE: dict[type[exp.Expression], tuple[str, str]] = {
+_COMPARE: dict[type[exp.Expr], tuple[str, str]] = {
     exp.GT: (">", "<"), exp.GTE: (">=", "<="), exp.LT: ("<", ">"), exp.LTE: ("<=", ">=")}
 _NEGATED = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "is_null": "not_null", "not_null": "is_null",
             "in": "not_in", "not_in": "in"}
 
 
-def _condition(node: exp.Expression, refs: dict[str, str], text: str) -> dict[str, Any]:
+def _condition(node: exp.Expr, refs: dict[str, str], text: str) -> dict[str, Any]:
     negate = False
     if isinstance(node, exp.Not):
         negate, node = True, node.this.unnest()
@@ -132,7 +134,7 @@ def _condition(node: exp.Expression, refs: dict[str, str], text: str) -> dict[st
     return {"dimension": refs[target.name], "op": op, "values": values}
 
 
-def _literal(node: exp.Expression, text: str) -> str | int | float:
+def _literal(node: exp.Expr, text: str) -> str | int | float:
     node = node.unnest()
     if isinstance(node, exp.Boolean):
         # 'true' / 'false' as text compare correctly with boolean columns in DuckDB and PostgreSQL
@@ -159,10 +161,11 @@ def translate_expression(text: str, dialect: str | None) -> tuple[str, tuple[str
     ('DATEDIFF(closed_at, created_at, DAY)', ('closed_at', 'created_at'))
     >>> translate_expression("iff(is_food, price, 0)", "snowflake")[0]
     'CASE WHEN is_food THEN price ELSE 0 END'
-    >>> translate_expression("{{ dbt.datediff('a', 'b', 'day') }}", "snowflake")
+    >>> translate_expression("{{ dbt.datediff('a', 'b', 'day') }}", "snowflake")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    semantic_layer.sqlbuild.metricflow_sql.MetricFlowSQLError: Jinja in expression "{{ dbt.datediff('a', 'b', 'day') }}" cannot be evaluated outside dbt
+    semantic_layer.sqlbuild.metricflow_sql.MetricFlowSQLError: Jinja in expression "{{ dbt.datediff('a', 'b',
+    'day') }}" cannot be evaluated outside dbt
     """
     source = str(text).strip()
     if "{{" in source or "{%" in source:

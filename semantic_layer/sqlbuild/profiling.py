@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from ..compiler.dialects import column as col_expr
-from ..compiler.dialects import ident
+from ..dialects import column as col_expr
+from ..dialects import ident
 
 __all__ = [
     "SAMPLE_ROWS",
@@ -50,7 +50,7 @@ class RowSource:
     def sampled(self) -> bool:
         return self.row_count > self.sample_rows
 
-    def expression(self, dialect: str) -> exp.Expression:
+    def expression(self, dialect: str) -> exp.Expr:
         """The FROM item for these rows (see :func:`table_source`)."""
         return table_source(self.table, self.row_count, dialect, self.sample_rows)
 
@@ -65,7 +65,7 @@ class JoinStep:
     keys: tuple[tuple[str, str], ...]
 
 
-def table_source(table: str, row_count: int, dialect: str, sample_rows: int = SAMPLE_ROWS) -> exp.Expression:
+def table_source(table: str, row_count: int, dialect: str, sample_rows: int = SAMPLE_ROWS) -> exp.Expr:
     """The rows to profile: the table itself, or a repeatable sample of about ``sample_rows`` rows.
 
     >>> table_source("sales", 1_000_000, "postgres", 50_000).sql(dialect="postgres")
@@ -128,11 +128,11 @@ def normalize_type(raw: str, dialect: str) -> str:
     return "other"
 
 
-def _count_star(alias: str) -> exp.Expression:
+def _count_star(alias: str) -> exp.Expr:
     return exp.alias_(exp.Count(this=exp.Star()), alias)
 
 
-def _not_null(ref: exp.Expression) -> exp.Expression:
+def _not_null(ref: exp.Expr) -> exp.Expr:
     return exp.Not(this=exp.Is(this=ref.copy(), expression=exp.Null()))
 
 
@@ -144,7 +144,7 @@ def row_count_sql(table: str, temporal: Sequence[str], dialect: str) -> str:
     >>> row_count_sql("orders", ["date"], "postgres")
     'SELECT COUNT(*) AS n, MIN("date") AS lo0, MAX("date") AS hi0 FROM orders'
     """
-    items: list[exp.Expression] = [_count_star("n")]
+    items: list[exp.Expr] = [_count_star("n")]
     for i, c in enumerate(temporal):
         items += [exp.alias_(exp.Min(this=col_expr(c, None, dialect)), f"lo{i}"),
                   exp.alias_(exp.Max(this=col_expr(c, None, dialect)), f"hi{i}")]
@@ -160,7 +160,7 @@ def column_stats_sql(source: RowSource, columns: Sequence[str], dialect: str, *,
     'SELECT COUNT(*) AS n, COUNT(a) AS nn0, COUNT(DISTINCT a) AS nd0, COUNT(b) AS nn1, COUNT(DISTINCT b) AS nd1,
     MIN(b) AS lo1, MAX(b) AS hi1 FROM t'
     """
-    items: list[exp.Expression] = [_count_star("n")]
+    items: list[exp.Expr] = [_count_star("n")]
     for i, c in enumerate(columns):
         ref = col_expr(c, None, dialect)
         items += [exp.alias_(exp.Count(this=ref.copy()), f"nn{i}"),

@@ -90,7 +90,7 @@ def test_time_on_a_table_without_time_column(sample_model) -> None:
 
 
 def test_non_ascii_identifiers_are_quoted() -> None:
-    from semantic_layer.compiler.dialects import ident
+    from semantic_layer.dialects import ident
 
     assert ident("产品", "duckdb").quoted and not ident("product", "duckdb").quoted
 

@@ -74,9 +74,9 @@ def test_computed_columns_are_checked_like_any_sql() -> None:
     bad = _model("day", {"total": "SUM(amount)"})
     with pytest.raises(ValueError, match="aggregate"):
         SemanticModel.from_dict(bad)
-    with pytest.raises(ValueError, match="read_csv|not allowed|unknown"):
+    with pytest.raises(ValueError, match=r"read_csv|not allowed|unknown"):
         SemanticModel.from_dict(_model("day", {"x": "read_csv('secrets.csv')"}))
-    with pytest.raises(ValueError, match="no column 'amout'|amout"):
+    with pytest.raises(ValueError, match=r"no column 'amout'|amout"):
         SemanticModel.from_dict(_model("day", {"x": "amout * 2"}))
 
 
