@@ -27,12 +27,12 @@ __all__ = ["parse_computed", "computed_problem", "qualify", "referenced_columns"
 _NOT_ROW_LEVEL = (exp.Select, exp.Subquery, exp.Union, exp.Star)
 
 
-def parse_computed(sql: str) -> exp.Expression:
+def parse_computed(sql: str) -> exp.Expr:
     """The AST of a computed column (dialect-neutral SQL); raises ``sqlglot`` errors."""
     return sqlglot.parse_one(sql)
 
 
-def referenced_columns(tree: exp.Expression) -> tuple[str, ...]:
+def referenced_columns(tree: exp.Expr) -> tuple[str, ...]:
     """The column names an expression reads, in order."""
     return tuple(dict.fromkeys(c.name for c in tree.find_all(exp.Column)))
 
@@ -67,10 +67,10 @@ def computed_problem(table: str, sql: str, columns: Collection[str]) -> str | No
     return None
 
 
-def _agg_hint(node: exp.Expression) -> str:
+def _agg_hint(node: exp.Expr) -> str:
     return {"Sum": "sum", "Avg": "avg", "Min": "min", "Max": "max", "Count": "count"}.get(type(node).__name__, "...")
 
 
-def qualify(tree: exp.Expression, make_column: Callable[[str], exp.Expression]) -> exp.Expression:
+def qualify(tree: exp.Expr, make_column: Callable[[str], exp.Expr]) -> exp.Expr:
     """A copy of ``tree`` with each column replaced by ``make_column(name)`` (qualified, quoted)."""
     return tree.transform(lambda n: make_column(n.name) if isinstance(n, exp.Column) else n)

@@ -7,6 +7,7 @@ users need ``model.yaml: metrics.arpu.numerater: unknown field. Did you mean 'nu
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, get_args
 
@@ -75,7 +76,7 @@ def _user_path(loc: tuple[Any, ...]) -> list[Any]:
     return out
 
 
-def _explain(err: dict[str, Any], loc: list[Any], data: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+def _explain(err: Mapping[str, Any], loc: list[Any], data: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     kind = err["type"]
     if kind == "extra_forbidden":
         allowed = _allowed_fields(loc[:-1], data)

@@ -143,12 +143,12 @@ class SemanticModel:
         return obj.label.get(lang) or obj.label.get("en") or next(iter(obj.label.values()), name)
 
     # -- metrics ------------------------------------------------------------------------
-    def formula(self, name: str) -> exp.Expression:
+    def formula(self, name: str) -> exp.Expr:
         """The AST of a derived metric's formula (parsed once)."""
         return self._formulas[name]
 
     @cached_property
-    def _formulas(self) -> dict[str, exp.Expression]:
+    def _formulas(self) -> dict[str, exp.Expr]:
         return {n: formula_metrics(m.formula)[0] for n, m in self.spec.metrics.items()
                 if isinstance(m, DerivedMetricSpec)}
 
@@ -265,12 +265,12 @@ class SemanticModel:
         i = levels.index(dimension)
         return levels[i - 1] if i > 0 else None
 
-    def computed(self, table: str, name: str) -> exp.Expression | None:
+    def computed(self, table: str, name: str) -> exp.Expr | None:
         """The parsed expression of computed column ``name`` of ``table`` (None for a real column)."""
         return self._computed.get((table, name))
 
     @cached_property
-    def _computed(self) -> dict[tuple[str, str], exp.Expression]:
+    def _computed(self) -> dict[tuple[str, str], exp.Expr]:
         return {(t, name): parse_computed(sql) for t, spec in self.spec.tables.items()
                 for name, sql in spec.computed.items()}
 

@@ -7,7 +7,7 @@ references (a metric naming an unknown table, ...) are checked in ``checks.py``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -150,7 +150,7 @@ class DerivedMetricSpec(_MetricBase):
 
 
 MetricSpec = Annotated[
-    Union[SimpleMetricSpec, SemiAdditiveMetricSpec, RatioMetricSpec, DerivedMetricSpec],
+    SimpleMetricSpec | SemiAdditiveMetricSpec | RatioMetricSpec | DerivedMetricSpec,
     Field(discriminator="type"),
 ]
 

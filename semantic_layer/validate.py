@@ -126,7 +126,8 @@ def unrelated_dimensions(ctx: QueryContext) -> Iterator[Issue]:
     q, model = ctx.query, ctx.model
     if q.metrics or not ctx.refs or any(dimension_names_and_grains(ctx)) or any(duplicate_dimensions(ctx)):
         return
-    needed = [r.name for r in ctx.refs] + [f.dimension for f in q.filters if _dimension_of(f) in model.dimensions]
+    needed = [r.name for r in ctx.refs] + [d for f in q.filters if (d := _dimension_of(f)) is not None
+                                           and d in model.dimensions]
     if not any(all(model.reachable(fact, d) for d in needed) for fact in model.fact_tables):
         yield Issue(IssueCode.UNRELATED_DIMENSIONS,
                     f"no table relates {', '.join(dict.fromkeys(needed))}: list them in separate questions", (),

@@ -29,7 +29,7 @@ def latest_date_sql(model: SemanticModel, fact: str, dialect: str) -> str | None
         exp.Table(this=ident(fact, dialect))).sql(dialect=dialect)
 
 
-def _column(model: SemanticModel, table: str, name: str, dialect: str) -> exp.Expression:
+def _column(model: SemanticModel, table: str, name: str, dialect: str) -> exp.Expr:
     """A real column, or a computed column's expression (unqualified: one table is read)."""
     tree = model.computed(table, name)
     return column(name, None, dialect) if tree is None else qualify(tree, lambda c: column(c, None, dialect))

@@ -81,13 +81,13 @@ class SQLGuard:
         """Validate SQL text; return the SQL to run (regenerated, capped). Raises :class:`SQLGuardError`."""
         return self._generate(self.validate(sql))
 
-    def validate(self, sql: str) -> exp.Expression:
+    def validate(self, sql: str) -> exp.Expr:
         """Validate SQL text; return the checked, capped tree."""
         tree = self._parse(sql)
         self._check(tree)
         return tree
 
-    def check_expression(self, expression: exp.Expression, *, copy: bool = True) -> str:
+    def check_expression(self, expression: exp.Expr, *, copy: bool = True) -> str:
         """Validate a sqlglot tree (e.g. ``CompiledQuery.expression``) without parsing text.
 
         With ``copy=False`` the row cap and star expansion are applied to ``expression`` in place,
@@ -99,7 +99,7 @@ class SQLGuard:
         return self._generate(expression)
 
     # -- steps --------------------------------------------------------------------------
-    def _parse(self, sql: str) -> exp.Expression:
+    def _parse(self, sql: str) -> exp.Expr:
         if not isinstance(sql, str) or not sql.strip():
             raise SQLGuardError("input", "no SQL given")
         if len(sql) > self.max_length:
@@ -119,7 +119,7 @@ class SQLGuard:
                                 "; ".join(s.sql(dialect=self.dialect)[:60] for s in statements[:3]))
         return statements[0]
 
-    def _check(self, tree: exp.Expression) -> None:
+    def _check(self, tree: exp.Expr) -> None:
         checker = Checker(self.catalog)
         try:
             checker.statement(tree)
@@ -142,7 +142,7 @@ class SQLGuard:
             qualifier = (alias.this if alias is not None else node.this).copy()
             node.replace(exp.Subquery(this=view.copy(), alias=exp.TableAlias(this=qualifier)))
 
-    def _generate(self, tree: exp.Expression) -> str:
+    def _generate(self, tree: exp.Expr) -> str:
         try:
             # copy=False: the tree is private here (parsed, or copied / handed over by the caller)
             return self._dialect.generate(tree, copy=False, comments=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import cast
 
 from sqlglot import exp
 
@@ -36,7 +37,7 @@ _WINDOW_ARGS = frozenset({"this", "partition_by", "order", "spec", "over"})
 _QUERIES = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
 
 
-def children(node: exp.Expression) -> Iterator[exp.Expression]:
+def children(node: exp.Expr) -> Iterator[exp.Expr]:
     for value in node.args.values():
         if isinstance(value, exp.Expression):
             yield value
@@ -53,12 +54,12 @@ class ExpressionChecker:
         self.catalog = catalog
         self.nodes = 0
 
-    def query(self, node: exp.Expression, parent: Scope | None, ctes: dict[str, Source], depth: int
+    def query(self, node: exp.Expr, parent: Scope | None, ctes: dict[str, Source], depth: int
               ) -> tuple[str | None, ...]:
         raise NotImplementedError
 
     # -- errors and budget ----------------------------------------------------------------
-    def fail(self, rule: str, message: str, node: exp.Expression | None = None) -> SQLGuardError:
+    def fail(self, rule: str, message: str, node: exp.Expr | None = None) -> SQLGuardError:
         fragment = ""
         if node is not None:
             try:
@@ -67,7 +68,7 @@ class ExpressionChecker:
                 fragment = type(node).__name__
         return SQLGuardError(rule, message, fragment)
 
-    def reject_node(self, node: exp.Expression) -> SQLGuardError:
+    def reject_node(self, node: exp.Expr) -> SQLGuardError:
         kind = type(node)
         if kind is exp.Into:
             return self.fail("select_into", "SELECT ... INTO would create a table; only plain SELECT may run", node)
@@ -87,7 +88,7 @@ class ExpressionChecker:
             raise self.fail("too_complex", f"the query is nested deeper than {MAX_DEPTH} levels or has more than "
                                            f"{MAX_NODES} parts")
 
-    def allowed_args(self, node: exp.Expression, allowed: frozenset[str]) -> None:
+    def allowed_args(self, node: exp.Expr, allowed: frozenset[str]) -> None:
         for key, value in node.args.items():
             if value is None or value is False or value == [] or key in allowed:
                 continue
@@ -99,7 +100,7 @@ class ExpressionChecker:
             raise self.fail("construct", f"{key.rstrip('_').upper()} is not allowed in {type(node).__name__.upper()}",
                             shown)
 
-    def identifier(self, node: exp.Expression | None) -> str:
+    def identifier(self, node: exp.Expr | None) -> str:
         """Validate an identifier; return its resolution key."""
         if type(node) is not exp.Identifier:
             raise self.reject_node(node) if node is not None else self.fail("identifier", "missing name")
@@ -114,13 +115,13 @@ class ExpressionChecker:
         return self.catalog.key(node)
 
     # -- expressions ----------------------------------------------------------------------
-    def expr(self, node: exp.Expression, scope: Scope, depth: int) -> None:
+    def expr(self, node: exp.Expr, scope: Scope, depth: int) -> None:
         self.tick(depth)
         kind = type(node)
         if kind is exp.Column:
-            self.column(node, scope)
+            self.column(cast(exp.Column, node), scope)
         elif kind is exp.Literal:
-            self.literal(node)
+            self.literal(cast(exp.Literal, node))
         elif kind in ALLOWED_OPERATORS:
             for child in children(node):
                 self.expr(child, scope, depth + 1)
@@ -135,7 +136,7 @@ class ExpressionChecker:
             # a scalar / IN / EXISTS subquery may refer to the enclosing query's columns
             self.query(node, scope, scope.ctes, depth + 1)
         elif kind is exp.Window:
-            self.window(node, scope, depth)
+            self.window(cast(exp.Window, node), scope, depth)
         elif kind is exp.In:
             self.allowed_args(node, frozenset({"this", "expressions", "query"}))
             for child in children(node):
@@ -190,9 +191,9 @@ class ExpressionChecker:
                 break
             if level is scope and name in level.aliases:
                 return
-        known = {c for level in scope.chain() for s in level.sources.values()
-                 for c in (s.columns if s.table is None else self.catalog.columns[s.table]) if c}
-        hint = did_you_mean(suggest(node.name, known))
+        visible = {c for level in scope.chain() for s in level.sources.values()
+                   for c in (s.columns if s.table is None else self.catalog.columns[s.table]) if c}
+        hint = did_you_mean(suggest(node.name, visible))
         raise self.fail("column", f"column {node.name!r} does not exist on the tables in this query. {hint}".strip(),
                         node)
 
@@ -218,7 +219,7 @@ class ExpressionChecker:
         elif not NUMBER.fullmatch(text):
             raise self.fail("construct", f"{text!r} is not a number", node)
 
-    def function(self, node: exp.Expression, scope: Scope, depth: int) -> None:
+    def function(self, node: exp.Expr, scope: Scope, depth: int) -> None:
         kind = type(node)
         if kind is exp.Count and type(node.this) is exp.Star:
             if node.this.args and any(node.this.args.values()):
@@ -236,7 +237,7 @@ class ExpressionChecker:
         for child in children(node):
             self.expr(child, scope, depth + 1)
 
-    def data_type(self, node: exp.Expression | None) -> None:
+    def data_type(self, node: exp.Expr | None) -> None:
         if type(node) is not exp.DataType or node.this not in ALLOWED_TYPES:
             shown = node.sql(dialect=self.catalog.dialect) if node is not None else "?"
             raise self.fail("type", f"casting to {shown} is not allowed", node)
@@ -264,7 +265,7 @@ class ExpressionChecker:
             for child in children(spec):
                 self.expr(child, scope, depth + 1)
 
-    def ordered(self, order: exp.Expression, scope: Scope, depth: int, *, by_output: bool = False) -> None:
+    def ordered(self, order: exp.Expr, scope: Scope, depth: int, *, by_output: bool = False) -> None:
         """An ORDER BY list; ``by_output``: a query's own ORDER BY, where a bare name is an output column."""
         if type(order) is not exp.Order:
             raise self.reject_node(order)

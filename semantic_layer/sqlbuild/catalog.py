@@ -15,7 +15,7 @@ def _info_schema(name: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(name), db=exp.to_identifier("information_schema"))
 
 
-def _current_schema(qualifier: str | None = None) -> exp.Expression:
+def _current_schema(qualifier: str | None = None) -> exp.Expr:
     return exp.EQ(this=exp.column("table_schema", qualifier), expression=exp.func("current_schema"))
 
 
