@@ -52,7 +52,7 @@ class LazyFigure:
     share the instance, so the chart is still built at most once.
     """
 
-    __slots__ = ("_build", "_lock", "_value", "_done")
+    __slots__ = ("_build", "_done", "_lock", "_value")
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build: Callable[[], Any] | None = build

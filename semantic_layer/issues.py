@@ -48,8 +48,10 @@ class IssueCode(StrEnum):
     # access policy (semantic_layer.policy); the audit log counts these as denials
     ACCESS_DENIED = "access_denied"
     MASKED_FILTER = "masked_filter"
-    # answering (chatbi): a "why" analysis that could not run; the answer itself stands
+    # answering (chatbi): a "why" analysis that could not run (the answer itself stands); SQL written
+    # by a user or a model that the SQL guard refused
     EXPLAIN_FAILED = "explain_failed"
+    SQL_REJECTED = "sql_rejected"
 
 
 class SubjectKind(StrEnum):

@@ -8,7 +8,7 @@ it fails, the answer is the change itself and an ``explain_failed`` issue says w
 
 from __future__ import annotations
 
-from semantic_layer import Issue, MemberFilter, SemanticQuery
+from semantic_layer import Issue, IssueCode, MemberFilter, SemanticQuery
 from semantic_layer.compiler import CompiledQuery
 
 from .records import Explanation, Scope
@@ -26,5 +26,5 @@ def explain(scope: Scope, query: SemanticQuery, compiled: CompiledQuery, languag
         report = scope.explain_change(query.metrics[0], compiled.period, baseline=compiled.compare_period,
                                       filters=filters or None, dimensions=dimensions, language=language)
     except Exception as exc:  # noqa: BLE001 - the analysis is an extra; the change itself still answers
-        return Explanation(issues=(Issue("explain_failed", f"root-cause analysis unavailable: {exc}"),))
+        return Explanation(issues=(Issue(IssueCode.EXPLAIN_FAILED, f"root-cause analysis unavailable: {exc}"),))
     return Explanation(report)

@@ -8,7 +8,7 @@ run hand-written SQL refuses SQL text before it is even parsed.
 
 from __future__ import annotations
 
-from semantic_layer import Issue
+from semantic_layer import Issue, IssueCode
 from semantic_layer.compiler import CompiledQuery
 from semantic_layer.errors import SQLGuardError
 from semantic_layer.policy import ACCESS_DENIED
@@ -18,7 +18,7 @@ from .records import Checked, Failure, Scope
 __all__ = ["guard_compiled", "guard_text", "SQL_REJECTED", "SQL_NOT_ALLOWED"]
 
 #: issue code of a statement the guard refused (audited as a denial)
-SQL_REJECTED = "sql_rejected"
+SQL_REJECTED = IssueCode.SQL_REJECTED
 #: why a role without hand-written SQL was refused (the audit log's detail)
 SQL_NOT_ALLOWED = "sql not allowed for the role"
 

@@ -41,13 +41,13 @@ def present(scope: Scope, query: SemanticQuery, data: pd.DataFrame, *, period: P
 
         try:
             return build_figure(query, data, model, **context)
-        except Exception:  # noqa: BLE001 - a chart that fails must not cost the user the numbers
+        except Exception:
             log.warning("chart failed for %s", query, exc_info=True)
             return None
 
     try:
         text = narrative.narrate(query, data, model, **context)
-    except Exception:  # noqa: BLE001 - nor a sentence that fails
+    except Exception:
         log.warning("narrative failed for %s", query, exc_info=True)
         text = ""
     return Presentation(text, figure)

@@ -9,8 +9,8 @@ import contextvars
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import dash

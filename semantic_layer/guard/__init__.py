@@ -28,9 +28,9 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
 from ..errors import SQLGuardError
+from .allowlist import RULES
 from .catalog import Catalog
 from .checker import Checker, apply_row_cap
-from .allowlist import RULES
 
 
 class TableSource(Protocol):

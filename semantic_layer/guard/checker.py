@@ -14,9 +14,9 @@ from sqlglot import exp
 
 from ..dialects import ident
 from ..errors import did_you_mean, suggest
+from .allowlist import is_system_name
 from .catalog import Catalog, Scope, Source
 from .expressions import ExpressionChecker, children
-from .allowlist import is_system_name
 
 __all__ = ["Checker", "apply_row_cap"]
 

@@ -13,7 +13,6 @@ from typing import cast
 from sqlglot import exp
 
 from ..errors import SQLGuardError, did_you_mean, suggest
-from .catalog import Catalog, Scope, Source
 from .allowlist import (
     ALLOWED_ANONYMOUS,
     ALLOWED_FUNCTIONS,
@@ -25,6 +24,7 @@ from .allowlist import (
     UNQUOTED_IDENTIFIER,
     WRITE_NODES,
 )
+from .catalog import Catalog, Scope, Source
 
 __all__ = ["ExpressionChecker", "MAX_DEPTH", "MAX_NODES", "children"]
 
