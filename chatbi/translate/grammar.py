@@ -9,6 +9,7 @@ language is one more file (its ``order`` says which language wins a phrase both 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
@@ -18,7 +19,8 @@ import yaml
 
 from ..errors import ConfigError
 
-__all__ = ["Grammar", "LANGUAGES", "TimeGrammar", "TimePattern", "load_grammar", "THRESHOLD_TAGS"]
+__all__ = ["Grammar", "LANGUAGES", "QuantityGrammar", "TimeGrammar", "TimePattern", "TopPattern", "load_grammar",
+           "THRESHOLD_TAGS"]
 #: comparison words are read by a pattern together with their number, never as lone keywords
 THRESHOLD_TAGS = ("threshold_gt", "threshold_ge", "threshold_lt", "threshold_le")
 
@@ -56,6 +58,31 @@ class TimeGrammar:
     open_end: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class TopPattern:
+    """A top-N pattern of one language; ``template``'s ``{number}`` is ``count`` (or digits and number
+    words when the language defines no count) and ``{highest}`` ... are its keyword alternations."""
+
+    rank: int
+    template: str
+    count: str | None
+    keywords: tuple[tuple[str, tuple[str, ...]], ...]  # tag -> this language's phrases
+
+
+@dataclass(frozen=True, eq=False)
+class QuantityGrammar:
+    """Numbers with a scale and unit, threshold words and top-N patterns (``quantities:``), merged."""
+
+    numerals: tuple[str, ...]  # regex pieces for numbers written without digits
+    scales: dict[str, float]
+    percent: tuple[str, ...]
+    units: tuple[str, ...]
+    threshold_fillers: tuple[str, ...]
+    after: dict[str, str]  # "以上" / "or more" -> operator
+    top_patterns: tuple[TopPattern, ...]  # in rank order
+    decimal_marks: tuple[str, ...]  # a decimal point written as a word ("一点五")
+
+
 @dataclass(frozen=True, eq=False)  # hashed by identity: compiled patterns are cached per grammar
 class Grammar:
     """Both languages merged: questions may mix them (``top 5 城市 by 收入``)."""
@@ -71,6 +98,7 @@ class Grammar:
     stopwords: frozenset[str]
     messages: dict[str, dict[str, str]]
     time: TimeGrammar
+    quantities: QuantityGrammar
     #: how the lexicon derives names from a model (``terms`` of each language, lists merged)
     terms: dict[str, Any] = field(default_factory=dict)
 
@@ -90,6 +118,35 @@ def _read(language: str) -> dict[str, Any]:
     if not isinstance(data, dict) or "keywords" not in data:
         raise ConfigError(f"grammar file {language}.yaml must have a 'keywords' mapping")
     return data
+
+
+_TOP_TAGS = ("highest", "best", "worst", "lowest")
+
+
+def _quantity_grammar(files: dict[str, dict[str, Any]], normalize: Callable[[str], str]) -> QuantityGrammar:
+    numerals: list[str] = []
+    scales: dict[str, float] = {}
+    after: dict[str, str] = {}
+    lists: dict[str, list[str]] = {"percent": [], "units": [], "threshold_fillers": []}
+    marks: list[str] = []
+    tops: list[TopPattern] = []
+    for data in files.values():
+        q = data.get("quantities") or {}
+        if q.get("numeral"):
+            numerals.append(str(q["numeral"]))
+        for word, scale in (q.get("scales") or {}).items():
+            scales.setdefault(str(word), float(scale))
+        for word, op in (q.get("after") or {}).items():
+            after.setdefault(str(word), str(op))
+        for key, words in lists.items():
+            words.extend(str(w) for w in q.get(key) or ())
+        marks.extend(str(w) for w in q.get("decimal_marks") or ())
+        keywords = tuple((tag, tuple(normalize(str(p)) for p in (data.get("keywords") or {}).get(tag) or ()))
+                         for tag in _TOP_TAGS)
+        tops += [TopPattern(int(t["rank"]), str(t["regex"]), q.get("count"), keywords) for t in q.get("top_patterns") or ()]
+    unique = {key: tuple(dict.fromkeys(words)) for key, words in lists.items()}
+    return QuantityGrammar(tuple(numerals), scales, unique["percent"], unique["units"], unique["threshold_fillers"],
+                           after, tuple(sorted(tops, key=lambda t: t.rank)), tuple(dict.fromkeys(marks)))
 
 
 def _languages() -> tuple[str, ...]:
@@ -165,7 +222,7 @@ def load_grammar() -> Grammar:
         stop.update(normalize_alias(str(w)) for w in data.get("stopwords") or ())
         messages[lang] = {k: str(v) for k, v in (data.get("messages") or {}).items()}
     return Grammar(keywords, grains, {k: tuple(v) for k, v in phrases.items()}, months, numbers,
-                   frozenset(stop), messages, _time_grammar(files), terms)
+                   frozenset(stop), messages, _time_grammar(files), _quantity_grammar(files, normalize_alias), terms)
 
 
 #: the languages of the resource files, in precedence order

@@ -11,24 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from .grammar import Grammar
 from .lexicon import Lexicon, Target
-from .normalize import NUM, Normalized, detect_language, is_cjk, is_word_char, normalize, parse_number
+from .normalize import Normalized, detect_language, is_cjk, is_word_char, normalize, parse_number
 from .timeparse import find_times
 
 __all__ = ["Token", "Scan", "scan"]
 
 _MASK = "\x01"
-_UNIT_SCALE = {"万": 1e4, "亿": 1e8, "千": 1e3, "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
-               "百万": 1e6, "千万": 1e7, "b": 1e9, "bn": 1e9, "billion": 1e9}
 _OPS = {"threshold_gt": ">", "threshold_ge": ">=", "threshold_lt": "<", "threshold_le": "<="}
-_POST_OPS = {"以上": ">", "以下": "<", "及以上": ">=", "及以下": "<=", "or more": ">=", "or less": "<=",
-             "or above": ">=", "or below": "<=", "and above": ">=", "and below": "<=", "or higher": ">=",
-             "or lower": "<="}
 
 
 @dataclass(frozen=True)
@@ -75,35 +71,34 @@ def _patterns(grammar: Grammar) -> dict[str, re.Pattern[str]]:
     compare = _alternation(tuple(grammar.phrases.get("pop", ())) + tuple(grammar.phrases.get("yoy", ())))
     ops = {tag: _alternation(grammar.phrases.get(tag, ())) for tag in _OPS}
     op_any = "|".join(f"(?P<{tag}>{alt})" for tag, alt in ops.items() if alt)
+    q = grammar.quantities
     words = "|".join(sorted((re.escape(w) for w in grammar.numbers), key=len, reverse=True))
-    n_en = rf"\d+|{words}" if words else r"\d+"
-    unit = (r"(?P<unit>%|percent|个百分点|百分点|千万|百万|万|亿|千|thousand|million|billion|bn|mn|k|m|b)?(?![a-z])"
-            r"(?:\s*(?:元|块钱|块|人|户|个|次|分钟|yuan|cny|rmb|gb|mbps)(?![a-z]))?")
-    num = r"(?P<num>-?\d[\d,]*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+(?:点[零一二三四五六七八九]+)?)"
-    post = _alternation(tuple(_POST_OPS))
-
-    def cjk(tag: str) -> str:
-        return _alternation(tuple(p for p in grammar.phrases.get(tag, ()) if any(is_cjk(c) for c in p))) or "(?!)"
-
-    return {
+    digits_or_words = rf"\d+|{words}" if words else r"\d+"
+    unit = (rf"(?P<unit>{_longest_first(('%', *q.percent, *q.scales))})?(?![a-z])"
+            rf"(?:\s*(?:{_longest_first(q.units)})(?![a-z]))?")
+    num = rf"(?P<num>-?\d[\d,]*(?:\.\d+)?{''.join('|' + n for n in q.numerals)})"
+    fillers = _longest_first(q.threshold_fillers)
+    patterns = {
         "compare": re.compile(compare),
-        "threshold": re.compile(rf"(?:{op_any})\s*(?:了|是|为|the)?\s*{num}\s*{unit}"),
-        "threshold_post": re.compile(rf"{num}\s*{unit}\s*(?P<post>{post})"),
-        "top_en": re.compile(rf"(?<![a-z])(?:(?P<d>top|highest|largest|biggest|leading)|(?P<best>best)|"
-                             rf"(?P<worst>worst|weakest)|(?P<a>bottom|lowest|smallest))\s*(?P<n>{n_en})(?![a-z0-9])"),
-        "top_en2": re.compile(r"(?<![a-z0-9])(?P<n>\d+)\s+(?:(?P<d>highest|largest|biggest|top)|(?P<best>best)|"
-                              r"(?P<worst>worst)|(?P<a>lowest|smallest|bottom))(?![a-z])"),
-        "top_zh": re.compile(rf"(?:排名|排行)?(?:(?P<d>前|头)|(?P<a>后|末|倒数|倒数前))\s*(?P<n>{NUM})\s*(?:名|个|位|大|强|家)?"),
-        # "最慢的5个", "最高的三个": any highest/lowest word of the grammar, then a count
-        "top_zh2": re.compile(rf"(?:(?P<d>{cjk('highest')})|(?P<best>{cjk('best')})|(?P<worst>{cjk('worst')})|"
-                              rf"(?P<a>{cjk('lowest')}))\s*的?\s*(?P<n>{NUM})\s*(?:个|名|位|家)"),
+        "threshold": re.compile(rf"(?:{op_any})\s*(?:{fillers})?\s*{num}\s*{unit}"),
+        "threshold_post": re.compile(rf"{num}\s*{unit}\s*(?P<post>{_alternation(tuple(q.after))})"),
     }
+    for i, top in enumerate(q.top_patterns):
+        tags = {tag: _alternation(phrases) or "(?!)" for tag, phrases in top.keywords}
+        patterns[f"top{i}"] = re.compile(top.template.format(number=top.count or digits_or_words, **tags))
+    return patterns
 
 
-def _number(text: str) -> float | None:
+def _longest_first(words: Sequence[str]) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+
+def _number(text: str, decimal_marks: Sequence[str] = ()) -> float | None:
+    """A number as written: digits with separators, or numerals with a decimal word ("一点五")."""
     text = text.replace(",", "")
-    if "点" in text:
-        whole, _, frac = text.partition("点")
+    mark = next((m for m in decimal_marks if m in text), None)
+    if mark is not None:
+        whole, _, frac = text.partition(mark)
         w = parse_number(whole)
         f = "".join(str(int(parse_number(c) or 0)) for c in frac)
         return None if w is None else float(f"{int(w)}.{f}")
@@ -135,19 +130,19 @@ def scan(question: str, lexicon: Lexicon, anchor: dt.date) -> Scan:
             add(Token(m.start(), m.end(), "kw", grammar.keywords.get(m.group(0), "pop")))
     for name in ("threshold", "threshold_post"):
         for m in pats[name].finditer("".join(chars)):
-            value = _number(m.group("num"))
+            value = _number(m.group("num"), grammar.quantities.decimal_marks)
             if value is None:
                 continue
-            op = _POST_OPS[m.group("post")] if name == "threshold_post" else \
+            op = grammar.quantities.after[m.group("post")] if name == "threshold_post" else \
                 next(_OPS[t] for t in _OPS if m.groupdict().get(t))
             unit = m.group("unit") or ""
-            percent = unit in ("%", "percent", "个百分点", "百分点")
-            value *= _UNIT_SCALE.get(unit, 1.0)
+            percent = unit == "%" or unit in grammar.quantities.percent
+            value *= grammar.quantities.scales.get(unit, 1.0)
             add(Token(m.start(), m.end(), "threshold", op, (value, percent)))
     taken = [(i, i + 1) for i, c in enumerate(chars) if c == _MASK]
     for tm in find_times(text, anchor, grammar.months, grammar.numbers, taken):
         add(Token(tm.start, tm.end, "time", tm.kind, tm))
-    for name in ("top_en", "top_en2", "top_zh", "top_zh2"):
+    for name in (n for n in pats if n.startswith("top")):
         for m in pats[name].finditer("".join(chars)):
             raw = m.group("n")
             n = grammar.numbers.get(raw) if raw in grammar.numbers else parse_number(raw)

@@ -28,6 +28,7 @@ MODULES = [
     "chatbi/translate/timeparse.py",
     "chatbi/translate/llm_result.py",
     "chatbi/translate/grammar.py",
+    "chatbi/translate/scan.py",
 ]
 
 
