@@ -81,6 +81,10 @@ class QuantityGrammar:
     after: dict[str, str]  # "以上" / "or more" -> operator
     top_patterns: tuple[TopPattern, ...]  # in rank order
     decimal_marks: tuple[str, ...]  # a decimal point written as a word ("一点五")
+    #: numerals: character -> digit (一 1, 两 2) and -> unit (十 10 ... 亿 10^8; from 10^4 up a unit
+    #: closes a group of four digits, as 万 and 亿 do)
+    numeral_digits: dict[str, int]
+    numeral_units: dict[str, int]
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: compiled patterns are cached per grammar
@@ -129,6 +133,8 @@ def _quantity_grammar(files: dict[str, dict[str, Any]], normalize: Callable[[str
     after: dict[str, str] = {}
     lists: dict[str, list[str]] = {"percent": [], "units": [], "threshold_fillers": []}
     marks: list[str] = []
+    digits: dict[str, int] = {}
+    units: dict[str, int] = {}
     tops: list[TopPattern] = []
     for data in files.values():
         q = data.get("quantities") or {}
@@ -141,12 +147,16 @@ def _quantity_grammar(files: dict[str, dict[str, Any]], normalize: Callable[[str
         for key, words in lists.items():
             words.extend(str(w) for w in q.get(key) or ())
         marks.extend(str(w) for w in q.get("decimal_marks") or ())
+        for char, value in (q.get("numeral_digits") or {}).items():
+            digits.setdefault(str(char), int(value))
+        for char, value in (q.get("numeral_units") or {}).items():
+            units.setdefault(str(char), int(value))
         keywords = tuple((tag, tuple(normalize(str(p)) for p in (data.get("keywords") or {}).get(tag) or ()))
                          for tag in _TOP_TAGS)
         tops += [TopPattern(int(t["rank"]), str(t["regex"]), q.get("count"), keywords) for t in q.get("top_patterns") or ()]
     unique = {key: tuple(dict.fromkeys(words)) for key, words in lists.items()}
     return QuantityGrammar(tuple(numerals), scales, unique["percent"], unique["units"], unique["threshold_fillers"],
-                           after, tuple(sorted(tops, key=lambda t: t.rank)), tuple(dict.fromkeys(marks)))
+                           after, tuple(sorted(tops, key=lambda t: t.rank)), tuple(dict.fromkeys(marks)), digits, units)
 
 
 def _languages() -> tuple[str, ...]:

