@@ -63,6 +63,27 @@ def import_cycles(package: str) -> list[list[str]]:
     return [sorted(c) for c in _tarjan(modules, edges) if len(c) > 1 or c[0] in edges[c[0]]]
 
 
+def package_cycles(package: str) -> list[list[str]]:
+    """Cycles between the direct children of ``package`` (a subpackage counts as one node)."""
+    import grimp
+
+    graph = grimp.build_graph(package, include_external_packages=False, exclude_type_checking_imports=True)
+    depth = package.count(".") + 2
+
+    def top(module: str) -> str:
+        return ".".join(module.split(".")[:depth])
+
+    nodes = sorted({top(m) for m in graph.modules if m != package})
+    edges: dict[str, set[str]] = {n: set() for n in nodes}
+    for m in graph.modules:
+        if m == package:
+            continue
+        for d in graph.find_modules_directly_imported_by(m) & graph.modules:
+            if d != package and top(d) != top(m):
+                edges[top(m)].add(top(d))
+    return [sorted(c) for c in _tarjan(nodes, {k: sorted(v) for k, v in edges.items()}) if len(c) > 1]
+
+
 def _tarjan(nodes: list[str], edges: dict[str, list[str]]) -> list[list[str]]:
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -120,21 +141,23 @@ def main() -> None:
     mypy_core = mypy_errors("semantic_layer")
     mypy_rest = mypy_errors("chatbi", "dashboards")
     cycles = import_cycles("semantic_layer")
+    pkg_cycles = package_cycles("semantic_layer")
     complex_fns = most_complex(args.top)
     payload = {
         "label": args.label,
         "ruff_total": sum(ruff.values()), "ruff_by_rule": ruff,
         "mypy_semantic_layer": mypy_core.get("semantic_layer", 0),
         "mypy_chatbi": mypy_rest.get("chatbi", 0), "mypy_dashboards": mypy_rest.get("dashboards", 0),
-        "semantic_layer_cycles": cycles, "most_complex": complex_fns,
+        "semantic_layer_cycles": cycles, "semantic_layer_package_cycles": pkg_cycles, "most_complex": complex_fns,
     }
     path = write_result(f"code_health_{args.label}", payload)
     print_table([{"figure": "ruff findings", "value": payload["ruff_total"]},
                  {"figure": "mypy errors: semantic_layer", "value": payload["mypy_semantic_layer"]},
                  {"figure": "mypy errors: chatbi", "value": payload["mypy_chatbi"]},
                  {"figure": "mypy errors: dashboards", "value": payload["mypy_dashboards"]},
-                 {"figure": "import cycles in semantic_layer", "value": len(cycles)}], ["figure", "value"])
-    for cycle in cycles:
+                 {"figure": "import cycles in semantic_layer (modules)", "value": len(cycles)},
+                 {"figure": "import cycles in semantic_layer (packages)", "value": len(pkg_cycles)}], ["figure", "value"])
+    for cycle in cycles + pkg_cycles:
         print("  cycle:", " <-> ".join(cycle))
     print()
     print_table(complex_fns, ["complexity", "lines", "function"])
