@@ -68,6 +68,7 @@ class _Narrator:
                  members: Any, period: tuple[Any, Any] | None, intent: str | None) -> None:
         self.q, self.frame, self.model, self.lang, self.members = query, frame, model, lang, members
         self.p = phrases(lang)
+        self.cased = _messages.message("common.sentence_case", lang) == "yes"
         self.intent = normalise_intent(intent)
         self.refs = {r.column: r for r in map(DimensionRef.parse, query.dimensions)}
         if period is None and query.time_range is not None:
@@ -80,14 +81,14 @@ class _Narrator:
 
     def label(self, name: str, *, inner: bool = False) -> str:
         text = self.model.label(name, self.lang) if self.model is not None else name
-        if inner and self.lang == "en" and len(text) > 1 and text[0].isupper() and text[1].islower():
+        if inner and self.cased and len(text) > 1 and text[0].isupper() and text[1].islower():
             return text[0].lower() + text[1:]
         return text
 
     def dims_word(self, column: str) -> str:
         ref = self.refs.get(column)
         word = self.label(ref.name if ref else column, inner=True)
-        return word if self.lang == "zh" else _plural(word)
+        return _plural(word) if self.p["plural"] == "english" else word
 
     def value(self, column: str, value: Any) -> str:
         fmt, unit = column_format(self.model, column)
@@ -118,11 +119,11 @@ class _Narrator:
             words = format_period(_day(self.period[0]), _day(self.period[1]), self.lang)
             ranged = is_period_range(_day(self.period[0]), _day(self.period[1]))
             period_text = self.say("period_range" if ranged else "period", period=words) if words else ""
-        return (period_text + "".join(parts)) if self.lang == "zh" else ("".join(parts) + period_text)
+        return self.p["scope_order"].format(period=period_text, filters="".join(parts))
 
     def subject(self, metrics: list[str], *, inner: bool = False) -> str:
         names = self.p["list_sep"].join(self.label(m, inner=inner) for m in metrics)
-        return self.scope() + names if self.lang == "zh" else names + self.scope()
+        return self.p["subject_order"].format(scope=self.scope(), names=names)
 
     def change(self, row: pd.Series, metric: str) -> str:
         if not self.q.compare or f"{metric}__change_pct" not in row.index:
@@ -148,7 +149,7 @@ class _Narrator:
 
     def finish(self, sentence: str) -> str:
         sentence = sentence.strip()
-        if self.lang == "en" and sentence:
+        if self.cased and sentence:
             sentence = sentence[0].upper() + sentence[1:]
         return sentence + self.p["end"]
 

@@ -49,7 +49,7 @@ class Clarifier:
 
     def dimension_followup(self, name: str) -> str:
         label = self.model.label(name, self.lang)
-        return f"按{label}" if self.lang == "zh" else f"by {label}"
+        return self._msg("followup_by", label=label)
 
     def metric_options(self, draft: Draft, names: Iterable[str], *, add: bool = False) -> tuple[ClarifyOption, ...]:
         out: list[ClarifyOption] = []
@@ -90,7 +90,7 @@ class Clarifier:
 
     def _example_metrics(self) -> str:
         names = [self.metric_label(m) for m in self.model.visible_metrics[:3]]
-        return ("、" if self.lang == "zh" else ", ").join(names)
+        return self._msg("list_sep").join(names)
 
     def _clarify(self, text: str, options: tuple[ClarifyOption, ...], *, intent: Intent = "clarify",
                  pending: Draft | None = None, kind: str = "", confidence: float = 0.3) -> Translation:
@@ -118,7 +118,7 @@ class Clarifier:
         context = ""
         if unknown:
             word = unknown[0]
-            text = self._msg("ask_unknown", word=word) + ("" if self.lang == "zh" else " ") + (
+            text = self._msg("ask_unknown", word=word) + self._msg("word_gap") + (
                 self._msg("did_you_mean") if candidates else self._msg("ask_metric", context=""))
         else:
             text = self._msg("ask_metric", context=context)
@@ -134,7 +134,8 @@ class Clarifier:
         for dim, value in readings:
             dim_label = self.model.label(dim, self.lang)
             member = self.ctx.members.label(dim, value, self.lang) if self.ctx.members else value
-            followup = f"{dim_label}{value}" if self.lang == "zh" else f"{member} {dim_label.lower()}"
+            followup = self._msg("followup_member", dimension=dim_label, dimension_lower=dim_label.lower(),
+                                 value=value, member=member)
             options.append(ClarifyOption(f"{dim_label}: {member}", followup, None))
         return self._clarify(self._msg("ask_ambiguous_member", word=word), tuple(options), pending=draft, kind="member")
 

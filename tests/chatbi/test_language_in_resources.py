@@ -30,6 +30,7 @@ MODULES = [
     "chatbi/translate/grammar.py",
     "chatbi/translate/scan.py",
     "chatbi/translate/normalize.py",
+    "chatbi/translate/clarify.py",
 ]
 
 
