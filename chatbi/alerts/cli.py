@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["add_alerts_commands", "parse_instant"]
 
@@ -91,7 +91,7 @@ def parse_instant(text: str | None, zone: str) -> dt.datetime | None:
     if check_timezone(zone):
         raise ConfigError(check_timezone(zone)[0])  # type: ignore[index]
     try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise ConfigError(f"--at {text!r} is not an ISO timestamp such as 2025-12-01T09:00+08:00") from None
     return to_utc(value, zone)
@@ -128,7 +128,8 @@ def _outbox(args: argparse.Namespace, clock: Any = None) -> Any:
     prune = getattr(args, "prune", None) or os.environ.get("CHATBI_ALERTS_PRUNE") or "bodies"
     if prune not in ("bodies", "rows"):
         raise ConfigError(f"CHATBI_ALERTS_PRUNE={prune!r}: expected 'bodies' or 'rows'")
-    return Outbox(args.app_db, retention=retention, prune=prune, **({"clock": clock} if clock else {}))
+    mode: Literal["bodies", "rows"] = "rows" if prune == "rows" else "bodies"
+    return Outbox(args.app_db, retention=retention, prune=mode, **({"clock": clock} if clock else {}))
 
 
 def _runner(args: argparse.Namespace) -> Any:
@@ -232,7 +233,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     bi = open_chatbi(args)
     rules = load_rules(path, bi.model, bi.members.as_sets())
     print(f"ok: {path}: {len(rules)} rule(s), {len(rules.enabled)} enabled")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for rule in rules:
         fires = ", ".join(f"{t.astimezone(rule.schedule.zone):%Y-%m-%d %H:%M}"
                           for t in rule.schedule.upcoming(now, max(1, args.fires)))

@@ -72,7 +72,7 @@ def run_daemon(runner: Any, *, stop: threading.Event | None = None, max_sleep: f
             if failures:
                 log.info("alert pass succeeded again after %d failed attempt(s)", failures)
             failures = unexpected = 0
-        except Exception as exc:  # noqa: BLE001 - sorted below: retry, or stop loudly
+        except Exception as exc:  # sorted below: retry, or stop loudly
             failures += 1
             delay = min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (failures - 1))
             if retryable(exc):

@@ -8,6 +8,7 @@ database does not (the daemon stops and says so).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sqlite3
@@ -84,7 +85,7 @@ def ts(value: dt.datetime) -> float:
 
 
 def from_ts(value: float | None) -> dt.datetime | None:
-    return None if value is None else dt.datetime.fromtimestamp(value, dt.timezone.utc)
+    return None if value is None else dt.datetime.fromtimestamp(value, dt.UTC)
 
 
 def storage_error(path: Path, exc: BaseException) -> OutboxError:
@@ -101,7 +102,7 @@ class AppDatabase:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, clock: Clock | None = None) -> None:
         self.path = Path(path) if path is not None else default_app_db_path()
-        self.clock: Clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.clock: Clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,7 +164,5 @@ class AppDatabase:
 
 
 def _rollback(con: sqlite3.Connection) -> None:
-    try:
+    with contextlib.suppress(sqlite3.Error):  # the failed statement may already have ended the transaction
         con.execute("ROLLBACK")
-    except sqlite3.Error:
-        pass  # the failed statement may already have ended the transaction

@@ -68,7 +68,7 @@ class MailerError(AlertError, RuntimeError):
     """
 
     def __init__(self, message: str, *, temporary: bool = True, kind: str | None = None,
-                 refused: Mapping[str, tuple[int, str]] | None = None) -> None:
+                 refused: Mapping[str, tuple[int, str | bytes]] | None = None) -> None:
         self.kind = kind or ("transient" if temporary else "rejected")
         self.temporary = self.kind in ("transient", "config") if kind else temporary
         self.refused = dict(refused or {})

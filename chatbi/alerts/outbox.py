@@ -361,5 +361,5 @@ class Outbox(AppDatabase):
 def _entry(r: Sequence[Any]) -> OutboxEntry:
     statuses = {a: tuple(v) for a, v in json.loads(r[12] or "{}").items()}
     return OutboxEntry(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], bytes(r[5]), tuple(json.loads(r[6])),
-                       r[7], r[8], r[9], from_ts(r[10]), from_ts(r[11]), statuses, r[13],  # type: ignore[arg-type]
+                       r[7], r[8], r[9], from_ts(r[10]), from_ts(r[11]), statuses, r[13],
                        from_ts(r[14]))

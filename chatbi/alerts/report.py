@@ -49,7 +49,7 @@ class RunReport:
 
     def summary(self) -> str:
         """One line: what was due, stored and sent, and what needs attention."""
-        at = self.at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        at = self.at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         parts = [f"{len(self.due)} rule(s) due",
                  f"{len(self.stored)} digest(s) stored, {len(self.skipped)} already stored, {len(self.quiet)} quiet",
                  f"{len(self.delivery.sent)} sent, {len(self.delivery.retrying)} to retry, "

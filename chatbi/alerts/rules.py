@@ -383,9 +383,9 @@ def rules_from_dict(data: Any, model: SemanticModel | None = None,
         return RuleSet(rules, source, file_spec)
     by_rule: dict[str, list[RuleProblem]] = {}
     for problem in problems:
-        rule_id = _rule_of(problem.path)
-        if rule_id is not None and rule_id in file_spec.rules:
-            by_rule.setdefault(rule_id, []).append(problem)
+        owner = _rule_of(problem.path)
+        if owner is not None and owner in file_spec.rules:
+            by_rule.setdefault(owner, []).append(problem)
     file_level = [p for p in problems if _rule_of(p.path) not in by_rule]
     if strict or file_level:
         raise RuleError(problems, source=source)
@@ -509,7 +509,8 @@ def _explain(exc: ValidationError, prefix: str, root: type[BaseModel]) -> list[t
                                                                      or p in {"threshold", "change", "anomaly"}))]
         path = ".".join([prefix] * bool(prefix) + [f"[{p}]" if isinstance(p, int) else str(p) for p in loc])
         path = path.replace(".[", "[")
-        kind, candidates = err["type"], ()
+        kind = err["type"]
+        candidates: tuple[str, ...] = ()
         if kind == "extra_forbidden":
             message = "unknown field"
             candidates = suggest(str(loc[-1]), _fields_at(root, loc[:-1]), n=1, cutoff=0.5)

@@ -182,7 +182,7 @@ class AlertRunner:
             return self._run_group(group, fires, report, force=False)
         except OutboxError:
             raise  # storage is down: the whole pass fails and is retried
-        except Exception as exc:  # noqa: BLE001 - one group's failure (rendering, charts) stays in that group
+        except Exception as exc:  # one group's failure (rendering, charts) stays in that group
             log.exception("alert digest for %s failed", ", ".join(r.id for r in group.rules))
             report.errors += [f"{r.id}: digest failed: {type(exc).__name__}: {exc}" for r in group.rules]
             return {r.id for r in group.rules}

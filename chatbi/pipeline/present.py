@@ -41,13 +41,13 @@ def present(scope: Scope, query: SemanticQuery, data: pd.DataFrame, *, period: P
 
         try:
             return build_figure(query, data, model, **context)
-        except Exception:
+        except Exception:  # a chart that fails must not cost the user the numbers
             log.warning("chart failed for %s", query, exc_info=True)
             return None
 
     try:
         text = narrative.narrate(query, data, model, **context)
-    except Exception:
+    except Exception:  # nor a sentence that fails
         log.warning("narrative failed for %s", query, exc_info=True)
         text = ""
     return Presentation(text, figure)

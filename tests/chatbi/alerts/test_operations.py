@@ -21,7 +21,7 @@ from chatbi.errors import EngineError
 
 from .conftest import GD_RULE, MANAGERS, QUIET_RULE, SMTPServer, VirtualClock, rules_doc
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FIRE = dt.datetime(2025, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 Asia/Shanghai on 1 December
 SENDER = "chatbi@example.com"
 #: a daily rule over the previous day (each fire has its own period)

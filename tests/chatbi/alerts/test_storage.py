@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 import yaml
 
-from chatbi.alerts import AlertRunner, Outbox, OutboxError, SMTPMailer, SMTPSettings, load_rules, run_daemon
+from chatbi.alerts import AlertRunner, Outbox, SMTPMailer, SMTPSettings, load_rules, run_daemon
 
 from .conftest import GD_RULE, SMTPServer, VirtualClock, rules_doc
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FIRE = dt.datetime(2025, 12, 1, 1, 0, tzinfo=UTC)
 SENDER = "chatbi@example.com"
 
@@ -116,13 +116,13 @@ def _env() -> dict[str, str]:
 def test_a_one_shot_run_on_a_full_disk_is_one_line_and_loses_nothing(cli, tmp_path, smtp_server) -> None:
     limit = 32 * 1024 + 512  # room for SQLite's shared-memory index (32 KiB), not for one more page
     full = subprocess.run([sys.executable, "-m", "chatbi.cli", "alerts", "run", *cli, "--at", "2025-12-01T09:00"],
-                          capture_output=True, text=True, timeout=180, env=_env(), preexec_fn=_limited(limit))
+                          capture_output=True, text=True, timeout=180, env=_env(), preexec_fn=_limited(limit), check=False)
     assert full.returncode == 1, full.stdout + full.stderr
     assert "Traceback" not in full.stderr and full.stderr.count("\n") == 1
     assert full.stderr.startswith("chatbi: error: app database") and "nothing was lost" in full.stderr
     assert smtp_server.received == []
     again = subprocess.run([sys.executable, "-m", "chatbi.cli", "alerts", "run", *cli, "--at", "2025-12-01T09:00"],
-                           capture_output=True, text=True, timeout=180, env=_env())
+                           capture_output=True, text=True, timeout=180, env=_env(), check=False)
     assert again.returncode == 0, again.stderr
     assert len(smtp_server.wait_for(1)) == 1
 
@@ -136,7 +136,8 @@ def test_the_daemon_process_survives_a_full_disk_until_space_is_freed(cli, tmp_p
     log = tmp_path / "daemon.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "chatbi.cli", "alerts", "daemon", *cli, "--max-sleep", "2"],
-                                stdout=out, stderr=subprocess.STDOUT, env=_env(), preexec_fn=_limited(32 * 1024 + 512))
+                                stdout=out, stderr=subprocess.STDOUT, env=_env(),
+                                preexec_fn=_limited(32 * 1024 + 512))  # noqa: PLW1509 -- the child's disk limit; no threads yet
     try:
         deadline = time.monotonic() + 150
         while "alert pass failed (attempt 1)" not in log.read_text() and time.monotonic() < deadline:

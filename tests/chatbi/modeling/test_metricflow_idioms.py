@@ -9,7 +9,6 @@ import datetime as dt
 import os
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
