@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ._common import print_table, write_result
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _used_bytes(db: Path) -> int:
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from chatbi import ChatBI
-    from chatbi.alerts import AlertRunner, Outbox, OutboxEntry, SMTPMailer, SMTPSettings, rules_from_dict
+    from chatbi.alerts import AlertRunner, Outbox, SMTPMailer, SMTPSettings, rules_from_dict
 
     bi = ChatBI.sample()
     rule = {"name": {"zh": "广东收入"}, "metric": "revenue", "filters": {"province": "广东"},

@@ -18,6 +18,7 @@ last and peak), so the text and the chart always tell the same story.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -34,7 +35,6 @@ from .charts.formatting import (
     format_delta,
     format_period,
     is_additive_metric,
-    is_period_range,
     lang_of,
     member_label,
 )
@@ -328,6 +328,24 @@ def _relative(before: Any, after: Any) -> float:
     if _missing(before) or _missing(after) or float(before) == 0:
         return float("nan")
     return (float(after) - float(before)) / abs(float(before))
+
+
+def is_period_range(start: Any, end: Any) -> bool:
+    """Whether ``format_period`` words the period as a range ("Feb to May 2025"), not by its name
+    (a day, a whole month, quarter or year).
+
+    >>> import datetime as dt
+    >>> is_period_range(dt.date(2025, 4, 1), dt.date(2025, 6, 30)), is_period_range(dt.date(2025, 2, 1), dt.date(2025, 5, 31))
+    (False, True)
+    """
+    a, b = _day(start), _day(end)
+    if a is None or b is None or a == b:
+        return False
+    nxt = b + dt.timedelta(days=1)
+    if a.day == 1 and nxt.day == 1:
+        months = (nxt.year - a.year) * 12 + nxt.month - a.month
+        return not ((months == 12 and a.month == 1) or (months == 3 and a.month in (1, 4, 7, 10)) or months == 1)
+    return True
 
 
 def _plural(word: str) -> str:

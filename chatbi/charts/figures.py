@@ -410,6 +410,7 @@ def _compare_bar(ctx: Context) -> go.Figure:
     labels = ctx.member_labels(spec.x, frame[spec.x].tolist())
     current, previous = frame[metric].tolist(), frame[spec.previous].tolist()
     fmt, unit = ctx.fmt(metric)
+    changes: list[str] | None
     if fmt == "percent":  # a rate's change reads in percentage points
         changes = [format_delta(c - p if pd.notna(c) and pd.notna(p) else None, fmt, unit, ctx.language)
                    for c, p in zip(current, previous)]

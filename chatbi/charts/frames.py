@@ -88,7 +88,7 @@ def frame_query(frame: pd.DataFrame) -> tuple[SemanticQuery, pd.DataFrame] | Non
             dimensions.append(name)
     if not metrics:
         return None
-    query = SemanticQuery(metrics=metrics, dimensions=dimensions)
+    query = SemanticQuery(metrics=tuple(metrics), dimensions=tuple(dimensions))
     return query, data.rename(columns=renamed)
 
 

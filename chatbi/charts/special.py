@@ -50,7 +50,7 @@ def waterfall(baseline_label: str, baseline: float, contributions: list[tuple[st
         deltas.append(residual)
     labels.append(current_label)
     measures = ["absolute"] + ["relative"] * (len(deltas) - 1) + ["total"]
-    values = deltas + [float(current)]
+    values = [*deltas, float(current)]
     shown = [format_value(baseline, value_format, unit, lang)]
     shown += [format_delta(v, value_format, unit, lang) for v in deltas[1:]]
     shown.append(format_value(current, value_format, unit, lang))
@@ -86,7 +86,9 @@ def anomaly_chart(frame: pd.DataFrame, *, x: str, actual: str, expected: str, lo
     # labels (``2025年1月``) come in the caller's order: sorting them as text would scramble the months
     data = frame.sort_values(x) if dated and not frame.empty else frame
     xs: list[Any] = data[x].tolist()
-    fmt = (lambda col: [format_value(v, value_format, unit, lang) for v in data[col]])
+    def fmt(col: str) -> list[str]:
+        return [format_value(v, value_format, unit, lang) for v in data[col]]
+
     flags = data[is_anomaly].fillna(False).astype(bool).tolist() if not data.empty else []
     traces = [
         go.Scatter(x=xs, y=data[upper].tolist(), mode="lines", line={"width": 0}, showlegend=False,

@@ -2,16 +2,16 @@
 
 ``chatbi/messages/<language>.yaml`` holds every sentence ChatBI says to a person (answers,
 clarifications, errors, chart labels) as nested mappings; a key is the dotted path
-(``chart.others``). Each file is read once. A language is supported when its file exists: a third
+(``period.range``). Each file is read once. A language is supported when its file exists: a third
 language needs one more YAML file here (and in the translator's ``resources/``), not edits in Python.
 
 A key missing in a language falls back to English; a key missing in English is a programming error
 (:class:`MessageKeyError`). Placeholders are ``str.format`` fields (``{n}``), filled by keyword.
 
->>> message("chart.others", "zh")
-'其他'
->>> message("chart.first_rows", "en-GB", n=5, total=12)
-'first 5 of 12 rows'
+>>> message("grain.quarter", "zh")
+'季度'
+>>> message("period.range", "en-GB", start="2025-11-01", end="2025-11-15")
+'2025-11-01 to 2025-11-15'
 >>> language_of("zh-Hans"), language_of("fr"), language_of(None)
 ('zh', 'en', 'en')
 """

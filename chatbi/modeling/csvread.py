@@ -118,7 +118,7 @@ def prepare_csv(path: str | os.PathLike[str], *, cache_dir: Path | None = None) 
 
 
 def _text(path: Path, encoding: str) -> io.TextIOWrapper:
-    return open(path, encoding=encoding, errors="strict", newline="")  # noqa: SIM115 - closed by the caller
+    return open(path, encoding=encoding, errors="strict", newline="")
 
 
 def _check_structure(path: Path, encoding: str, label: str) -> None:

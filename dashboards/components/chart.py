@@ -73,8 +73,9 @@ def chart_box(figure: Any, lang: str, *, container: str = "ask", graph_id: Any =
     if graph_id is not None:
         graph_kwargs["id"] = graph_id
     box_kwargs: dict[str, Any] = {"id": box_id} if box_id is not None else {}
+    box_kwargs["data-loading"] = t("chart.loading", lang)  # data-* attributes are keyword arguments
     return html.Div(dcc.Graph(**graph_kwargs), className=box_class(container, loading=loading), style=box_style,
-                    **box_kwargs, **{"data-loading": t("chart.loading", lang)})
+                    **box_kwargs)
 
 
 def preload() -> Any:
@@ -82,4 +83,8 @@ def preload() -> Any:
     reads the page and types, instead of after the first answer has arrived."""
     return html.Div(dcc.Graph(id="plotly-preload", figure={"data": [], "layout": {"height": 10, "width": 10}},
                               config={"staticPlot": True}, style={"height": "10px", "width": "10px"}),
-                    className="plotly-preload", **{"aria-hidden": "true"})
+                    className="plotly-preload", **_HIDDEN)
+
+
+#: an HTML attribute whose name is no Python identifier goes in as ``**`` (typed loosely, as dash's are)
+_HIDDEN: dict[str, Any] = {"aria-hidden": "true"}

@@ -101,7 +101,7 @@ def _present(chatbi: Any, answer: Any, lang: str) -> Shown:
                    "intent": getattr(answer, "intent", None)}
         text = narrate(answer.query, answer.data, chatbi.model, **context)
         return Shown(text, build_figure(answer.query, answer.data, chatbi.model, **context))
-    except Exception:  # noqa: BLE001 - the answer in its own language is still right
+    except Exception:
         log.warning("re-presenting an answer in %s failed", lang, exc_info=True)
         return Shown(answer.text or "", answer.figure, answer.language)
 
@@ -111,7 +111,7 @@ def _custom_sql(chatbi: Any, answer: Any, lang: str) -> Shown:
 
     try:
         presented = present_frame(answer.data, chatbi.model, language=lang, members=_members(chatbi))
-    except Exception:  # noqa: BLE001 - the rows and the SQL still answer
+    except Exception:
         log.warning("presenting a custom SQL result failed", exc_info=True)
         presented = None
     if presented is None:

@@ -54,7 +54,7 @@ def run_card(ctx: AppContext, card: Card, lang: str | None = None) -> Any:
             answer = ctx.chatbi.run_sql(card.sql, language=language)
             return answer if answer.question else replace(answer, question=card.title)
         message = t("error.no_sql", language)
-    except Exception as exc:  # noqa: BLE001 - one broken card must not take the board down
+    except Exception as exc:
         log.exception("dashboard card %s failed", card.id)
         message = t("error.internal", language, kind=type(exc).__name__)
     return Answer(status="error", question=card.title, text=message, error=message, language=language)

@@ -17,7 +17,7 @@ from chatbi.cli import main
 def _chatbi(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "chatbi", *args], capture_output=True, text=True, timeout=300,
-                          env=full, cwd=cwd)
+                          env=full, cwd=cwd, check=False)
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str], code: int = 1) -> str:

@@ -14,7 +14,7 @@ from chatbi.alerts.firestate import MissedFire
 
 from .conftest import GD_RULE, QUIET_RULE, rules_doc
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FIRE = dt.datetime(2025, 12, 1, 1, 0, tzinfo=UTC)
 
 

@@ -180,5 +180,5 @@ def test_broken_csv_errors_name_the_file_the_encoding_and_the_line(tmp_path) -> 
     path.write_bytes(b"a,b\n\n1,2\n\n3,4\n")  # blank lines are not rows
     assert prepare_csv(path, cache_dir=tmp_path).encoding == "utf-8"
     path.write_bytes(b"   \n\n")
-    with pytest.raises(ConfigError, match="sales.csv is empty"):
+    with pytest.raises(ConfigError, match=r"sales\.csv is empty"):
         prepare_csv(path, cache_dir=tmp_path)
