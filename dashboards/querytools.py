@@ -10,7 +10,6 @@ from typing import Any
 
 from semantic_layer import (
     ComparisonFilter,
-    Filter,
     MemberFilter,
     RangeFilter,
     RelativeTimeFilter,

@@ -336,8 +336,8 @@ def _resolve_columns(model: SemanticModel, rules: tuple[ColumnRule, ...]) -> Col
         else:
             table, _, col = rule.target.partition(".")
             block(table, col)
-            for name, spec in model.dimensions.items():
-                if spec.table == table and col in (spec.column or name, spec.label_column):
+            for name, dim in model.dimensions.items():
+                if dim.table == table and col in (dim.column or name, dim.label_column):
                     dims.setdefault(name, rule)
             for name in model.metrics:
                 for leaf in model.leaf_metrics(name):

@@ -71,9 +71,9 @@ class Builder:
         return self._finish(current, order_default=self._default_order())
 
     # -- rows -----------------------------------------------------------------------------
-    def _row_filters(self, fact: str, period: Period | None) -> list[exp.Expression]:
+    def _row_filters(self, fact: str, period: Period | None) -> list[exp.Expr]:
         src = self.sources
-        conds = [c for c in (src.filter_condition(fact, f) for f in self.query.filters  # type: ignore[arg-type]
+        conds = [c for c in (src.filter_condition(fact, f) for f in self.query.filters
                              if not isinstance(f, RelativeTimeFilter)) if c is not None]
         if period is not None:
             conds.append(exp.Between(this=src.time_column(fact), low=date_literal(period[0], self.dialect),
@@ -95,10 +95,10 @@ class Builder:
                     order[key].append(leaf)
         return [_Group(t, s, tuple(leaves)) for (t, s), leaves in order.items()]
 
-    def _leaf_agg(self, leaf: str, fact: str) -> exp.Expression:
+    def _leaf_agg(self, leaf: str, fact: str) -> exp.Expr:
         spec = self.model.metrics[leaf]
         assert isinstance(spec, (SimpleMetricSpec, SemiAdditiveMetricSpec))
-        arg: exp.Expression = exp.Star() if spec.column == "*" else self.sources.column(fact, spec.column)
+        arg: exp.Expr = exp.Star() if spec.column == "*" else self.sources.column(fact, spec.column)
         if spec.filters:
             cond = exp.and_(*(self._metric_filter(fact, f) for f in spec.filters))
             then = exp.Literal.number(1) if spec.column == "*" else arg
@@ -107,7 +107,7 @@ class Builder:
             return exp.Count(this=exp.Distinct(expressions=[arg]))
         return _AGGS[spec.agg](this=arg)
 
-    def _metric_filter(self, fact: str, f: MetricFilterSpec) -> exp.Expression:
+    def _metric_filter(self, fact: str, f: MetricFilterSpec) -> exp.Expr:
         if f.op in ("in", "not_in"):
             return self.sources.member_condition(fact, f.dimension, f.op, f.values)
         target = self.sources.dimension(DimensionRef(f.dimension), fact)
@@ -122,7 +122,7 @@ class Builder:
         filter_dims = [f.dimension for f in self.query.filters if f.dimension]
         metric_filter_dims = [f.dimension for leaf in group.leaves
                               for f in getattr(self.model.metrics[leaf], "filters", ())]
-        select = self.sources.from_(fact, list(dict.fromkeys(dims + filter_dims + metric_filter_dims  # type: ignore[arg-type]
+        select = self.sources.from_(fact, list(dict.fromkeys(dims + filter_dims + metric_filter_dims
                                                      + self.sources.policy_dimensions(fact))))
         conds = self._row_filters(fact, period)
         if conds:
@@ -140,7 +140,7 @@ class Builder:
         return self._semi_select(select, group, fact, dim_exprs)
 
     def _semi_select(self, base: exp.Select, group: _Group, fact: str,
-                     dim_exprs: list[tuple[DimensionRef, exp.Expression]]) -> exp.Select:
+                     dim_exprs: list[tuple[DimensionRef, exp.Expr]]) -> exp.Select:
         """Value of the last (first) date of each time bucket, summed over other dimensions."""
         t = self.sources.time_column(fact)
         buckets = [e for r, e in dim_exprs if r.name == self.time_dim]
@@ -168,7 +168,7 @@ class Builder:
     def _metrics_select(self, period: Period | None, bucket_shift: tuple[str, int] | None = None) -> exp.Select:
         groups = self._groups()
         aliases = [f"g{i}" for i in range(len(groups))]
-        leaf_at: dict[str, exp.Expression] = {}
+        leaf_at: dict[str, exp.Expr] = {}
         for alias, group in zip(aliases, groups):
             for leaf in group.leaves:
                 leaf_at[leaf] = column(leaf, alias, self.dialect)
@@ -188,8 +188,8 @@ class Builder:
                    for m in self.query.metrics]
         return select.select(*dims, *metrics, copy=False)
 
-    def _suppressed(self, metric: str, value: exp.Expression, groups: list[_Group], aliases: list[str]
-                    ) -> exp.Expression:
+    def _suppressed(self, metric: str, value: exp.Expr, groups: list[_Group], aliases: list[str]
+                    ) -> exp.Expr:
         """NULL instead of a value computed from fewer rows than the policy's minimum group size."""
         if not self.min_group:
             return value
@@ -198,11 +198,11 @@ class Builder:
                  for alias, group in zip(aliases, groups) if leaves & set(group.leaves)]
         return exp.Case(ifs=[exp.If(this=exp.and_(*sizes), true=value)])
 
-    def _coalesced(self, ref: DimensionRef, aliases: list[str]) -> exp.Expression:
+    def _coalesced(self, ref: DimensionRef, aliases: list[str]) -> exp.Expr:
         cols = [column(ref.column, a, self.dialect) for a in aliases]
         return cols[0] if len(cols) == 1 else exp.Coalesce(this=cols[0], expressions=cols[1:])
 
-    def _metric_expr(self, name: str, leaf_at: dict[str, exp.Expression]) -> exp.Expression:
+    def _metric_expr(self, name: str, leaf_at: dict[str, exp.Expr]) -> exp.Expr:
         spec = self.model.metrics[name]
         if isinstance(spec, (SimpleMetricSpec, SemiAdditiveMetricSpec)):
             return leaf_at[name].copy()
@@ -229,7 +229,7 @@ class Builder:
             select = join(select, previous.subquery(p, copy=False), kind="CROSS")
         # explicit aliases: SQLite resolves ORDER BY <name> against input columns unless the name is an
         # alias, and both cur and prev have every column ("ambiguous column name")
-        outs: list[exp.Expression] = [exp.alias_(column(r.column, c, self.dialect), ident(r.column, self.dialect))
+        outs: list[exp.Expr] = [exp.alias_(column(r.column, c, self.dialect), ident(r.column, self.dialect))
                                       for r in self.refs]
         for m in self.query.metrics:
             now, before = column(m, c, self.dialect), column(m, p, self.dialect)
@@ -254,8 +254,8 @@ class Builder:
         if source is None:
             raise QueryError(f"no table holds {', '.join(dims)} together with the filtered dimensions")
         filter_dims += policy_dims
-        filter_dims = [d for d in filter_dims if self.model.reachable(source, d)]  # type: ignore[arg-type]
-        select = self.sources.from_(source, dims + filter_dims)  # type: ignore[arg-type]
+        filter_dims = [d for d in filter_dims if self.model.reachable(source, d)]
+        select = self.sources.from_(source, dims + filter_dims)
         conds = self._row_filters(source, period)
         if conds:
             select = select.where(exp.and_(*conds), copy=False)
@@ -331,7 +331,7 @@ class Builder:
 _GROUP_ROWS = "__group_rows"
 
 
-def _safe_div(numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:
+def _safe_div(numerator: exp.Expr, denominator: exp.Expr) -> exp.Expr:
     """Float division that yields NULL instead of failing on zero (and never integer-divides)."""
     return exp.Div(this=exp.cast(paren(numerator), exp.DataType.build("DOUBLE")),
                    expression=exp.Nullif(this=paren(denominator), expression=exp.Literal.number(0)))

@@ -89,10 +89,10 @@ def secure_views(model: SemanticModel, policy: AccessPolicy, dialect: str,
     return views
 
 
-def _referenced_by_facts(sources: Sources, policy: AccessPolicy, table: str) -> exp.Expression | None:
+def _referenced_by_facts(sources: Sources, policy: AccessPolicy, table: str) -> exp.Expr | None:
     """``key IN (keys of allowed fact rows)`` for a lookup table, over every fact that joins it."""
     model, dialect = sources.model, sources.dialect
-    conds: list[exp.Expression] = []
+    conds: list[exp.Expr] = []
     for fact in model.fact_tables:
         path = model.join_path(fact, table)
         if not path or policy.closed(model, fact) or len(path[-1].keys) != 1:

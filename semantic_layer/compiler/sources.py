@@ -49,14 +49,14 @@ class Sources:
         self.policy = policy if policy is not None and not policy.unrestricted else None
 
     # -- columns --------------------------------------------------------------------------
-    def column(self, table: str, name: str) -> exp.Expression:
+    def column(self, table: str, name: str) -> exp.Expr:
         """Column ``name`` of ``table``: a computed column is inlined."""
         tree = self.model.computed(table, name)
         if tree is None:
             return column(name, table, self.dialect)
         return paren(qualify(tree, lambda c: column(c, table, self.dialect)))
 
-    def dimension(self, ref: DimensionRef, fact: str, bucket_shift: tuple[str, int] | None = None) -> exp.Expression:
+    def dimension(self, ref: DimensionRef, fact: str, bucket_shift: tuple[str, int] | None = None) -> exp.Expr:
         """A dimension (bucketed by its grain, shifted for comparisons) as read from ``fact``'s rows."""
         table = self.model.dimension_table(fact, ref.name)
         assert table is not None, f"{ref.name} unreachable from {fact}"
@@ -68,12 +68,12 @@ class Sources:
             return bucket
         return col
 
-    def time_column(self, fact: str) -> exp.Expression:
+    def time_column(self, fact: str) -> exp.Expr:
         table = self.model.dimension_table(fact, self.time_dim)
         assert table is not None
         return self.column(table, self.model.dimension_column(self.time_dim, table))
 
-    def value(self, dimension: str, value: object) -> exp.Expression:
+    def value(self, dimension: str, value: object) -> exp.Expr:
         """A literal compared with ``dimension`` (dates as date literals of the dialect)."""
         if self.model.dimensions[dimension].type == "time":
             return date_literal(str(value), self.dialect)
@@ -105,7 +105,7 @@ class Sources:
         return select
 
     # -- row conditions -------------------------------------------------------------------
-    def filter_condition(self, fact: str, f: RowFilter) -> exp.Expression | None:
+    def filter_condition(self, fact: str, f: RowFilter) -> exp.Expr | None:
         """A member / comparison / range filter on a dimension as a condition on ``fact``'s rows."""
         if isinstance(f, MemberFilter):
             return self.member_condition(fact, f.dimension, f.op, f.values)
@@ -116,12 +116,12 @@ class Sources:
             return exp.Between(this=target, low=self.value(f.dimension, f.low), high=self.value(f.dimension, f.high))
         return None
 
-    def member_condition(self, fact: str, dimension: str, op: str, values: Sequence[object]) -> exp.Expression:
+    def member_condition(self, fact: str, dimension: str, op: str, values: Sequence[object]) -> exp.Expr:
         target = self.dimension(DimensionRef(dimension), fact)
-        cond: exp.Expression = exp.In(this=target, expressions=[self.value(dimension, v) for v in values])
+        cond: exp.Expr = exp.In(this=target, expressions=[self.value(dimension, v) for v in values])
         return exp.Not(this=cond) if op == "not_in" else cond
 
-    def policy_condition(self, table: str) -> exp.Expression | None:
+    def policy_condition(self, table: str) -> exp.Expr | None:
         """The policy's row condition on ``table`` (None: unrestricted, FALSE: closed).
 
         Alternatives are OR-ed (a user with two roles sees what either sees); the filters of one
@@ -138,7 +138,7 @@ class Sources:
                  else self._policy_filter(table, alt[0]) for alt in alternatives]
         return parts[0] if len(parts) == 1 else exp.or_(*(exp.Paren(this=p) for p in parts))
 
-    def _policy_filter(self, table: str, f: RowFilter) -> exp.Expression:
+    def _policy_filter(self, table: str, f: RowFilter) -> exp.Expr:
         cond = self.filter_condition(table, f)
         # a row filter names a dimension (AccessPolicy.problems says so); one that does not shows nothing
         return cond if cond is not None else exp.false()
@@ -147,7 +147,7 @@ class Sources:
         """The dimensions ``table``'s row condition reads (their tables are joined)."""
         return list(self.policy.dimensions_for(self.model, table)) if self.policy is not None else []
 
-    def group_size(self, fact: str) -> exp.Expression:
+    def group_size(self, fact: str) -> exp.Expr:
         """Rows (or distinct people) behind an aggregate, for small-cell suppression."""
         assert self.policy is not None
         col = dict(self.policy.group_size_columns).get(fact)
@@ -156,12 +156,12 @@ class Sources:
         return exp.Count(this=exp.Distinct(expressions=[column(col, fact, self.dialect)]))
 
 
-def join(select: exp.Select, target: exp.Expression, *, on: exp.Expression | None = None,
+def join(select: exp.Select, target: exp.Expr, *, on: exp.Expr | None = None,
          side: str | None = None, kind: str | None = None) -> exp.Select:
     """Append a join without sqlglot's string parsing of join types (hot path)."""
     select.append("joins", exp.Join(this=target, on=on, side=side, kind=kind))
     return select
 
 
-def paren(e: exp.Expression) -> exp.Expression:
+def paren(e: exp.Expr) -> exp.Expr:
     return e if isinstance(e, (exp.Column, exp.Paren, exp.Literal, exp.Func, exp.Cast)) else exp.Paren(this=e)
