@@ -99,7 +99,7 @@ class ScopedChatBI(ChatBI):
 
     # -- shared with the facade: not per user ----------------------------------------------------
     @property
-    def anchor(self) -> dt.date:  # type: ignore[override]
+    def anchor(self) -> dt.date:
         """The facade's time anchor (read once, from all rows: it is the same for everyone)."""
         return self.base.anchor
 
@@ -113,7 +113,7 @@ class ScopedChatBI(ChatBI):
         return self._allow_sql
 
     @cached_property
-    def engine(self) -> ScopedEngine:  # type: ignore[override]
+    def engine(self) -> ScopedEngine:
         return ScopedEngine(self.base.engine, self.policy, self.model, self._note)
 
     @property
