@@ -1,0 +1,120 @@
+"""Free questions: answered as if asked at the end of the report's period, embedded with their chart.
+
+The question goes through the same translator and pipeline as in the app. The ChatBI the report
+uses is anchored at the period's end, so "近三个月" / "last 3 months" are the three months up to the
+period; a question without any time words is about the period itself (or, for a trend, the report's
+trend window) rather than about all data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from semantic_layer import RelativeTimeFilter, SemanticQuery, TimeRange
+from semantic_layer.model import DimensionRef
+from semantic_layer.query import RangeFilter
+
+from ...charts.formatting import column_format, format_value
+from ..context import Context
+from ..period import default_window, window
+from ..result import Section, Table, Text
+from ..spec import QuestionSpec, text_in
+
+__all__ = ["build", "answer_in_period"]
+
+_MAX_ROWS = 12
+
+
+def _translator(bi: Any) -> Any:
+    from ...translate import OfflineTranslator, Translator
+
+    chosen = getattr(bi, "translator", None)
+    return chosen if isinstance(chosen, Translator) else OfflineTranslator()
+
+
+def _has_time(ctx: Context, query: SemanticQuery) -> bool:
+    time_dim = ctx.model.time_dimension
+    return query.time_range is not None or any(
+        isinstance(f, RelativeTimeFilter) or (isinstance(f, RangeFilter) and (f.dimension or "").partition(".")[0] == time_dim)
+        for f in query.filters)
+
+
+def _grain(ctx: Context, query: SemanticQuery) -> str | None:
+    for d in query.dimensions:
+        ref = DimensionRef.parse(d)
+        if ref.name == ctx.model.time_dimension:
+            return ref.grain or "day"
+    return None
+
+
+def answer_in_period(ctx: Context, question: str) -> Any:
+    """The answer to ``question`` in the report's frame (see the module docstring)."""
+    from ...translate import TranslationContext
+
+    bi = ctx.bi
+    context = TranslationContext(model=bi.model, members=bi.members, anchor=bi.anchor, language=ctx.language)
+    translation = _translator(bi).translate(question, context)
+    query = translation.query
+    if translation.status != "ok" or query is None or _has_time(ctx, query):
+        return bi.ask(question, language=ctx.language)  # as asked (relative times end with the period)
+    grain = _grain(ctx, query)
+    span = ctx.period if grain is None else window(ctx.period, grain, default_window(grain))
+    answer = bi.run(query.model_copy(update={"time_range": TimeRange(start=span[0], end=span[1])}), question=question,
+                    language=ctx.language)
+    answer.understood = translation.understood
+    return answer
+
+
+def build(ctx: Context, spec: QuestionSpec) -> Section:
+    question = text_in(spec.question, ctx.language) or ""
+    title = text_in(spec.title, ctx.language) or question
+    answer = answer_in_period(ctx, question)
+    ids = ctx.record("question", [answer.sql, *getattr(answer.report, "sql", ())])
+    blocks: list[Any] = []
+    if spec.intro:
+        blocks.append(Text(text_in(spec.intro, ctx.language) or "", "lead"))
+    if title != question:
+        blocks.append(Text(question, "question"))
+    if answer.status == "clarify":
+        options = ctx.say("list_sep").join(o.label for o in answer.clarification)
+        blocks.append(Text(ctx.say("question.unclear", text=answer.text, options=options), "warning"))
+        return Section("question", ctx.key("question"), title, tuple(blocks), (answer,), ids, error=answer.text)
+    if not answer.ok:
+        blocks.append(ctx.failed(answer))
+        return Section("question", ctx.key("question"), title, tuple(blocks), (answer,), ids, error=answer.error)
+    blocks.append(Text(answer.text, sql=ids))
+    figure = getattr(answer.report, "figure", None) or answer.figure
+    chart = ctx.chart("question", figure, ids)
+    if chart is not None:
+        blocks.append(chart)
+    else:
+        table = _table(ctx, answer, ids)
+        if table is not None:
+            blocks.append(table)
+    return Section("question", ctx.key("question"), title, tuple(blocks), (answer,), ids)
+
+
+def _table(ctx: Context, answer: Any, ids: tuple[int, ...]) -> Table | None:
+    frame = answer.data
+    if frame is None or frame.empty:
+        return None
+    data = frame.head(_MAX_ROWS)
+    columns, align = [], []
+    for col in data.columns:
+        base = str(col).partition("__")[0]
+        columns.append(ctx.label(base) if base in ctx.model.metrics or base in ctx.model.dimensions else str(col))
+        align.append("r" if base in ctx.model.metrics else "l")
+    rows = []
+    for _, row in data.iterrows():
+        cells = []
+        for col in data.columns:
+            base = str(col).partition("__")[0]
+            if base in ctx.model.metrics:
+                fmt, unit = column_format(ctx.model, str(col))
+                cells.append(format_value(row[col], fmt, unit, ctx.language))
+            elif base in ctx.model.dimensions and ctx.model.dimensions[base].type != "time":
+                cells.append(ctx.member(base, row[col]))
+            else:
+                cells.append(str(row[col])[:10] if row[col] is not None else "—")
+        rows.append(tuple(cells))
+    return Table(tuple(columns), tuple(rows), tuple(align), (), ids)
