@@ -110,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .security.cli import add_security_commands  # `chatbi security ...` and `chatbi audit`
 
     add_security_commands(sub, _add_source_args)
+
+    from .reports.cli import add_report_commands  # `chatbi report` and `chatbi reports ...`
+
+    add_report_commands(sub, _add_source_args)
     add_data_option(sub)  # `chatbi ask --data sales.csv "..."`: after `ask` is registered
     return parser
 

@@ -23,7 +23,7 @@ from ..analysis.periods import parse_period
 from ..errors import ConfigError
 
 __all__ = ["Period", "report_period", "is_whole", "window", "comparison_period", "unit_end", "last_complete",
-           "period_key", "default_grain", "default_window"]
+           "period_key", "default_grain", "default_window", "period_value", "recent_periods"]
 
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 _LATEST = {"", "latest", "last", "current"}
@@ -97,3 +97,28 @@ def default_grain(unit: str) -> str:
 
 def default_window(unit: str) -> int:
     return _TREND[unit][1]
+
+
+def period_value(period: Period, unit: str) -> str:
+    """The text that names ``period`` for :func:`report_period` (``2025-11``, ``2025-Q4``, ``2025-W45``).
+
+    >>> period_value((dt.date(2025, 10, 1), dt.date(2025, 12, 31)), "quarter")
+    '2025-Q4'
+    """
+    start = period[0]
+    if unit == "day":
+        return start.isoformat()
+    if unit == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if unit == "month":
+        return f"{start.year}-{start.month:02d}"
+    if unit == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return str(start.year)
+
+
+def recent_periods(anchor: dt.date, unit: str, count: int) -> list[Period]:
+    """The last ``count`` complete units by the data's newest date, newest first."""
+    latest = last_complete(anchor, unit)
+    return [(add_units(latest[0], unit, -i), unit_end(add_units(latest[0], unit, -i), unit)) for i in range(count)]

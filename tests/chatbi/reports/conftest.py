@@ -48,3 +48,23 @@ def security(sample_model) -> Security:
         },
     }
     return Security.from_dict(doc, model=sample_model)
+
+
+# -- a real SMTP server on loopback and a virtual clock (shared with the alerts tests) -------------
+@pytest.fixture
+def smtp_down():
+    """An aiosmtpd server on a free loopback port that is NOT started yet (the test starts it)."""
+    from tests.chatbi.alerts.conftest import SMTPServer, free_port
+
+    server = SMTPServer(free_port())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clock():
+    import datetime as dt
+
+    from tests.chatbi.alerts.conftest import VirtualClock
+
+    return VirtualClock(dt.datetime(2025, 12, 2, 1, 0, tzinfo=dt.timezone.utc))  # 09:00 on the 2nd in Shanghai

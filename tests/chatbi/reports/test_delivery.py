@@ -1,0 +1,97 @@
+"""Scheduled reports: built on schedule, stored in the alerts outbox, delivered once through a real
+SMTP server on loopback even when the server is down at first; the report inline, the PDF attached."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from chatbi.alerts import Outbox, SMTPMailer, SMTPSettings
+from chatbi.reports import load_spec
+from chatbi.reports.delivery import ReportRunner, delivery_period, deliveries
+from sample_data import TELECOM_DIR
+
+SENDER = "ChatBI <reports@example.com>"
+TO = ["cfo@example.com", "ceo@example.com"]
+
+
+def _spec(sample_model, **schedule: object):
+    spec = load_spec(TELECOM_DIR / "reports" / "monthly_review.yaml", sample_model)
+    delivery = spec.schedules[0].model_copy(update={"recipients": tuple(TO), "language": "en", **schedule})
+    return spec.model_copy(update={"schedules": (delivery,)})
+
+
+def test_periods_follow_the_schedule_or_the_data(sample_model) -> None:
+    (d,) = deliveries([_spec(sample_model)])
+    fire = dt.datetime(2025, 12, 2, 1, 0, tzinfo=dt.timezone.utc)
+    assert delivery_period(d, fire, None) == (dt.date(2025, 11, 1), dt.date(2025, 11, 30))
+    (late,) = deliveries([_spec(sample_model, relative_to="data")])
+    assert delivery_period(late, fire, dt.date(2025, 10, 20)) == (dt.date(2025, 9, 1), dt.date(2025, 9, 30))
+    assert delivery_period(late, fire, dt.date(2025, 10, 31)) == (dt.date(2025, 10, 1), dt.date(2025, 10, 31))
+
+
+@pytest.mark.browser
+def test_scheduled_report_is_delivered_once_across_an_smtp_outage(tmp_path: Path, sample_bi, sample_model,
+                                                                  smtp_down, clock, chromium) -> None:
+    outbox = Outbox(tmp_path / "app.sqlite3", clock=clock, backoff_base=60)
+    mailer = SMTPMailer(SMTPSettings(host="127.0.0.1", port=smtp_down.port, sender="reports@example.com", timeout=5))
+    runner = ReportRunner(sample_bi, [_spec(sample_model)], outbox, mailer, sender=SENDER,
+                          dashboard_url="http://bi.example.com/reports")
+
+    first = runner.run()                       # 09:00 on Dec 2 in Shanghai: November's review is due
+    assert first.due == ["report:monthly_review:executives"] and len(first.stored) == 1 and not first.errors
+    assert first.delivery.retrying == first.stored and not first.delivery.sent   # the server is down
+    key = first.stored[0]
+    # the same instant again (a cron run twice, or a restart): nothing is due, nothing is built again
+    again = ReportRunner(sample_bi, [_spec(sample_model)], outbox, mailer, sender=SENDER).run()
+    assert not again.due and not again.stored and not again.delivery.sent
+
+    smtp_down.start()
+    clock.advance(seconds=61)                  # the retry is due and the server is back
+    assert runner.run().delivery.sent == [key]
+    clock.advance(hours=6)
+    assert runner.run().delivery.sent == []
+    received = smtp_down.wait_for(1)
+    assert len(received) == 1
+    assert sorted(received[0].recipients) == sorted(TO)
+
+    message = received[0].message
+    assert message["Subject"] == "Monthly business review | Nov 2025"
+    assert message["Message-ID"] == outbox.get(key).message_id  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()
+    assert "Guangdong × 5G × online" in html and "cid:" in html
+    images = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == html.count("cid:") >= 8
+    (pdf,) = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert pdf.get_filename() == "monthly_review-2025-11-01.pdf" and pdf.get_content().startswith(b"%PDF")
+    text = message.get_body(("plain",)).get_content()
+    assert "Revenue ¥6.20B" in text and "attached as a PDF" in text
+    _screenshot(chromium, html, images, tmp_path)
+
+    # a month later the December review goes out, under its own key
+    clock.now = dt.datetime(2026, 1, 2, 1, 0, tzinfo=dt.timezone.utc)
+    later = runner.run()
+    assert len(later.stored) == 1 and later.stored != [key] and later.delivery.sent == later.stored
+    assert smtp_down.wait_for(2)[1].message["Subject"] == "Monthly business review | Dec 2025"
+
+
+def _screenshot(chromium, html: str, images: list, tmp_path: Path) -> None:
+    """The mail as a reader sees it (Content-IDs resolved), into test-artifacts/."""
+    import base64
+
+    from .conftest import ARTIFACTS
+
+    for part in images:
+        cid = part["Content-ID"].strip("<>")
+        html = html.replace(f"cid:{cid}", "data:image/png;base64," + base64.b64encode(part.get_content()).decode())
+    page_file = tmp_path / "mail.html"
+    page_file.write_text(html, encoding="utf-8")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, width in (("desktop", 1400), ("phone", 390)):
+        context = chromium.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto(page_file.as_uri())
+        page.screenshot(path=str(ARTIFACTS / f"report-mail-en-{name}.png"), full_page=True)
+        context.close()
