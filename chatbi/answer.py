@@ -26,9 +26,9 @@ __all__ = ["Answer", "ClarifyOption", "Intent", "Status", "LazyFigure"]
 Status = Literal["ok", "clarify", "error"]
 #: what a question asks for; it shapes the chart, the sentence and whether a root cause is sought
 #: (``root_cause``: an analysis report; ``free_sql``: SQL a model wrote; ``refuse``/``out_of_scope``:
-#: a polite refusal; ``clarify``: a question back)
+#: a polite refusal; ``clarify``: a question back; ``report``: a whole business report, ``chatbi.reports``)
 Intent = Literal["query", "list", "why", "compare", "clarify", "out_of_scope", "refuse", "free_sql",
-                 "root_cause"]
+                 "root_cause", "report"]
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,12 @@ class Pipeline:
         clock.add(model_costs(translation))
         with clock.stage("resolve"):
             plan = resolve(translation, question)
-        answer = self._answer(plan, clock, data_narrator(self.scope.translator))
+        if translation.intent == "report" and translation.status == "ok":
+            from ..reports.ask import report_answer  # a whole business report (chatbi.reports)
+
+            answer = report_answer(self.scope, question, translation)
+        else:
+            answer = self._answer(plan, clock, data_narrator(self.scope.translator))
         conv.record(question, translation, answer)
         return answer
 

@@ -94,9 +94,9 @@ def parse(scan: Scan, lex: Lexicon) -> Parsed:
                 p.refusal = "oos"
             elif t.name in ("followup", "replace", "add", "only"):
                 p.flags.add(t.name)
-            elif t.name in ("why", "list", "drill", "vs", "which"):
+            elif t.name in ("why", "list", "drill", "vs", "which", "report"):
                 p.intents.add(t.name)
-                if t.name in ("why", "drill"):
+                if t.name in ("why", "drill", "report"):
                     _note(p, t, "intent", t.name)
             elif t.name == "share":
                 p.share = True

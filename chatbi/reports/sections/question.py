@@ -8,6 +8,7 @@ trend window) rather than about all data.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from semantic_layer import RelativeTimeFilter, SemanticQuery, TimeRange
@@ -61,8 +62,7 @@ def answer_in_period(ctx: Context, question: str) -> Any:
     span = ctx.period if grain is None else window(ctx.period, grain, default_window(grain))
     answer = bi.run(query.model_copy(update={"time_range": TimeRange(start=span[0], end=span[1])}), question=question,
                     language=ctx.language)
-    answer.understood = translation.understood
-    return answer
+    return dataclasses.replace(answer, understood=translation.understood)
 
 
 def build(ctx: Context, spec: QuestionSpec) -> Section:
