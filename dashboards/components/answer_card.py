@@ -16,6 +16,7 @@ from dash import html
 
 from ..i18n import t
 from ..querytools import query_chips, suggestions
+from .business_report import business_report_card, is_business_report
 from .chart import chart_box
 from .data_view import data_table, sql_editor
 from .figures import fallback_figure, fit_figure
@@ -121,6 +122,8 @@ def answer_card(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
             html.P(answer.text or t("card.clarify", lang), className="answer-text mb-2"),
             html.Div(options, className="d-flex flex-wrap gap-2"),
         ]), className="answer-card answer-clarify", id={"type": "card", "answer": answer_id})
+    if is_business_report(answer):  # "生成11月经营分析报告": highlights and a link to the whole report
+        return business_report_card(answer, answer_id, lang)
     view = shown(chatbi, answer, lang)
     figure = _figure(chatbi, answer, lang, view.figure)
     chart = (chart_box(figure, lang, container="ask", graph_id={"type": "graph", "answer": answer_id},

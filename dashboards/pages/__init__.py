@@ -29,9 +29,9 @@ class Page:
 
 
 def pages() -> tuple[Page, ...]:
-    from . import alerts, ask, dashboards, explore
+    from . import alerts, ask, dashboards, explore, reports
 
-    return (ask.PAGE, dashboards.PAGE, explore.PAGE, alerts.PAGE)
+    return (ask.PAGE, dashboards.PAGE, explore.PAGE, reports.PAGE, alerts.PAGE)
 
 
 def resolve(pathname: str | None, registry: tuple[Page, ...]) -> tuple[Page | None, str]:

@@ -29,6 +29,7 @@ from ..context import AppContext
 from ..i18n import t
 from . import Page
 from ._session import triggered_value
+from .reports_service import is_report_card, run_report_card
 
 __all__ = ["PAGE", "layout", "register", "run_card", "card_view", "board_cards", "card_action", "selected_board"]
 
@@ -47,6 +48,8 @@ def run_card(ctx: AppContext, card: Card, lang: str | None = None) -> Any:
 
     language = lang or card.language
     try:
+        if is_report_card(card):  # a pinned report: its highlights and first chart
+            return run_report_card(ctx, card)
         if card.query_json:
             query = SemanticQuery.model_validate_json(card.query_json)
             return ctx.chatbi.run(query, question=card.title, language=language)

@@ -1,0 +1,172 @@
+"""The Reports page: pick a report and a period, preview it, download HTML or PDF, pin it to a dashboard.
+
+The preview is the report's own HTML page in a frame (``/reports/view``, see
+:mod:`.reports_service`), so what you see is what you download and what a scheduled mail attaches.
+``/reports?spec=monthly_review&period=2025-11`` opens a report directly (answers to "生成…报告" link here).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from chatbi.reports.catalog import say
+
+from ..appdb import AppDBError
+from ..context import AppContext
+from . import Page
+from .reports_service import cache_for, install_routes, pin_json, report_query
+
+__all__ = ["PAGE", "layout", "register", "spec_options", "period_options", "preview", "pin_report"]
+
+log = logging.getLogger(__name__)
+#: periods offered per report unit
+_RECENT = {"day": 62, "week": 26, "month": 24, "quarter": 8, "year": 5}
+
+
+def _specs(ctx: AppContext) -> dict[str, Any]:
+    from chatbi.reports import available_specs
+
+    return available_specs(ctx.chatbi)
+
+
+def spec_options(ctx: AppContext, lang: str) -> list[dict[str, str]]:
+    return [{"label": spec.title_in(lang), "value": name} for name, spec in _specs(ctx).items()]
+
+
+def period_options(ctx: AppContext, spec_name: str | None, lang: str) -> list[dict[str, str]]:
+    """The latest complete period first ("latest": a pinned card follows the data), then older ones."""
+    from chatbi.charts.formatting import format_period
+    from chatbi.reports.period import period_value, recent_periods
+
+    spec = _specs(ctx).get(spec_name or "default")
+    if spec is None:
+        return []
+    periods = recent_periods(ctx.chatbi.anchor, spec.period, _RECENT[spec.period])
+    options = [{"label": say("app.latest", lang, period=format_period(*periods[0], lang)), "value": "latest"}]
+    options += [{"label": format_period(p[0], p[1], lang), "value": period_value(p, spec.period)} for p in periods]
+    return options
+
+
+def preview(ctx: AppContext, spec: str | None, period: str | None, lang: str) -> tuple[Any, Any, dict[str, str]]:
+    """Build (or take from the cache) the report: the frame, a status line and the download links."""
+    from chatbi.errors import ChatBIError
+    from semantic_layer import SemanticLayerError
+
+    try:
+        report = cache_for(ctx).get(ctx, None if spec == "default" else spec, None if period == "latest" else period,
+                                    lang)
+    except (ChatBIError, SemanticLayerError, ValueError, PermissionError) as exc:
+        return None, dbc.Alert(str(exc), color="warning", className="mb-0 small"), {}
+    query = report_query(spec, period, lang)
+    frame = html.Iframe(src=f"/reports/view?{query}", className="report-frame", id="report-frame-doc",
+                        title=f"{report.title} · {report.period_label}")
+    seconds = report.timings.get("total_ms", 0) / 1000
+    status = html.Small(say("app.built", lang, title=report.title, period=report.period_label,
+                            sections=len(report.sections), sql=len(report.sql), seconds=f"{seconds:.1f}"),
+                        className="text-muted")
+    links = {"html": f"/reports/download?{report_query(spec, period, lang, format='html')}",
+             "pdf": f"/reports/download?{report_query(spec, period, lang, format='pdf')}"}
+    return frame, status, links
+
+
+def pin_report(ctx: AppContext, spec: str | None, period: str | None, board: str | None, lang: str
+               ) -> tuple[bool, str]:
+    specs = _specs(ctx)
+    chosen = specs.get(spec or "default")
+    if chosen is None:
+        return False, say("app.pick", lang)
+    name = (board or "").strip() or say("app.board", lang)
+    when = say("app.latest_short", lang) if (period or "latest") == "latest" else period
+    try:
+        ctx.store.add_card(name, owner=ctx.owner(), title=f"{chosen.title_in(lang)} · {when}",
+                           query_json=pin_json(spec, period), language=lang)
+    except AppDBError as exc:
+        return False, str(exc)
+    return True, say("app.pinned", lang, name=name)
+
+
+def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str]) -> Any:
+    options = spec_options(ctx, lang)
+    names = [o["value"] for o in options]
+    spec = params.get("spec") if params.get("spec") in names else (names[1] if len(names) > 1 else "default")
+    periods = period_options(ctx, spec, lang)
+    values = [o["value"] for o in periods]
+    period = params.get("period") if params.get("period") in values else "latest"
+    auto = bool(params.get("spec"))  # opened from a link: show the report at once
+    controls = dbc.Row([
+        dbc.Col([dbc.Label(say("app.report", lang), html_for="report-spec", className="small mb-1"),
+                 dbc.Select(id="report-spec", options=options, value=spec)], md=4),
+        dbc.Col([dbc.Label(say("app.period", lang), html_for="report-period", className="small mb-1"),
+                 dbc.Select(id="report-period", options=periods, value=period)], md=3),
+        dbc.Col(dbc.Button(say("app.preview", lang), id="report-preview", color="primary", n_clicks=0,
+                           className="w-100"), md=2, className="d-flex align-items-end mt-2 mt-md-0"),
+        dbc.Col(html.Div([
+            html.A(say("app.html", lang), id="report-dl-html", download="",
+                   className="btn btn-outline-secondary disabled"),
+            html.A(say("app.pdf", lang), id="report-dl-pdf", download="", className="btn btn-outline-secondary disabled"),
+        ], className="d-flex gap-2"), md=3, className="d-flex align-items-end mt-2 mt-md-0"),
+    ], className="g-2 align-items-end")
+    pin = dbc.InputGroup([
+        dbc.Input(id="report-board", placeholder=say("app.board", lang), value=say("app.board", lang)),
+        dbc.Button(say("app.pin", lang), id="report-pin", color="secondary", outline=True, n_clicks=0),
+    ], size="sm", className="report-pin")
+    return html.Div([
+        html.H4(say("app.title", lang), className="mb-3"),
+        dbc.Card(dbc.CardBody([controls,
+                               html.Div([pin, html.Div(id="report-pin-result", className="small")],
+                                        className="d-flex flex-wrap align-items-center gap-2 mt-3")]),
+                 className="dash-card mb-3"),
+        dcc.Store(id="report-auto", data=auto),
+        dcc.Loading(html.Div([html.Div(id="report-status", className="mb-2"),
+                              html.Div(html.P(say("app.hint", lang), className="text-muted"), id="report-frame")]),
+                    type="circle", delay_show=200),
+    ], className="reports-page")
+
+
+def register(app: dash.Dash, ctx: AppContext) -> None:
+    install_routes(app, ctx)
+
+    @app.callback(Output("report-period", "options"), Output("report-period", "value"),
+                  Input("report-spec", "value"), State("report-period", "value"), State("lang", "data"),
+                  prevent_initial_call=True)
+    def _on_spec(spec: str | None, period: str | None, lang: str | None) -> tuple[Any, Any]:
+        options = period_options(ctx, spec, lang or ctx.default_language)
+        values = [o["value"] for o in options]
+        return options, period if period in values else "latest"
+
+    @app.callback(Output("report-frame", "children"), Output("report-status", "children"),
+                  Output("report-dl-html", "href"), Output("report-dl-html", "className"),
+                  Output("report-dl-pdf", "href"), Output("report-dl-pdf", "className"),
+                  Input("report-preview", "n_clicks"), Input("report-auto", "data"),
+                  State("report-spec", "value"), State("report-period", "value"), State("lang", "data"),
+                  running=[(Output("report-preview", "disabled"), True, False)])
+    def _on_preview(clicks: int | None, auto: bool | None, spec: str | None, period: str | None,
+                    lang: str | None) -> tuple[Any, ...]:
+        if not clicks and not auto:
+            raise PreventUpdate
+        frame, status, links = preview(ctx, spec, period, lang or ctx.default_language)
+        off = "btn btn-outline-secondary disabled"
+        on = "btn btn-outline-secondary"
+        if frame is None:
+            return dash.no_update, status, None, off, None, off
+        return frame, status, links["html"], on, links["pdf"], on
+
+    @app.callback(Output("report-pin-result", "children"), Input("report-pin", "n_clicks"),
+                  State("report-spec", "value"), State("report-period", "value"), State("report-board", "value"),
+                  State("lang", "data"), prevent_initial_call=True)
+    def _on_pin(clicks: int | None, spec: str | None, period: str | None, board: str | None,
+                lang: str | None) -> Any:
+        if not clicks:
+            raise PreventUpdate
+        ok, message = pin_report(ctx, spec, period, board, lang or ctx.default_language)
+        return html.Span(message, className="text-success" if ok else "text-danger")
+
+
+PAGE = Page(path="/reports", title_key="nav.reports", layout=layout, register=register)
