@@ -152,9 +152,8 @@ def run_report_card(ctx: AppContext, card: Any) -> Any:
     lang = card.language if card.language in ("zh", "en") else "zh"
     report = cache_for(ctx).get(ctx, spec, period, lang)
     charts = [c for s in report.sections for c in s.charts()]
-    sep = "；" if lang == "zh" else "; "
-    answer = Answer(status="ok", question=card.title, language=lang, intent="report",
-                    text=f"{report.title} · {report.period_label}{say('end', lang) if lang == 'zh' else ': '}"
-                         + sep.join(report.summary[:3]))
-    answer.figure = charts[0].figure if charts else None
-    return answer
+    first = charts[0].figure if charts else None
+    return Answer(status="ok", question=card.title, language=lang, intent="report",
+                  text=say("ask.text", lang, title=report.title, period=report.period_label,
+                           summary=say("ask.sep", lang).join(report.summary[:3])),
+                  figure_factory=(lambda: first) if first is not None else None)

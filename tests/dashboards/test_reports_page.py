@@ -61,7 +61,7 @@ def test_pin_a_report_to_a_dashboard(report_app) -> None:
     (card,) = ctx.store.cards(board.id, owner="")
     assert card.title == "月度经营分析报告 · 最新"
     answer = run_card(ctx, card)
-    assert answer.ok and answer.text.startswith("月度经营分析报告 · 2025年12月。") and answer.figure is not None
+    assert answer.ok and answer.text.startswith("月度经营分析报告 · 2025年12月：") and answer.figure is not None
     assert "月度经营分析报告 · 2025年12月" in text_of(board_cards(ctx, board.id, "zh"))
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from ...analysis.narrative import format_delta
+from ...charts.formatting import metric_format
 from ..context import Context, tone
 from ..result import Mover, Section, Table, Text
 from ..spec import BreakdownSpec, text_in
@@ -74,8 +76,6 @@ def build(ctx: Context, spec: BreakdownSpec) -> Section:
 
 
 def _signed(ctx: Context, metric: str, change: float | None) -> str:
-    from ...analysis.narrative import format_delta
-    from ...charts.formatting import metric_format
-
+    """A change with its sign in the metric's unit (percentage points for rates)."""
     fmt, unit = metric_format(ctx.model, metric)
     return format_delta(change, fmt, unit, ctx.language) if change is not None else "—"
