@@ -75,16 +75,21 @@ def _delivery_args(parser: argparse.ArgumentParser, add_source_args: Callable[[a
 
 
 # -- one report -----------------------------------------------------------------------------------
-def _cmd_report(args: argparse.Namespace) -> int:
+def _quiet() -> None:
+    """numpy's all-NaN notice from the anomaly baselines (expected: no history yet) is not for the reader;
+    the analysis silences it per call, which its worker threads race (warning filters are process-wide)."""
     import warnings
 
+    warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
     from ..cli import open_chatbi
     from ..errors import ConfigError
 
     if args.out is not None and args.out.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise ConfigError(f"cannot write {str(args.out)!r}: use a .html or .pdf file name")
-    # numpy's all-NaN notice from the anomaly baselines (expected: no history yet) is not for the reader
-    warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+    _quiet()
     bi = open_chatbi(args)
     report = bi.report(args.spec, period=args.period, language=args.lang)
     if args.out is None:
@@ -154,6 +159,7 @@ def _runner(args: argparse.Namespace) -> Any:
 
     settings = SMTPSettings.from_env(host=args.smtp_host, port=args.smtp_port, user=args.smtp_user,
                                      starttls=args.starttls, ssl=args.ssl, sender=args.mail_from)
+    _quiet()
     bi = open_chatbi(args)
     security = open_security(getattr(args, "security", None), bi.model)  # schedules with an owner
     dashboard = args.dashboard_url or os.environ.get("CHATBI_DASHBOARD_URL") or None
