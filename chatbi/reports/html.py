@@ -25,7 +25,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: a chart's layout in the report: its own title stays, the size follows the page
 _CHART_LAYOUT = {"autosize": True, "width": None, "paper_bgcolor": "rgba(0,0,0,0)"}
 #: legends go under the plot: at the top right they collide with the title on a phone
-_LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.22, "yanchor": "top"}
+_LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0.01, "yanchor": "bottom"}
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +76,9 @@ def figure_json(chart: Chart, height: int | None = None) -> Markup:
     if spec["layout"].get("showlegend") is not False and len(spec.get("data", [])) > 1:
         spec["layout"]["legend"] = {**spec["layout"].get("legend", {}), **_LEGEND}
         margin = spec["layout"].get("margin") or {}
-        spec["layout"]["margin"] = {**margin, "b": max(int(margin.get("b", 50)), 90), "t": min(int(margin.get("t", 70)), 60)}
+        # room under the plot for the (rotated) tick labels and then the legend
+        spec["layout"]["margin"] = {**margin, "b": max(int(margin.get("b", 50)), 110),
+                                    "t": min(int(margin.get("t", 70)), 60)}
     text = json.dumps({"data": spec.get("data", []), "layout": spec["layout"]}, ensure_ascii=False,
                       separators=(",", ":"))
     return Markup(re.sub(r"</", r"<\\/", text))
