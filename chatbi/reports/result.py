@@ -228,7 +228,7 @@ class Report:
         from .html import render_html
         from .pdf import html_to_pdf
 
-        return html_to_pdf(render_html(self, chart_scale=0.8))
+        return html_to_pdf(render_html(self, chart_scale=0.85))
 
     def save(self, path: Any) -> Any:
         """Write ``.html`` or ``.pdf`` (by the suffix); returns the path."""

@@ -49,7 +49,9 @@ def build(ctx: Context, spec: BreakdownSpec) -> Section:
         return Section("breakdown", ctx.key("breakdown"), title, (*blocks, ctx.failed(answer)), sql=ids,
                        error=answer.error)
     blocks.append(Text(answer.text, sql=ids))
-    chart = ctx.chart("breakdown", answer.figure, ids, height=360)
+    rows = len(answer.data) if answer.data is not None else 0
+    # a bar per member: tall enough that every member keeps its label (11 provinces, 12 blocks)
+    chart = ctx.chart("breakdown", answer.figure, ids, height=max(360, 30 * rows + 140))
     if chart is not None:
         blocks.append(chart)
     ups, downs = movers(ctx, answer.data, spec.metric, spec.by, spec.top)
