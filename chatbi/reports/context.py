@@ -15,8 +15,8 @@ from typing import Any
 
 from semantic_layer import SemanticQuery
 
-from ..analysis.narrative import format_delta
-from ..charts.formatting import format_change, format_period, format_value, metric_format
+from ..charts.formatting import format_period, metric_format
+from ..charts.numbers import format_change, format_delta, format_value
 from .catalog import say
 from .period import Period, comparison_period
 from .result import Chart, Delta, SQLEntry, Text
@@ -96,8 +96,6 @@ class Context:
 
     def value(self, metric: str, value: Any) -> str:
         fmt, unit = metric_format(self.model, metric)
-        if fmt == "integer" and isinstance(value, (int, float)) and value == value and abs(value) != float("inf"):
-            value = round(value)  # an expected count is fractional; people count whole subscribers
         return format_value(value, fmt, unit, self.language)
 
     def delta(self, metric: str, change: Any, pct: Any) -> str:

@@ -19,7 +19,8 @@ import pandas as pd
 from semantic_layer.compiler.timeframe import add_units, unit_start
 
 from ...analysis.fetch import member_filters
-from ...charts.formatting import format_bucket, format_change
+from ...charts.formatting import format_bucket
+from ...charts.numbers import format_change
 from ..context import Context
 from ..period import unit_end, window
 from ..result import AnomalyItem, Section, Table, Text

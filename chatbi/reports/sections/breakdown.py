@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from ...analysis.narrative import format_delta
 from ...charts.formatting import metric_format
+from ...charts.numbers import format_delta
 from ..context import Context, tone
 from ..result import Mover, Section, Table, Text
 from ..spec import BreakdownSpec, text_in

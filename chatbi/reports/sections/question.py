@@ -15,7 +15,8 @@ from semantic_layer import RelativeTimeFilter, SemanticQuery, TimeRange
 from semantic_layer.model import DimensionRef
 from semantic_layer.query import RangeFilter
 
-from ...charts.formatting import column_format, format_value
+from ...charts.formatting import column_format
+from ...charts.numbers import format_value
 from ..context import Context
 from ..period import default_window, window
 from ..result import Section, Table, Text

@@ -13,7 +13,7 @@ from typing import Any
 
 from semantic_layer.spec import DerivedMetricSpec, RatioMetricSpec
 
-from ...charts.formatting import format_change
+from ...charts.numbers import format_change
 from ..context import Context
 from ..result import Section, Table, Text
 from ..spec import KpiSpec, RootCauseSpec, text_in

@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 
 from chatbi.analysis import RootCauseReport
-from chatbi.charts.formatting import format_value
+from chatbi.charts.numbers import format_value
 from chatbi.reports import AnomalyItem, KpiRow, Report
 from sample_data.telecom import STORIES
 
