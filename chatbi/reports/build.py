@@ -80,13 +80,22 @@ def resolve_spec(bi: Any, spec: Any) -> ReportSpec:
 
 
 def as_of(bi: Any, day: dt.date) -> Any:
-    """``bi`` with its time anchor moved to ``day`` (same engine, model, members, user policy)."""
+    """``bi`` with its time anchor moved to ``day`` (same engine, model, members, user policy).
+
+    A user's view reads the anchor from its facade, so it becomes the same view over an as-of
+    copy of the facade (the policy, masking and audit stay the view's own).
+    """
     if bi.anchor == day:
         return bi
+    base = getattr(bi, "base", None)
+    if base is not None and base is not bi:
+        view = copy.copy(bi)
+        view.base = as_of(base, day)
+        return view
     bi.members  # noqa: B018 - built once on the original, shared by the copy
-    view = copy.copy(bi)
-    view.__dict__["anchor"] = day
-    return view
+    moved = copy.copy(bi)
+    moved.__dict__["anchor"] = day  # ``anchor`` is a cached property: the copy's own value wins
+    return moved
 
 
 def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str | None = None,

@@ -51,3 +51,13 @@ def test_masked_values_stay_masked(sample_bi, security) -> None:
         assert value is not None and value % 100_000_000 == 0, value
     html = report.to_html(plotlyjs="plotly.js")
     assert sample_bi.members.label("province", "广东", "en") not in html
+
+
+def test_questions_are_read_at_the_end_of_the_period_for_every_viewer(sample_bi, security) -> None:
+    spec = {"name": "q", "title": "Q", "sections": [{"type": "question", "question": "近三个月5G套餐的ARPU趋势"},
+                                                    {"type": "question", "question": "各省离网率"}]}
+    for bi in (sample_bi, sample_bi.for_user("alice", security=security)):
+        report = bi.report(spec, period="2025-11", language="zh")
+        relative, plain = (s.items[0] for s in report.sections)
+        assert relative.period == ("2025-09-01", "2025-11-30")   # "近三个月" ends with the report's month
+        assert plain.period == ("2025-11-01", "2025-11-30")      # no time words: the report's month
