@@ -130,7 +130,7 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
     principal = getattr(bi, "principal", None)
     restricted = principal is not None and not principal.policy.unrestricted
     label = bi.model.spec.label
-    now = (clock or (lambda: dt.datetime.now(dt.timezone.utc)))()
+    now = (clock or (lambda: dt.datetime.now(dt.UTC)))()
     timings["total_ms"] = (time.perf_counter() - started) * 1000
     return Report(chosen.name, chosen.title_in(lang), subtitle, lang, chosen.period, p, ctx.period_label(),
                   tuple(sections), entries, summary, now, bi.model.name, label.get(lang) or bi.model.name,

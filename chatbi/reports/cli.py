@@ -138,7 +138,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     specs = _specs(args, bi)
     if not specs:
         raise ConfigError("no report specs found; give spec files, or put them in reports/ beside the model")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for spec in specs:
         print(f"ok: {spec.name}: {len(spec.sections)} sections, {len(spec.schedules)} schedule(s)")
         for d in deliveries([spec]):

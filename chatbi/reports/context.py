@@ -19,13 +19,13 @@ from ..charts.formatting import format_period, metric_format
 from ..charts.numbers import format_change, format_delta, format_value
 from .catalog import say
 from .period import Period, comparison_period
-from .result import Chart, Delta, SQLEntry, Text
+from .result import Chart, Delta, SQLEntry, Text, Tone
 from .spec import ReportSpec
 
 __all__ = ["Context", "tone"]
 
 
-def tone(change: float | None, favorable: str) -> str:
+def tone(change: float | None, favorable: str) -> Tone:
     """"good" / "bad" / "neutral" for a change of a metric whose favourable direction is given."""
     if change is None or change != change or change == 0 or favorable == "none":
         return "neutral"

@@ -96,5 +96,4 @@ def default_spec(model: SemanticModel, members: Any = None) -> ReportSpec:
     anomaly_level = breakdown_level(model, members, summable[0])
     sections.append(AnomaliesSpec(type="anomalies", metrics=summable, by=anomaly_level))
     sections.append(RootCauseSpec(type="root_cause", metrics=(first,), largest=2))
-    return ReportSpec(name=DEFAULT_NAME, model=model.name, title=title, period=unit,  # type: ignore[arg-type]
-                      sections=tuple(sections))
+    return ReportSpec(name=DEFAULT_NAME, model=model.name, title=title, period=unit, sections=tuple(sections))

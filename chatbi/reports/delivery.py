@@ -234,7 +234,7 @@ def run_report_daemon(runner: ReportRunner, *, stop: threading.Event | None = No
                 log.info("%s", run.summary())
             if on_cycle is not None:
                 on_cycle(run)
-        except Exception:  # noqa: BLE001 - the daemon must outlive one bad pass (logged)
+        except Exception:
             log.exception("report pass failed")
         wakeups = [d.when.next(now) for d in runner.deliveries]
         retry = runner.outbox.next_attempt()

@@ -37,8 +37,9 @@ from .spec import (
 __all__ = ["load_spec", "spec_from_dict", "check_spec", "find_specs", "specs_dir"]
 
 Add = Callable[..., None]
-_SECTION_TYPES = {"kpis": KpiSpec, "trend": TrendSpec, "breakdown": BreakdownSpec, "anomalies": AnomaliesSpec,
-                  "root_cause": RootCauseSpec, "question": QuestionSpec}
+_SECTION_TYPES: dict[str, type[BaseModel]] = {
+    "kpis": KpiSpec, "trend": TrendSpec, "breakdown": BreakdownSpec, "anomalies": AnomaliesSpec,
+    "root_cause": RootCauseSpec, "question": QuestionSpec}
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 
@@ -200,7 +201,8 @@ def _explain(exc: ValidationError, data: Mapping[str, Any]) -> list[tuple[str, s
     for err in exc.errors():
         loc = [p for p in err["loc"] if not _is_branch(p)]
         path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
-        kind, candidates = err["type"], ()
+        kind = err["type"]
+        candidates: tuple[str, ...] = ()
         if kind == "extra_forbidden":
             message = "unknown field"
             candidates = suggest(str(loc[-1]), _fields_at(loc[:-1], data), n=1, cutoff=0.5)

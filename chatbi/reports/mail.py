@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
 from functools import lru_cache
+from typing import cast
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -81,7 +82,7 @@ def render_mail(report: Report, *, key: str, sender: str, recipients: tuple[str,
                 pngs: dict[str, bytes] | None = None) -> RenderedMail:
     """The MIME bytes of the report mail (``multipart/mixed``: the body, then the PDF)."""
     lang = report.language
-    when = when or dt.datetime.now(dt.timezone.utc)
+    when = when or dt.datetime.now(dt.UTC)
     pngs = chart_pngs(report) if pngs is None else pngs
     pdf_bytes: bytes | None = None
     pdf_error = ""
@@ -110,7 +111,7 @@ def render_mail(report: Report, *, key: str, sender: str, recipients: tuple[str,
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to a robot
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
-    html_part = msg.get_payload()[1]  # type: ignore[index]
+    html_part = cast(EmailMessage, msg.get_payload()[1])  # type: ignore[index]
     for chart_key, png in pngs.items():
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cids[chart_key]}>",
                               filename=f"{chart_key}.png", disposition="inline")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .period import Period
 
-__all__ = ["SQLEntry", "Text", "Bullets", "Tiles", "Tile", "Chart", "Table", "Block", "Section", "Report",
+__all__ = ["Tone", "SQLEntry", "Text", "Bullets", "Tiles", "Tile", "Chart", "Table", "Block", "Section", "Report",
            "KpiRow", "Delta", "Mover", "AnomalyItem"]
 
 Tone = Literal["good", "bad", "neutral"]

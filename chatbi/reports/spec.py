@@ -23,7 +23,7 @@ Shape problems come from pydantic here; names are checked against the model in :
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -52,7 +52,7 @@ class LocalText(_S):
 
 
 #: a plain string is used in both languages
-Text = Union[str, LocalText]
+Text = str | LocalText
 
 
 def text_in(value: Text | None, language: str) -> str | None:
@@ -166,7 +166,7 @@ class QuestionSpec(_Section):
     question: Text
 
 
-SectionSpec = Annotated[Union[KpiSpec, TrendSpec, BreakdownSpec, AnomaliesSpec, RootCauseSpec, QuestionSpec],
+SectionSpec = Annotated[KpiSpec | TrendSpec | BreakdownSpec | AnomaliesSpec | RootCauseSpec | QuestionSpec,
                         Field(discriminator="type")]
 
 

@@ -69,7 +69,7 @@ def _args() -> tuple[str | None, str | None, str]:
     args = flask.request.args
     spec = args.get("spec") or None
     period = args.get("period") or None
-    lang = args.get("lang") if args.get("lang") in ("zh", "en") else "zh"
+    lang = "en" if args.get("lang") == "en" else "zh"
     return (None if spec == "default" else spec), (None if period == "latest" else period), lang
 
 

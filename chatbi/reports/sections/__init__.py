@@ -34,7 +34,7 @@ def build_section(ctx: Context, spec: SectionSpec) -> Section:
         reason = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
         log.info("report section %s failed: %s", spec.type, reason)
         return _failed(ctx, spec, reason)
-    except Exception as exc:  # noqa: BLE001 - one broken section must not cost the reader the others
+    except Exception as exc:
         log.exception("report section %s failed", spec.type)
         return _failed(ctx, spec, type(exc).__name__)
 

@@ -49,16 +49,17 @@ def build(ctx: Context, spec: BreakdownSpec) -> Section:
         return Section("breakdown", ctx.key("breakdown"), title, (*blocks, ctx.failed(answer)), sql=ids,
                        error=answer.error)
     blocks.append(Text(answer.text, sql=ids))
-    rows = len(answer.data) if answer.data is not None else 0
+    members = len(answer.data) if answer.data is not None else 0
     # a bar per member: tall enough that every member keeps its label (11 provinces, 12 blocks)
-    chart = ctx.chart("breakdown", answer.figure, ids, height=max(360, 30 * rows + 140))
+    chart = ctx.chart("breakdown", answer.figure, ids, height=max(360, 30 * members + 140))
     if chart is not None:
         blocks.append(chart)
     ups, downs = movers(ctx, answer.data, spec.metric, spec.by, spec.top)
     favorable = ctx.favorable(spec.metric)
     compare = ctx.compare_label(spec.compare)
     if ups or downs:
-        rows, tones = [], []
+        rows: list[tuple[str, ...]] = []
+        tones: list[tuple[str, ...]] = []
         for m in [*ups, *downs]:
             rows.append((m.label, ctx.value(spec.metric, m.value), ctx.value(spec.metric, m.previous),
                          _signed(ctx, spec.metric, m.change), ctx.delta(spec.metric, m.change, m.change_pct)))

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from semantic_layer import MemberFilter
+
 from ..context import Context
 from ..result import KpiRow, Section, Text, Tile, Tiles
 from ..spec import KpiSpec, text_in
@@ -21,7 +23,7 @@ __all__ = ["build", "visible_metrics"]
 
 def visible_metrics(ctx: Context, metrics: tuple[str, ...]) -> tuple[str, ...]:
     """``metrics`` without those the viewer's policy hides (for them such metrics do not exist)."""
-    withheld = getattr(getattr(ctx.bi.members, "members", None), "withheld", frozenset())
+    withheld: frozenset[str] = getattr(getattr(ctx.bi.members, "members", None), "withheld", frozenset())
     return tuple(m for m in dict.fromkeys(metrics) if m not in withheld)
 
 
@@ -49,12 +51,12 @@ def _values(frame: pd.DataFrame | None, metrics: tuple[str, ...]) -> dict[str, d
     if frame is None or frame.empty:
         return {m: {} for m in metrics}
     row = frame.iloc[0]
-    out: dict[str, dict[str, Any]] = {}
-    for m in metrics:
-        get = (lambda col: _number(row[col]) if col in row.index else None)  # noqa: B023 - used at once
-        out[m] = {"value": get(m), "previous": get(f"{m}__previous"), "change": get(f"{m}__change"),
-                  "change_pct": get(f"{m}__change_pct")}
-    return out
+
+    def get(col: str) -> float | None:
+        return _number(row[col]) if col in row.index else None
+
+    return {m: {"value": get(m), "previous": get(f"{m}__previous"), "change": get(f"{m}__change"),
+                "change_pct": get(f"{m}__change_pct")} for m in metrics}
 
 
 def _number(value: Any) -> float | None:
@@ -100,7 +102,8 @@ def build(ctx: Context, spec: KpiSpec) -> Section:
 
 def _scope(ctx: Context, spec: KpiSpec) -> str:
     """The filters of the section in words (``仅含：广东、5G``)."""
-    names = [ctx.member(f.dimension, v) for f in spec.filters if getattr(f, "op", None) == "in" for v in f.values]
+    names = [ctx.member(f.dimension, v) for f in spec.filters if isinstance(f, MemberFilter) and f.op == "in"
+             for v in f.values]
     return ctx.say("scope", members=ctx.say("list_sep").join(names)) if names else ""
 
 

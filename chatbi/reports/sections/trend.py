@@ -38,7 +38,7 @@ def build(ctx: Context, spec: TrendSpec) -> Section:
                        "note"))
     sql: list[int] = []
     answers = []
-    for metric, (answer, ids) in zip(metrics, results):
+    for answer, ids in results:
         sql += ids
         if not answer.ok:
             blocks.append(ctx.failed(answer))

@@ -67,4 +67,4 @@ def clock():
 
     from tests.chatbi.alerts.conftest import VirtualClock
 
-    return VirtualClock(dt.datetime(2025, 12, 2, 1, 0, tzinfo=dt.timezone.utc))  # 09:00 on the 2nd in Shanghai
+    return VirtualClock(dt.datetime(2025, 12, 2, 1, 0, tzinfo=dt.UTC))  # 09:00 on the 2nd in Shanghai

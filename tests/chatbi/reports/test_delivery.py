@@ -10,7 +10,7 @@ import pytest
 
 from chatbi.alerts import Outbox, SMTPMailer, SMTPSettings
 from chatbi.reports import load_spec
-from chatbi.reports.delivery import ReportRunner, delivery_period, deliveries
+from chatbi.reports.delivery import ReportRunner, deliveries, delivery_period
 from sample_data import TELECOM_DIR
 
 SENDER = "ChatBI <reports@example.com>"
@@ -25,7 +25,7 @@ def _spec(sample_model, **schedule: object):
 
 def test_periods_follow_the_schedule_or_the_data(sample_model) -> None:
     (d,) = deliveries([_spec(sample_model)])
-    fire = dt.datetime(2025, 12, 2, 1, 0, tzinfo=dt.timezone.utc)
+    fire = dt.datetime(2025, 12, 2, 1, 0, tzinfo=dt.UTC)
     assert delivery_period(d, fire, None) == (dt.date(2025, 11, 1), dt.date(2025, 11, 30))
     (late,) = deliveries([_spec(sample_model, relative_to="data")])
     assert delivery_period(late, fire, dt.date(2025, 10, 20)) == (dt.date(2025, 9, 1), dt.date(2025, 9, 30))
@@ -71,7 +71,7 @@ def test_scheduled_report_is_delivered_once_across_an_smtp_outage(tmp_path: Path
     _screenshot(chromium, html, images, tmp_path)
 
     # a month later the December review goes out, under its own key
-    clock.now = dt.datetime(2026, 1, 2, 1, 0, tzinfo=dt.timezone.utc)
+    clock.now = dt.datetime(2026, 1, 2, 1, 0, tzinfo=dt.UTC)
     later = runner.run()
     assert len(later.stored) == 1 and later.stored != [key] and later.delivery.sent == later.stored
     assert smtp_down.wait_for(2)[1].message["Subject"] == "Monthly business review | Dec 2025"

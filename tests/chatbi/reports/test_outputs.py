@@ -37,7 +37,7 @@ def test_html_is_self_contained(november, november_html) -> None:
     charts = [c for s in november["zh"].sections for c in s.charts()]
     assert len(charts) >= 8
     for chart in charts:
-        data = re.search(rf'<script type="application/json" id="{chart.key}-data">(.*?)</script>', html, re.S)
+        data = re.search(rf'<script type="application/json" id="{chart.key}-data">(.*?)</script>', html, re.DOTALL)
         assert data is not None, chart.key
         figure = json.loads(data.group(1).replace("<\\/", "</"))
         assert figure["data"] and figure["layout"]["height"] == chart.height
@@ -83,7 +83,7 @@ def test_html_screenshots_desktop_and_phone(chromium, november, november_html, t
         context = chromium.new_context(viewport={"width": width, "height": height}, locale=lang)
         page = context.new_page()
         errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("pageerror", lambda exc, seen=errors: seen.append(str(exc)))
         page.goto(page_file.as_uri())
         page.wait_for_selector("body[data-charts=ready]", timeout=60_000)
         assert page.locator("div.chart .main-svg").count() >= charts

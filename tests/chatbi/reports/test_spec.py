@@ -106,7 +106,7 @@ def test_specs_resolve_by_name_path_and_mapping(sample_bi, tmp_path: Path) -> No
     assert resolve_spec(sample_bi, REVIEW).name == "monthly_review"
     small = {"name": "mini", "title": "Mini", "sections": [{"type": "kpis", "metrics": ["revenue"]}]}
     assert resolve_spec(sample_bi, small).sections[0].metrics == ("revenue",)
-    with pytest.raises(SpecError, match="no report spec called 'monthly_reveiw'.*Did you mean 'monthly_review'"):
+    with pytest.raises(SpecError, match=r"no report spec called 'monthly_reveiw'.*Did you mean 'monthly_review'"):
         resolve_spec(sample_bi, "monthly_reveiw")
 
 
@@ -131,7 +131,7 @@ def test_report_periods() -> None:
     assert report_period(None, "month", end) == (dt.date(2025, 12, 1), dt.date(2025, 12, 31))
     assert report_period("latest", "day", dt.date(2025, 7, 12)) == (dt.date(2025, 7, 12),) * 2
     assert report_period("2025-Q3", "quarter", end) == (dt.date(2025, 7, 1), dt.date(2025, 9, 30))
-    with pytest.raises(ValueError, match="this report covers one month; '2025-11-05' is not one .*2025-11"):
+    with pytest.raises(ValueError, match=r"this report covers one month; '2025-11-05' is not one .*2025-11"):
         report_period("2025-11-05", "month", end)
     with pytest.raises(ValueError, match="cannot read a period"):
         report_period("November", "month", end)
