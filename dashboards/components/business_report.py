@@ -8,7 +8,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
-from chatbi.reports.catalog import say
+from ..i18n import t
 
 __all__ = ["business_report_card", "is_business_report"]
 
@@ -29,10 +29,10 @@ def business_report_card(answer: Any, answer_id: str, lang: str) -> Any:
         html.H5(f"{report.title} · {report.period_label}", className="mb-2"),
         html.Ul([html.Li(line) for line in report.summary], className="answer-text mb-2 report-highlights"),
         html.Div([
-            html.A(say("app.open", lang), href=f"/reports?{query}", className="btn btn-primary btn-sm"),
-            html.A(say("app.pdf", lang), href=f"/reports/download?{query}&format=pdf", download="",
+            html.A(t("reports.open", lang), href=f"/reports?{query}", className="btn btn-primary btn-sm"),
+            html.A(t("reports.pdf", lang), href=f"/reports/download?{query}&format=pdf", download="",
                    className="btn btn-outline-secondary btn-sm"),
-            html.A(say("app.html", lang), href=f"/reports/download?{query}&format=html", download="",
+            html.A(t("reports.html", lang), href=f"/reports/download?{query}&format=html", download="",
                    className="btn btn-outline-secondary btn-sm"),
         ], className="d-flex flex-wrap gap-2"),
     ]), className="answer-card answer-ok answer-report", id={"type": "card", "answer": answer_id})

@@ -16,10 +16,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from chatbi.reports.catalog import say
-
 from ..appdb import AppDBError
 from ..context import AppContext
+from ..i18n import t
 from . import Page
 from .reports_service import cache_for, install_routes, pin_json, report_query
 
@@ -49,7 +48,7 @@ def period_options(ctx: AppContext, spec_name: str | None, lang: str) -> list[di
     if spec is None:
         return []
     periods = recent_periods(ctx.chatbi.anchor, spec.period, _RECENT[spec.period])
-    options = [{"label": say("app.latest", lang, period=format_period(*periods[0], lang)), "value": "latest"}]
+    options = [{"label": t("reports.latest", lang, period=format_period(*periods[0], lang)), "value": "latest"}]
     options += [{"label": format_period(p[0], p[1], lang), "value": period_value(p, spec.period)} for p in periods]
     return options
 
@@ -68,7 +67,7 @@ def preview(ctx: AppContext, spec: str | None, period: str | None, lang: str) ->
     frame = html.Iframe(src=f"/reports/view?{query}", className="report-frame", id="report-frame-doc",
                         title=f"{report.title} · {report.period_label}")
     seconds = report.timings.get("total_ms", 0) / 1000
-    status = html.Small(say("app.built", lang, title=report.title, period=report.period_label,
+    status = html.Small(t("reports.built", lang, title=report.title, period=report.period_label,
                             sections=len(report.sections), sql=len(report.sql), seconds=f"{seconds:.1f}"),
                         className="text-muted")
     links = {"html": f"/reports/download?{report_query(spec, period, lang, format='html')}",
@@ -81,15 +80,15 @@ def pin_report(ctx: AppContext, spec: str | None, period: str | None, board: str
     specs = _specs(ctx)
     chosen = specs.get(spec or "default")
     if chosen is None:
-        return False, say("app.pick", lang)
-    name = (board or "").strip() or say("app.board", lang)
-    when = say("app.latest_short", lang) if (period or "latest") == "latest" else period
+        return False, t("reports.pick", lang)
+    name = (board or "").strip() or t("reports.board", lang)
+    when = t("reports.latest_short", lang) if (period or "latest") == "latest" else period
     try:
         ctx.store.add_card(name, owner=ctx.owner(), title=f"{chosen.title_in(lang)} · {when}",
                            query_json=pin_json(spec, period), language=lang)
     except AppDBError as exc:
         return False, str(exc)
-    return True, say("app.pinned", lang, name=name)
+    return True, t("reports.pinned", lang, name=name)
 
 
 def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str]) -> Any:
@@ -101,31 +100,31 @@ def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str
     period = params.get("period") if params.get("period") in values else "latest"
     auto = bool(params.get("spec"))  # opened from a link: show the report at once
     controls = dbc.Row([
-        dbc.Col([dbc.Label(say("app.report", lang), html_for="report-spec", className="small mb-1"),
+        dbc.Col([dbc.Label(t("reports.report", lang), html_for="report-spec", className="small mb-1"),
                  dbc.Select(id="report-spec", options=options, value=spec)], md=4),
-        dbc.Col([dbc.Label(say("app.period", lang), html_for="report-period", className="small mb-1"),
+        dbc.Col([dbc.Label(t("reports.period", lang), html_for="report-period", className="small mb-1"),
                  dbc.Select(id="report-period", options=periods, value=period)], md=3),
-        dbc.Col(dbc.Button(say("app.preview", lang), id="report-preview", color="primary", n_clicks=0,
+        dbc.Col(dbc.Button(t("reports.preview", lang), id="report-preview", color="primary", n_clicks=0,
                            className="w-100"), md=2, className="d-flex align-items-end mt-2 mt-md-0"),
         dbc.Col(html.Div([
-            html.A(say("app.html", lang), id="report-dl-html", download="",
+            html.A(t("reports.html", lang), id="report-dl-html", download="",
                    className="btn btn-outline-secondary disabled"),
-            html.A(say("app.pdf", lang), id="report-dl-pdf", download="", className="btn btn-outline-secondary disabled"),
+            html.A(t("reports.pdf", lang), id="report-dl-pdf", download="", className="btn btn-outline-secondary disabled"),
         ], className="d-flex gap-2"), md=3, className="d-flex align-items-end mt-2 mt-md-0"),
     ], className="g-2 align-items-end")
     pin = dbc.InputGroup([
-        dbc.Input(id="report-board", placeholder=say("app.board", lang), value=say("app.board", lang)),
-        dbc.Button(say("app.pin", lang), id="report-pin", color="secondary", outline=True, n_clicks=0),
+        dbc.Input(id="report-board", placeholder=t("reports.board", lang), value=t("reports.board", lang)),
+        dbc.Button(t("reports.pin", lang), id="report-pin", color="secondary", outline=True, n_clicks=0),
     ], size="sm", className="report-pin")
     return html.Div([
-        html.H4(say("app.title", lang), className="mb-3"),
+        html.H4(t("reports.title", lang), className="mb-3"),
         dbc.Card(dbc.CardBody([controls,
                                html.Div([pin, html.Div(id="report-pin-result", className="small")],
                                         className="d-flex flex-wrap align-items-center gap-2 mt-3")]),
                  className="dash-card mb-3"),
         dcc.Store(id="report-auto", data=auto),
         dcc.Loading(html.Div([html.Div(id="report-status", className="mb-2"),
-                              html.Div(html.P(say("app.hint", lang), className="text-muted"), id="report-frame")]),
+                              html.Div(html.P(t("reports.hint", lang), className="text-muted"), id="report-frame")]),
                     type="circle", delay_show=200),
     ], className="reports-page")
 

@@ -27,6 +27,7 @@ MODULES = [
     "chatbi/translate/scan.py",
     "chatbi/translate/normalize.py",
     "chatbi/translate/clarify.py",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "chatbi" / "reports").rglob("*.py")),
 ]
 
 
