@@ -25,8 +25,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import print_table, summarise, write_result  # noqa: E402
-from chatbi import ChatBI  # noqa: E402
+from benchmarks._common import print_table, summarise, write_result
+from chatbi import ChatBI
 
 __all__ = ["main"]
 
