@@ -180,11 +180,13 @@ class ExpressionChecker:
                 raise self.fail("column", f"column {node.name!r} does not exist on {where!r}. {hint}".strip(), node)
             return
         for level in scope.chain():
+            # a column of a FROM item wins over a table of the same name in PostgreSQL and DuckDB
+            # (``WITH m AS (SELECT ... AS m) SELECT m FROM m`` reads the column)
+            if any(name in s.colset for s in level.sources.values()):
+                return
             if name in level.sources:
                 # a bare table alias reads the whole row (PostgreSQL, DuckDB) - with every column of the table
                 raise self.fail("column", f"{node.name!r} names a table, not a column", node)
-            if any(name in s.colset for s in level.sources.values()):
-                return
             # A model table may have columns the model does not list, and the database resolves a name
             # against them before output aliases or outer queries: such a name could read a hidden column.
             if any(s.table is not None for s in level.sources.values()):

@@ -218,3 +218,16 @@ def test_expression_trees_with_bad_literals_or_identifiers_are_rejected(guard: S
     with pytest.raises(SQLGuardError) as info:
         guard.check_expression(bad_name)
     assert info.value.rule == "identifier"
+
+
+def test_a_cte_and_its_column_may_share_a_name(guard: SQLGuard, sample_bi) -> None:
+    """PostgreSQL and DuckDB read ``m`` as the column when a FROM item has one; the whole row only otherwise."""
+    sql = ("WITH m AS (SELECT date_trunc('month', date) AS m, SUM(revenue) AS r FROM fact_daily GROUP BY 1) "
+           "SELECT * FROM m ORDER BY m")
+    out = guard.check(sql)
+    assert "ORDER BY m" in out
+    frame = sample_bi.engine.execute(out)
+    assert list(frame.columns) == ["m", "r"] and frame["m"].is_monotonic_increasing and len(frame) == 24
+    guard.check("SELECT m, r FROM (SELECT city AS m, 1 AS r FROM dim_region) AS m WHERE m > 'a'")
+    # a name that is only a table still reads the whole row (with every column the database has)
+    assert rejected(guard, "WITH m AS (SELECT city FROM dim_region) SELECT m FROM m").rule == "column"
