@@ -38,6 +38,7 @@ class IssueCode(StrEnum):
     NO_TIME_COLUMN = "no_time_column"
     FILTER_METRIC_NOT_SELECTED = "filter_metric_not_selected"
     UNKNOWN_MEMBER = "unknown_member"
+    BAD_VALUE = "bad_value"  # a threshold that is no number, a date that is not ISO
     BAD_ORDER_BY = "bad_order_by"
     COMPARE_NEEDS_METRIC = "compare_needs_metric"
     SHARE_NEEDS_METRIC = "share_needs_metric"

@@ -18,12 +18,14 @@ Did you mean 'date.day', 'date.week', 'date.month', 'date.quarter' or 'date.year
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
 from .errors import suggest
 from .issues import Issue, IssueCode, Subject, SubjectKind
+from .literals import is_number
 from .model import DimensionRef, SemanticModel
 from .query import ComparisonFilter, Filter, MemberFilter, RangeFilter, RelativeTimeFilter, SemanticQuery
 
@@ -193,6 +195,42 @@ def _dimension_filter(ctx: QueryContext, f: Filter, i: int) -> Iterator[Issue]:
                             Subject(SubjectKind.MEMBER, dim, str(value), part="filters", index=i))
 
 
+def filter_values(ctx: QueryContext) -> Iterator[Issue]:
+    """Values a filter compares with must be of the target's type: a metric threshold a number (text
+    that reads as one counts), a time dimension's bounds ISO dates. Anything else never reaches SQL."""
+    for i, f in enumerate(ctx.query.filters):
+        where = f"filters[{i}]"
+        if isinstance(f, ComparisonFilter | RangeFilter) and f.metric is not None:
+            for value in _bounds(f):
+                if not is_number(value):
+                    yield Issue(IssueCode.BAD_VALUE, f"the threshold on {f.metric!r} must be a number, not {value!r}",
+                                (), where, Subject(SubjectKind.METRIC, f.metric, part="filters", index=i))
+        elif (dim := _dimension_of(f)) is not None and dim in ctx.model.dimensions \
+                and ctx.model.dimensions[dim].type == "time":
+            for value in _bounds(f):
+                if not _is_iso_date(value):
+                    yield Issue(IssueCode.BAD_VALUE, f"{dim!r} takes ISO dates (2025-11-30), not {value!r}", (), where,
+                                Subject(SubjectKind.DIMENSION, dim, part="filters", index=i))
+
+
+def _bounds(f: Filter) -> tuple[object, ...]:
+    if isinstance(f, MemberFilter):
+        return f.values
+    if isinstance(f, ComparisonFilter):
+        return (f.value,)
+    if isinstance(f, RangeFilter):
+        return (f.low, f.high)
+    return ()
+
+
+def _is_iso_date(value: object) -> bool:
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def _dimension_of(f: Filter) -> str | None:
     return f.dimension if isinstance(f, MemberFilter | ComparisonFilter | RangeFilter) else None
 
@@ -231,6 +269,7 @@ RULES: tuple[Rule, ...] = (
     unrelated_dimensions,
     time_column,
     filters,
+    filter_values,
     order_by,
     compare_needs_metric,
     share_needs_metric,

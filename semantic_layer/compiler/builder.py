@@ -25,6 +25,7 @@ from ..errors import QueryError
 from ..model import DimensionRef, SemanticModel
 from ..query import ComparisonFilter, RangeFilter, RelativeTimeFilter, SemanticQuery
 from ..spec import DerivedMetricSpec, MetricFilterSpec, RatioMetricSpec, SemiAdditiveMetricSpec, SimpleMetricSpec
+from ..literals import number_literal
 from .dialects import column, date_literal, ident
 from .sources import OPS, Sources, join, paren
 from .timeframe import Period
@@ -194,7 +195,7 @@ class Builder:
         if not self.min_group:
             return value
         leaves = set(self.model.leaf_metrics(metric))
-        sizes = [exp.GTE(this=exp.column(_GROUP_ROWS, alias), expression=exp.Literal.number(self.min_group))
+        sizes = [exp.GTE(this=exp.column(_GROUP_ROWS, alias), expression=number_literal(self.min_group))
                  for alias, group in zip(aliases, groups) if leaves & set(group.leaves)]
         return exp.Case(ifs=[exp.If(this=exp.and_(*sizes), true=value)])
 
@@ -209,7 +210,7 @@ class Builder:
         if isinstance(spec, RatioMetricSpec):
             ratio = _safe_div(self._metric_expr(spec.numerator, leaf_at), self._metric_expr(spec.denominator, leaf_at))
             if spec.scale != 1:
-                return exp.Mul(this=exp.Paren(this=ratio), expression=exp.Literal.number(_num(spec.scale)))
+                return exp.Mul(this=exp.Paren(this=ratio), expression=number_literal(spec.scale))
             return ratio
         assert isinstance(spec, DerivedMetricSpec)
         tree = self.model.formula(name).copy()
@@ -301,10 +302,10 @@ class Builder:
             for f in metric_filters:
                 target = exp.column(f.metric, "q")  # type: ignore[arg-type]
                 if isinstance(f, ComparisonFilter):
-                    outer = outer.where(OPS[f.op](this=target, expression=exp.Literal.number(_num(f.value))), copy=False)
+                    outer = outer.where(OPS[f.op](this=target, expression=number_literal(f.value)), copy=False)
                 else:
-                    outer = outer.where(exp.Between(this=target, low=exp.Literal.number(_num(f.low)),
-                                                    high=exp.Literal.number(_num(f.high))), copy=False)
+                    outer = outer.where(exp.Between(this=target, low=number_literal(f.low),
+                                                    high=number_literal(f.high)), copy=False)
             if q.share:
                 times = [column(r.column, "q", self.dialect) for r in self.refs if r.name == self.time_dim]
                 for m in q.metrics:
@@ -336,11 +337,6 @@ def _safe_div(numerator: exp.Expr, denominator: exp.Expr) -> exp.Expr:
     return exp.Div(this=exp.cast(paren(numerator), exp.DataType.build("DOUBLE")),
                    expression=exp.Nullif(this=paren(denominator), expression=exp.Literal.number(0)))
 
-
-def _num(value: object) -> str | int | float:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value  # type: ignore[return-value]
 
 
 def _today() -> dt.date:  # pragma: no cover - the facade passes the anchor

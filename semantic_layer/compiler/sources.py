@@ -27,6 +27,7 @@ from sqlglot import exp
 from ..computed import qualify
 from ..model import DimensionRef, SemanticModel
 from ..query import ComparisonFilter, MemberFilter, RangeFilter
+from ..literals import value_literal
 from .dialects import column, date_literal, ident, shift_bucket, time_bucket
 
 if TYPE_CHECKING:
@@ -77,11 +78,7 @@ class Sources:
         """A literal compared with ``dimension`` (dates as date literals of the dialect)."""
         if self.model.dimensions[dimension].type == "time":
             return date_literal(str(value), self.dialect)
-        if isinstance(value, bool):
-            return exp.Boolean(this=value)
-        if isinstance(value, (int, float)):
-            return exp.Literal.number(value)
-        return exp.Literal.string(str(value))
+        return value_literal(value)  # typed: no value is ever SQL text
 
     # -- tables ---------------------------------------------------------------------------
     def tables_needed(self, fact: str, dims: Sequence[str], tables: Sequence[str] = ()) -> list[str]:
