@@ -120,7 +120,8 @@ def _cmd_policy(args: argparse.Namespace) -> int:
             parts = [f"{f.dimension} {f.op} {_operands(f)}" for f in alt]
             print(f"rows{' (or)' if i else ''}: " + " and ".join(parts))
     for rule in policy.columns:
-        extra = f" {dict(rule.params)}" if rule.params else ""
+        params = {k: ("<secret>" if k == "salt" else v) for k, v in rule.params}
+        extra = f" {params}" if params else ""
         print(f"column {rule.target}: {rule.action}{' ' + rule.operator if rule.operator else ''}{extra}")
     if policy.min_group_size:
         print(f"small cells: aggregates of fewer than {policy.min_group_size} suppressed")

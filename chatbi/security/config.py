@@ -341,6 +341,17 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+def _from_env(value: Any, where: str) -> Any:
+    """``${VAR}`` reads an environment variable (secrets such as masking salts stay out of the file)."""
+    match = _ENV.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return value
+    found = os.environ.get(match.group(1))
+    if not found:
+        raise SecurityConfigError(f"{where} reads ${{{match.group(1)}}}, which is not set")
+    return found
+
+
 def _column_rule(target: str, value: Any) -> ColumnRule:
     if value in ("hide", "hidden") or (isinstance(value, Mapping) and value.get("hide") is True and len(value) == 1):
         return ColumnRule(target, "hide")
@@ -348,7 +359,7 @@ def _column_rule(target: str, value: Any) -> ColumnRule:
         check_operator(value, {})
         return ColumnRule(target, "mask", value)
     if isinstance(value, Mapping) and isinstance(value.get("mask"), str):
-        params = {k: v for k, v in value.items() if k != "mask"}
+        params = {k: _from_env(v, f"column {target!r}: {k}") for k, v in value.items() if k != "mask"}
         check_operator(value["mask"], params)
         return ColumnRule(target, "mask", value["mask"], tuple((k, _freeze(v)) for k, v in params.items()))
     raise SecurityConfigError(f"column {target!r}: write 'hide', an operator name or {{mask: operator, ...}}")

@@ -31,10 +31,12 @@ import pandas as pd
 
 from ..errors import ConfigError
 
-__all__ = ["Operator", "OPERATORS", "operator", "mask_value", "mask_series", "check_operator", "REDACTED"]
+__all__ = ["Operator", "OPERATORS", "operator", "mask_value", "mask_series", "check_operator", "REDACTED", "KEYED"]
 
 REDACTED = "******"
-_DEFAULT_SALT = "chatbi"
+#: operators keyed by a secret ``salt``: without the key nobody can rebuild them from guessed values,
+#: with a known key a dictionary of likely values (phone numbers, names) reverses them
+KEYED = frozenset({"hash", "hash_sha512", "tokenize", "email_hash", "date_shift", "noise"})
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ def _keep(text: str, first: int, last: int, char: str = "*", fixed: int | None =
 
 
 def _digest(value: Any, salt: str, algorithm: str = "sha256") -> str:
+    if not salt:  # never a constant key: the value is redacted instead (configurations must give one)
+        raise ValueError("a keyed operator needs a secret salt")
     return hmac.new(salt.encode(), _text(value).encode(), algorithm).hexdigest()
 
 
@@ -123,17 +127,17 @@ def constant(value: Any, value_: Any = "N/A") -> Any:
 
 
 @operator("hash", "any", "salted SHA-256 (HMAC), first `length` hex digits", "9f2c…")
-def hash_(value: Any, salt: str = _DEFAULT_SALT, length: int = 16) -> str:
+def hash_(value: Any, salt: str = "", length: int = 16) -> str:
     return _digest(value, salt)[:length]
 
 
 @operator("hash_sha512", "any", "salted SHA-512 (HMAC), first `length` hex digits")
-def hash_sha512(value: Any, salt: str = _DEFAULT_SALT, length: int = 32) -> str:
+def hash_sha512(value: Any, salt: str = "", length: int = 32) -> str:
     return _digest(value, salt, "sha512")[:length]
 
 
 @operator("tokenize", "any", "a stable token (prefix + keyed hash) that joins across answers", "TKN_3fa9c1d2")
-def tokenize(value: Any, prefix: str = "TKN_", salt: str = _DEFAULT_SALT, length: int = 8) -> str:
+def tokenize(value: Any, prefix: str = "TKN_", salt: str = "", length: int = 8) -> str:
     return prefix + _digest(value, salt)[:length]
 
 
@@ -233,7 +237,7 @@ def email_domain(value: Any) -> str:
 
 
 @operator("email_hash", "text", "e-mail: hashed name, domain kept", "3fa9c1d2@example.com")
-def email_hash(value: Any, salt: str = _DEFAULT_SALT, length: int = 8) -> str:
+def email_hash(value: Any, salt: str = "", length: int = 8) -> str:
     local, at, domain = _text(value).rpartition("@")
     return (_digest(local, salt)[:length] + "@" + domain) if at else REDACTED
 
@@ -420,7 +424,7 @@ def birthdate_to_age_band(value: Any, width: int = 10, on: str | None = None) ->
 
 
 @operator("date_shift", "date", "date moved by a keyed number of days (consistent per value)", "2025-11-19")
-def date_shift(value: Any, max_days: int = 7, salt: str = _DEFAULT_SALT) -> str:
+def date_shift(value: Any, max_days: int = 7, salt: str = "") -> str:
     d = _date(value)
     if d is None:
         return REDACTED
@@ -505,7 +509,7 @@ def bottom_code(value: Any, limit: float = 10) -> Any:
 
 
 @operator("noise", "number", "keyed multiplicative noise of at most `pct` (same value -> same noise)", "12377.1")
-def noise(value: Any, pct: float = 0.05, salt: str = _DEFAULT_SALT) -> float | None:
+def noise(value: Any, pct: float = 0.05, salt: str = "") -> float | None:
     x = _number(value)
     if x is None or math.isnan(x):
         return None
@@ -540,6 +544,9 @@ def check_operator(name: str, params: dict[str, Any]) -> None:
         if key not in accepted:
             raise ConfigError(f"masking operator {name!r} takes no parameter {key!r}; it takes: "
                               f"{', '.join(sorted(accepted)) or 'none'}")
+    from .mask_params import check_params
+
+    check_params(name, params, keyed=name in KEYED)
 
 
 def _call(op: Operator, value: Any, params: dict[str, Any]) -> Any:

@@ -127,3 +127,23 @@ def test_an_unknown_user_costs_as_much_as_a_wrong_password(security) -> None:
     known, unknown = timed("alice"), timed("nobody-at-all")
     # the dummy hash uses the default (higher) cost: an unknown name is never the faster answer
     assert unknown >= known * 0.5
+
+
+def test_a_masking_salt_comes_from_the_environment_and_is_never_printed(sample_model, tmp_path, monkeypatch,
+                                                                         capsys) -> None:
+    from chatbi.cli import main
+
+    doc = {"users": {"u": {"roles": ["r"]}},
+           "roles": {"r": {"columns": {"plan": {"mask": "tokenize", "salt": "${CHATBI_TEST_MASK_SALT}"}}}}}
+    monkeypatch.delenv("CHATBI_TEST_MASK_SALT", raising=False)
+    with pytest.raises(SecurityConfigError, match=r"salt reads \$\{CHATBI_TEST_MASK_SALT\}, which is not set"):
+        Security.from_dict(doc, model=sample_model)
+    secret = "6f1e0c2a9b8d7e3f4a5b6c7d"
+    monkeypatch.setenv("CHATBI_TEST_MASK_SALT", secret)
+    security = Security.from_dict(doc, model=sample_model)
+    assert dict(security.principal("u").policy.columns[0].params)["salt"] == secret
+    path = tmp_path / "security.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert main(["security", "policy", "u", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "tokenize" in out and "<secret>" in out and secret not in out

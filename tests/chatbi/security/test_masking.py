@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from chatbi.errors import ConfigError
-from chatbi.security.masking import OPERATORS, REDACTED, check_operator, mask_series, mask_value
+from chatbi.security.masking import KEYED, OPERATORS, REDACTED, check_operator, mask_series, mask_value
 
 EXPECTED = [
     ("phone", "13812345678", {}, "138****5678"),
@@ -65,30 +65,71 @@ def test_there_are_many_operators_each_documented() -> None:
         assert op.description and op.kind in {"text", "number", "date", "any"}
 
 
+SALT = "k3y-0f-the-operator-9f2c"
+
+
+def _params(name: str) -> dict[str, str]:
+    return {"salt": SALT} if name in KEYED else {}
+
+
 @pytest.mark.parametrize("name", sorted(OPERATORS))
 def test_every_operator_passes_nulls_and_survives_junk(name: str) -> None:
-    assert mask_value(None, name) is None
+    assert mask_value(None, name, **_params(name)) is None
     for junk in ("", "???", "not-a-date", "x" * 300, -1.5, 0, float("inf")):
-        mask_value(junk, name)  # never raises: what it cannot read it redacts
+        mask_value(junk, name, **_params(name))  # never raises: what it cannot read it redacts
 
 
 @pytest.mark.parametrize("name", ["phone", "email", "id_card", "bank_card", "name", "hash", "tokenize", "partial",
                                   "keep_last", "mask_all", "passport", "account", "imei"])
 def test_identifying_operators_never_return_the_raw_value(name: str) -> None:
     for raw in ("13812345678", "zhangsan@example.com", "110101199003071234", "6222021234567890", "张三丰"):
-        out = mask_value(raw, name)
+        out = mask_value(raw, name, **_params(name))
         assert out != raw and raw not in str(out)
 
 
 def test_hashes_and_tokens_are_keyed_and_stable() -> None:
-    a = mask_value("13812345678", "hash", salt="k1")
-    assert a == mask_value("13812345678", "hash", salt="k1")
-    assert a != mask_value("13812345678", "hash", salt="k2")  # a key the attacker lacks defeats lookup tables
-    assert mask_value("x", "tokenize").startswith("TKN_")
+    a = mask_value("13812345678", "hash", salt=SALT)
+    assert a == mask_value("13812345678", "hash", salt=SALT)
+    assert a != mask_value("13812345678", "hash", salt=SALT + "x")  # a key the attacker lacks defeats lookup tables
+    assert mask_value("x", "tokenize", salt=SALT).startswith("TKN_")
+
+
+@pytest.mark.parametrize("name", sorted(KEYED))
+def test_keyed_operators_never_use_a_built_in_key(name: str) -> None:
+    """Without a salt the value is redacted (a constant key from the public source is a dictionary away)."""
+    assert mask_value("2025-11-23", name) in (REDACTED, None)
+    with pytest.raises(ConfigError, match="needs a secret `salt`"):
+        check_operator(name, {})
+    for weak in ("k1", "chatbi", "a" * 40):
+        with pytest.raises(ConfigError, match="salt") as info:
+            check_operator(name, {"salt": weak})
+        assert weak not in str(info.value)  # a secret is never echoed
+    check_operator(name, {"salt": SALT})
+
+
+@pytest.mark.parametrize(("name", "params", "problem"), [
+    ("round_to", {"step": -1}, "step must be a number greater than 0"),
+    ("round_to", {"step": 0}, "greater than 0"),
+    ("floor_to", {"step": "1000"}, "greater than 0"),
+    ("number_range", {"width": 0}, "width"),
+    ("noise", {"salt": SALT, "pct": 0}, "pct must be a fraction"),
+    ("noise", {"salt": SALT, "pct": 3}, "pct must be a fraction"),
+    ("hash", {"salt": SALT, "length": 1}, "length must be a whole number from 4 to 64"),
+    ("date_shift", {"salt": SALT, "max_days": 0}, "max_days"),
+    ("significant", {"figures": 0}, "figures"),
+    ("keep_first", {"char": "**"}, "one character"),
+    ("bucket", {"edges": []}, "non-empty list"),
+    ("regex_replace", {"pattern": "("}, "not a valid regular expression"),
+    ("birthdate_to_age_band", {"on": "yesterday"}, "ISO date"),
+    ("ip_subnet", {"prefix_v4": 40}, "prefix_v4"),
+])
+def test_parameters_that_would_show_values_are_refused(name: str, params: dict, problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        check_operator(name, params)
 
 
 def test_noise_is_bounded_and_deterministic() -> None:
-    values = [mask_value(1000.0, "noise", pct=0.05) for _ in range(3)]
+    values = [mask_value(1000.0, "noise", pct=0.05, salt=SALT) for _ in range(3)]
     assert len(set(values)) == 1 and 950 <= values[0] <= 1050
 
 
