@@ -13,6 +13,7 @@ from collections.abc import Iterable
 __all__ = [
     "SemanticLayerError",
     "ModelError",
+    "InputFileError",
     "QueryError",
     "UnknownNameError",
     "SQLGuardError",
@@ -41,6 +42,10 @@ class ModelError(SemanticLayerError, ValueError):
         if candidates:
             text += f" {did_you_mean(candidates)}"
         super().__init__(text)
+
+
+class InputFileError(SemanticLayerError, ValueError):
+    """A YAML input file cannot be read as YAML (binary, not UTF-8, too large, nested too deeply ...)."""
 
 
 class QueryError(SemanticLayerError, ValueError):

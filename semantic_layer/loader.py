@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, get_args
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import ModelError, did_you_mean, suggest
+from .errors import InputFileError, ModelError, did_you_mean, suggest
 from .spec import ModelSpec
+from .yamlfile import read_yaml
 
 __all__ = ["load_spec", "spec_from_dict"]
 
@@ -24,16 +23,9 @@ def load_spec(path: str | os.PathLike[str]) -> ModelSpec:
     """Read and shape-check one YAML file; raise :class:`ModelError` naming file and field."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ModelError(f"cannot read the model file ({exc.strerror})", source=source) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise ModelError(f"not valid YAML: {getattr(exc, 'problem', exc)}", source=source,
-                         path=where) from None
+        data = read_yaml(path, what="model file")
+    except InputFileError as exc:  # binary, not UTF-8, nested too deeply, not YAML: one line
+        raise ModelError(str(exc).removeprefix(f"{source}: "), source=source) from None
     return spec_from_dict(data, source=source)
 
 

@@ -33,16 +33,15 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from semantic_layer import SemanticModel
-from semantic_layer.errors import did_you_mean, suggest
+from semantic_layer.errors import InputFileError, did_you_mean, suggest
 from semantic_layer.policy import AccessPolicy, ColumnRule, Principal, RowFilter
 from semantic_layer.query import Filter
+from semantic_layer.yamlfile import read_yaml
 
 from ..errors import ConfigError
 from .errors import AccessDenied, SecurityConfigError
@@ -157,11 +156,12 @@ class Security:
     @classmethod
     def load(cls, path: str | os.PathLike[str], model: SemanticModel | None = None) -> Security:
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise SecurityConfigError(f"cannot read {path}: {exc.strerror}") from None
-        except yaml.YAMLError as exc:
-            raise SecurityConfigError(f"{path}: not valid YAML: {exc}") from None
+            data = read_yaml(path, what="security file")
+        except InputFileError as exc:  # binary, not UTF-8, nested too deeply, not YAML: one line
+            raise SecurityConfigError(str(exc)) from None
+        if data is not None and not isinstance(data, Mapping):
+            raise SecurityConfigError(f"{path}: expected a mapping (secret_key, users, roles), "
+                                      f"found {type(data).__name__}")
         return cls.from_dict(data or {}, model=model, source=str(path))
 
     @classmethod
