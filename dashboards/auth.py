@@ -9,10 +9,15 @@
   ``ChatBI.for_user`` view, so every page, callback, chart, CSV download and dashboard card sees
   that user's rows and masked columns (views are cached per user and share the engine);
 * the login and logout forms carry a per-session CSRF token; Dash's own POSTs must be JSON
-  (which a cross-site form cannot send) from the app's own origin; cookies are HttpOnly and
-  SameSite=Lax; the conversation id is bound to the signed-in session, so signing in as
-  someone else in the same browser never shows the previous user's answers;
-* sign-ins, failures and sign-outs go to the audit log; repeated failures are slowed down.
+  (which a cross-site form cannot send) from the app's own origin; cookies are HttpOnly,
+  SameSite=Lax and Secure over HTTPS (or behind a trusted proxy that says so); the
+  conversation id is bound to the signed-in session, so signing in as someone else in the
+  same browser never shows the previous user's answers;
+* sessions are records in the app database (:mod:`chatbi.security.sessions`); the cookie only
+  names one. Sign-out, ``chatbi security revoke``, a changed password hash and a disabled or
+  removed user (the security file is re-read when it changes) end them at once;
+* sign-ins, failures and sign-outs go to the audit log; failures slow down the address they
+  come from (never the user name, so nobody can lock a user out).
 """
 
 from __future__ import annotations
@@ -20,10 +25,9 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
+import posixpath
 import secrets
 import threading
-import time
-from collections import deque
 from typing import Any
 from urllib.parse import quote, urlparse
 
@@ -32,21 +36,20 @@ from dash import dcc, html
 
 from .context import SESSION_COOKIE, AppContext, new_session_id
 from .i18n import preferred_language
+from .proxy import SECURE_COOKIES_KEY, ForwardedProto, Proxies, SessionInterface
 
 __all__ = ["Auth", "UserChatBI", "install_auth"]
 
 log = logging.getLogger("dashboards.auth")
 
 _OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/favicon.ico")
-_MAX_FAILURES = 5
-_FAILURE_WINDOW_S = 300.0
 
 _TEXT = {
     "zh": {"title": "登录 ChatBI", "user": "用户名", "password": "密码", "submit": "登录",
-           "bad": "用户名或密码不正确。", "slow": "尝试次数过多，请稍后再试。", "logout": "退出",
+           "bad": "用户名或密码不正确。", "slow": "失败次数过多，请 {s} 秒后再试。", "logout": "退出",
            "csrf": "表单已过期，请重试。"},
     "en": {"title": "Sign in to ChatBI", "user": "User name", "password": "Password", "submit": "Sign in",
-           "bad": "Wrong user name or password.", "slow": "Too many attempts; try again in a few minutes.",
+           "bad": "Wrong user name or password.", "slow": "Too many failed attempts; try again in {s} s.",
            "logout": "Sign out", "csrf": "The form expired; please try again."},
 }
 
@@ -82,7 +85,7 @@ class UserChatBI:
 
     def __init__(self, base: Any, security: Any, audit: Any = None) -> None:
         self._base = base
-        self._security = security
+        self._security = security  # a LiveSecurity (re-read on change) or a Security
         self._audit = audit
         self._views: dict[str, tuple[Any, Any]] = {}
         self._lock = threading.Lock()
@@ -94,8 +97,8 @@ class UserChatBI:
         with self._lock:
             hit = self._views.get(principal.user)
             if hit is None or hit[0] != principal:  # roles or policy changed: a fresh view
-                view = self._base.for_user(principal, audit=self._audit,
-                                           allow_sql=self._security.may_use_sql(principal))
+                security = self._security.current() if hasattr(self._security, "current") else self._security
+                view = self._base.for_user(principal, audit=self._audit, allow_sql=security.may_use_sql(principal))
                 hit = self._views[principal.user] = (principal, view)
             return hit[1]
 
@@ -109,32 +112,61 @@ class UserChatBI:
 class Auth:
     """The sign-in state of one app (see the module docstring)."""
 
-    def __init__(self, security: Any, audit: Any = None) -> None:
-        self.security = security
+    def __init__(self, security: Any, audit: Any = None, sessions: Any = None) -> None:
+        from chatbi.security.live import LiveSecurity
+        from chatbi.security.sessions import SignInSessions
+
+        self.live = security if isinstance(security, LiveSecurity) else LiveSecurity(security)
         self.audit = audit
-        self._failures: dict[str, deque[float]] = {}
-        self._failures_lock = threading.Lock()
+        self.sessions = sessions if sessions is not None else SignInSessions(getattr(audit, "path", None))
+        self.proxies = Proxies(self.security.trusted_proxies)
+
+    @property
+    def security(self) -> Any:
+        """The security configuration in force (re-read when its file changes)."""
+        return self.live.current()
 
     # -- who is asking ------------------------------------------------------------------------
     def principal(self) -> Any:
-        """The signed-in principal of this request (session or identity provider), or None."""
+        """The signed-in principal of this request (session record or identity provider), or None."""
         request = flask.request
-        proxied = self.security.identify(dict(request.headers), request.remote_addr)
+        security = self.security
+        proxied = security.identify(dict(request.headers), request.remote_addr)
         if proxied is not None:
-            if flask.session.get("user") != proxied.user or "sid" not in flask.session:
-                flask.session.clear()
-                flask.session.update(user=proxied.user, sid=new_session_id(), csrf=secrets.token_urlsafe(32),
-                                     via="proxy")
+            record = self.sessions.lookup(flask.session.get("token"))
+            if record is None or record.user != proxied.user or "sid" not in flask.session:
+                self._start(proxied.user, via="proxy", credential=security.credential(proxied.user))
                 self._record(proxied.user, "login", detail="identity provider")
             return proxied
-        user = flask.session.get("user")
-        if not user or flask.session.get("via") == "proxy":
+        token = flask.session.get("token")
+        record = self.sessions.lookup(token)
+        if record is None or record.via == "proxy":
+            if token:
+                flask.session.clear()  # signed out, expired or revoked elsewhere
             return None
         try:
-            return self.security.principal(user)
+            principal = security.principal(record.user)
         except PermissionError:  # removed or disabled since signing in
+            principal = None
+        if principal is None or record.credential != security.credential(record.user):
+            self.sessions.revoke(token)  # the password changed, or the user may no longer sign in
+            self._record(record.user, "logout", detail="session ended: user disabled, removed or password changed")
             flask.session.clear()
             return None
+        return principal
+
+    def _start(self, user: str, *, via: str, credential: str) -> None:
+        """A fresh session (record and cookie) for ``user``: nothing of an earlier session carries over."""
+        self.sessions.revoke(flask.session.get("token"))
+        token = self.sessions.create(user, via=via, credential=credential, hours=self.security.spec.session_hours,
+                                     remote=self.client_address())
+        flask.session.clear()
+        flask.session.permanent = True
+        flask.session.update(token=token, sid=new_session_id(), csrf=secrets.token_urlsafe(32))
+
+    def client_address(self) -> str:
+        request = flask.request
+        return self.proxies.client(request.remote_addr, request.headers.get("X-Forwarded-For"))
 
     def csrf_token(self) -> str:
         token = flask.session.get("csrf")
@@ -151,7 +183,7 @@ class Auth:
     def before_request(self) -> Any:
         request = flask.request
         path = request.path
-        if path == "/login" or path.startswith(_OPEN_PREFIXES):
+        if path == "/login" or _static(path):
             return None
         if path == "/logout":
             return None  # its own CSRF check; signing out needs no valid user
@@ -190,29 +222,36 @@ class Auth:
         if not self._csrf_ok():
             self._record(user or "?", "login", status="error", denied=True, detail="bad CSRF token")
             return self._page(lang, target, user=user, error=text["csrf"], status=400)
-        key = f"{request.remote_addr}|{user}"
-        if self._too_many(key):
-            self._record(user or "?", "login", status="error", denied=True, detail="too many failures")
-            return self._page(lang, target, user=user, error=text["slow"], status=429)
+        addr = self.client_address()
+        wait = self.sessions.wait_s(addr)
+        if wait > 0:  # the password is not even looked at: guessing from this address has to slow down
+            self._record(user or "?", "login", status="error", denied=True, detail="too many failures from the address")
+            page = self._page(lang, target, user=user, error=text["slow"].format(s=int(wait) + 1), status=429)
+            page.headers["Retry-After"] = str(int(wait) + 1)
+            return page
         principal = self.security.authenticate(user, request.form.get("password") or "")
         if principal is None:
-            self._fail(key)
+            self.sessions.failed(addr)
             self._record(user or "?", "login", status="error", denied=True, detail="wrong user name or password")
             return self._page(lang, target, user=user, error=text["bad"], status=401)
-        flask.session.clear()  # a new session for a new user: no state carries over
-        flask.session.permanent = True
-        flask.session.update(user=principal.user, sid=new_session_id(), csrf=secrets.token_urlsafe(32), via="form")
+        self.sessions.succeeded(addr)
+        self._start(principal.user, via="form", credential=self.security.credential(principal.user))
         self._record(principal.user, "login")
         return flask.redirect(target)
 
     def logout(self) -> Any:
         if flask.request.method != "POST" or not self._csrf_ok():
             return flask.redirect("/")
-        self._record(str(flask.session.get("user") or "?"), "logout")
+        self._record(self._user_of_session() or "?", "logout")
+        self.sessions.revoke(flask.session.get("token"))  # a copy of the cookie is worth nothing now
         flask.session.clear()
         response = flask.redirect("/login")
         response.delete_cookie(SESSION_COOKIE)
         return response
+
+    def _user_of_session(self) -> str | None:
+        record = self.sessions.lookup(flask.session.get("token"))
+        return record.user if record is not None else None
 
     def user_menu(self, lang: str) -> Any:
         """The signed-in user's name and a sign-out form (CSRF token included) for the navbar."""
@@ -236,25 +275,19 @@ class Auth:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    def _too_many(self, key: str) -> bool:
-        with self._failures_lock:
-            times = self._failures.get(key)
-            now = time.monotonic()
-            while times and now - times[0] > _FAILURE_WINDOW_S:
-                times.popleft()
-            return bool(times) and len(times) >= _MAX_FAILURES
-
-    def _fail(self, key: str) -> None:
-        with self._failures_lock:
-            if len(self._failures) > 10_000:  # bounded memory under a spray of names
-                self._failures.clear()
-            self._failures.setdefault(key, deque(maxlen=_MAX_FAILURES)).append(time.monotonic())
-
     def _record(self, user: str, action: str, *, status: str = "ok", denied: bool = False, detail: str = "") -> None:
         if self.audit is not None:
-            where = flask.request.remote_addr if flask.has_request_context() else None
+            where = self.client_address() if flask.has_request_context() else None
             self.audit.record(user, action, status=status, denied=denied,
                               detail=" ".join(p for p in (detail, f"from {where}" if where else "") if p) or None)
+
+
+def _static(path: str) -> bool:
+    """Static files are served without sign-in; ``/assets//x`` or ``/assets/../x`` are not static files
+    (Dash answers them with the app itself), so they need a signed-in user like every page."""
+    if not path.startswith(_OPEN_PREFIXES):
+        return False
+    return "//" not in path and "/." not in path and "\\" not in path and posixpath.normpath(path) == path
 
 
 def _safe_next(value: str | None) -> str:
@@ -268,6 +301,7 @@ def _safe_next(value: str | None) -> str:
 def install_auth(app: Any, ctx: AppContext, security: Any, audit: Any = None) -> Auth:
     """Require sign-in on ``app`` and scope ``ctx.chatbi`` to the signed-in user."""
     auth = Auth(security, audit)
+    security = auth.security
     server = app.server
     key = security.secret_key
     if not key:
@@ -278,9 +312,13 @@ def install_auth(app: Any, ctx: AppContext, security: Any, audit: Any = None) ->
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                          SESSION_COOKIE_NAME="chatbi_session",
                          PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=security.spec.session_hours))
+    server.config[SECURE_COOKIES_KEY] = security.spec.secure_cookies
+    server.session_interface = SessionInterface()
+    if auth.proxies.networks:
+        server.wsgi_app = ForwardedProto(server.wsgi_app, auth.proxies)  # type: ignore[method-assign]
     server.before_request(auth.before_request)
     server.add_url_rule("/login", "chatbi_login", auth.login, methods=["GET", "POST"])
     server.add_url_rule("/logout", "chatbi_logout", auth.logout, methods=["GET", "POST"])
-    ctx.chatbi = UserChatBI(ctx.chatbi, security, audit)
+    ctx.chatbi = UserChatBI(ctx.chatbi, auth.live, audit)
     ctx.auth = auth
     return auth

@@ -40,6 +40,16 @@ def add_security_commands(sub: Any, add_source_args: Callable[[argparse.Argument
     policy.add_argument("path", type=Path, nargs="?", help="security file (default $CHATBI_SECURITY)")
     policy.set_defaults(func=_cmd_policy)
 
+    revoke = security.add_parser("revoke", help="end every app session of a user now (all workers)")
+    revoke.add_argument("user")
+    revoke.add_argument("--app-db", type=Path, help="app database (default: $CHATBI_CACHE_DIR/app.sqlite3)")
+    revoke.set_defaults(func=_cmd_revoke)
+
+    sessions = security.add_parser("sessions", help="list live app sessions")
+    sessions.add_argument("--user", help="only this user")
+    sessions.add_argument("--app-db", type=Path, help="app database (default: $CHATBI_CACHE_DIR/app.sqlite3)")
+    sessions.set_defaults(func=_cmd_sessions)
+
     ops = security.add_parser("operators", help="list the masking operators")
     ops.set_defaults(func=_cmd_operators)
 
@@ -136,6 +146,30 @@ def _operands(f: Any) -> list[Any]:
     if isinstance(f, RangeFilter):
         return [f.low, f.high]
     return [f.value]
+
+
+def _cmd_revoke(args: argparse.Namespace) -> int:
+    from .sessions import SignInSessions
+
+    ended = SignInSessions(args.app_db).revoke_user(args.user)
+    print(f"ended {ended} session(s) of {args.user}")
+    return 0
+
+
+def _cmd_sessions(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .sessions import SignInSessions
+
+    records = SignInSessions(args.app_db).active(args.user)
+    if not records:
+        print("no live sessions")
+    for r in records:
+        def when(t: float) -> str:
+            return dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat(timespec="seconds")
+        print(f"{r.user:<16} {r.via:<6} since {when(r.created_at)}  last seen {when(r.seen_at)}  "
+              f"until {when(r.expires_at)}  from {r.remote or '?'}")
+    return 0
 
 
 def _cmd_operators(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ whose template names an attribute the user lacks grants no rows.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -47,11 +48,14 @@ from ..errors import ConfigError
 from .errors import AccessDenied, SecurityConfigError
 from .masking import check_operator
 from .passwords import dummy_verify, verify_password
+from .sessions import credential_of
 
 __all__ = ["UserSpec", "RoleSpec", "IdentitySpec", "SecuritySpec", "Security", "IdentityProvider",
-           "HeaderIdentityProvider", "load_security", "SECRET_ENV"]
+           "HeaderIdentityProvider", "load_security", "secret_key_problem", "SECRET_ENV", "MIN_SECRET_LENGTH"]
 
 SECRET_ENV = "CHATBI_SECRET_KEY"
+#: the shortest session signing key accepted
+MIN_SECRET_LENGTH = 32
 _USER_NAME = re.compile(r"^[\w.@+-]{1,128}$")
 _TEMPLATE = re.compile(r"\{\{\s*user\.(\w+)\s*\}\}")
 _ENV = re.compile(r"^\$\{(\w+)\}$")
@@ -103,6 +107,11 @@ class SecuritySpec(_S):
     secret_key: str | None = None
     session_hours: float = Field(default=12, gt=0, le=24 * 90)
     identity: IdentitySpec | None = None
+    #: reverse proxies whose X-Forwarded-Proto / X-Forwarded-For are believed (with identity's)
+    trusted_proxies: tuple[str, ...] = ()
+    #: session cookies with the Secure flag: auto = when the request came over HTTPS (or a trusted
+    #: proxy says it did), always, never
+    secure_cookies: Literal["auto", "always", "never"] = "auto"
     users: dict[str, UserSpec] = Field(default_factory=dict)
     roles: dict[str, RoleSpec] = Field(default_factory=dict)
 
@@ -144,6 +153,7 @@ class Security:
                  identity_provider: IdentityProvider | None = None) -> None:
         self.spec = spec
         self.source = source
+        self.model = model
         problems = self._problems(model)
         if problems:
             where = f"{source}: " if source else ""
@@ -185,8 +195,28 @@ class Security:
             return os.environ.get(match.group(1)) if match else value
         return os.environ.get(SECRET_ENV)
 
+    @property
+    def trusted_proxies(self) -> tuple[str, ...]:
+        """Addresses whose forwarding headers are believed (``trusted_proxies`` and the identity proxy's)."""
+        identity = self.spec.identity.trusted_proxies if self.spec.identity else ()
+        return tuple(dict.fromkeys((*self.spec.trusted_proxies, *identity)))
+
+    def credential(self, user: str) -> str:
+        """A fingerprint of ``user``'s password hash; a session made under another one has ended."""
+        spec = self.spec.users.get(user)
+        return credential_of(spec.password if spec is not None else None)
+
     def _problems(self, model: SemanticModel | None) -> list[str]:
         out: list[str] = []
+        key = self.secret_key
+        problem = secret_key_problem(key) if key else None
+        if problem:
+            out.append(f"secret_key: {problem}")
+        for proxy in self.spec.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                out.append(f"trusted_proxies: {proxy!r} is not an address or network")
         for name, user in self.spec.users.items():
             if not _USER_NAME.match(name):
                 out.append(f"users.{name}: a user name may use letters, digits and . @ + - _ only")
@@ -254,6 +284,30 @@ class Security:
             return self.principal(user)
         except AccessDenied:
             return None
+
+
+def secret_key_problem(key: str) -> str | None:
+    """What makes ``key`` guessable (too short, too few different characters), or None.
+
+    A session cookie is signed with the key; a short or regular key is recovered from one cookie
+    by trying candidates offline, and then any session can be forged.
+
+    >>> import secrets
+    >>> secret_key_problem(secrets.token_hex(32)) is None, secret_key_problem("a")[:28]
+    (True, 'it is 1 characters long; use')
+    >>> secret_key_problem("0123456789abcdef" * 4)[:32]
+    'it repeats a shorter part; use a'
+    """
+    hint = 'use at least 32 random characters (e.g. `python -c "import secrets; print(secrets.token_hex(32))"`)'
+    if len(key) < MIN_SECRET_LENGTH:
+        return f"it is {len(key)} characters long; {hint}"
+    if any(key[p:] == key[:-p] for p in range(1, len(key) // 2 + 1)):
+        return f"it repeats a shorter part; {hint}"
+    counts = [key.count(c) for c in set(key)]
+    bits = -sum(n * math.log2(n / len(key)) for n in counts)
+    if len(counts) < 12 or bits < 128:
+        return f"it is too regular to be secret (about {bits:.0f} bits); {hint}"
+    return None
 
 
 def load_security(path: str | os.PathLike[str] | None, model: SemanticModel | None = None) -> Security | None:

@@ -8,6 +8,7 @@ import dash
 import flask
 
 from ..context import SESSION_COOKIE, new_session_id, valid_session_id
+from ..proxy import cookie_secure
 
 __all__ = ["current_session_id", "triggered_value", "fresh_click", "ensure_session_cookie", "set_session_cookie"]
 
@@ -29,7 +30,7 @@ def ensure_session_cookie() -> None:
 def set_session_cookie(response: flask.Response) -> flask.Response:
     """``after_request`` hook: hand a newly minted id to the browser (a session cookie, HttpOnly)."""
     if flask.g.get("chatbi_sid_new"):
-        response.set_cookie(SESSION_COOKIE, flask.g.chatbi_sid, httponly=True, samesite="Lax")
+        response.set_cookie(SESSION_COOKIE, flask.g.chatbi_sid, httponly=True, samesite="Lax", secure=cookie_secure())
     return response
 
 

@@ -14,6 +14,8 @@ from chatbi.security import AuditLog, Security, hash_password
 
 #: cheap hashes: the cost parameter is stored in the hash, verification reads it from there
 PASSWORDS = {"alice": "alice-pw-1", "bob": "bob-pw-2", "root": "root-pw-3", "viewer": "viewer-pw-4"}
+#: a key of the strength `security check` asks for (a test key, public like the rest of the suite)
+SECRET_KEY = "t3st-k3y-9f2c41d08e7ab65c3f1d2e9a7b4c8d60"
 
 
 def _hash(user: str) -> str:
@@ -22,7 +24,7 @@ def _hash(user: str) -> str:
 
 def telecom_security_doc() -> dict[str, Any]:
     return {
-        "secret_key": "test-secret-key",
+        "secret_key": SECRET_KEY,
         "users": {
             "alice": {"password": _hash("alice"), "roles": ["guangdong_analyst"], "name": "Alice"},
             "bob": {"password": _hash("bob"), "roles": ["regional_manager"], "attributes": {"region": "华东"}},

@@ -20,14 +20,17 @@ def app(sample_bi, security, tmp_path):
     return create_app(sample_bi, app_db=tmp_path / "app.sqlite3", security=security)
 
 
-def csrf(client, path: str = "/login") -> str:
-    page = client.get(path).get_data(as_text=True)
+def csrf(client, path: str = "/login", **request) -> str:
+    page = client.get(path, **request).get_data(as_text=True)
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
-def sign_in(client, user: str, password: str | None = None, **extra):
-    return client.post("/login", data={"username": user, "password": password or PASSWORDS[user],
-                                       "csrf": csrf(client), **extra})
+def sign_in(client, user: str, password: str | None = None, *, next: str | None = None, **request):
+    """Post the login form; ``request`` (environ_base, headers, base_url) goes with both requests."""
+    form = {"username": user, "password": password or PASSWORDS[user], "csrf": csrf(client, **request)}
+    if next is not None:
+        form["next"] = next
+    return client.post("/login", data=form, **request)
 
 
 def as_request(app, client):
@@ -120,14 +123,138 @@ def test_sign_out_needs_the_form_token(app, tmp_path):
     assert events == [("alice", "login", False), ("alice", "logout", False)]
 
 
-def test_repeated_failures_are_throttled_and_audited(app, tmp_path):
-    client = app.server.test_client()
-    for _ in range(5):
-        assert sign_in(client, "bob", "guess").status_code == 401
-    assert sign_in(client, "bob").status_code == 429  # even the right password waits
+def test_failures_slow_down_the_address_they_come_from_never_the_user(app, tmp_path):
+    """Guessing from one address makes that address wait; the user signs in from anywhere else."""
+    from chatbi.security.sessions import FREE_FAILURES
+
+    sessions = app.chatbi_context.auth.sessions
+    now = [1_000_000.0]
+    sessions.clock = lambda: now[0]
+    attacker, user = ({"REMOTE_ADDR": "198.51.100.7"}, {"REMOTE_ADDR": "192.0.2.10"})
+    mallory = app.server.test_client()
+    for _ in range(FREE_FAILURES + 1):
+        assert sign_in(mallory, "bob", "guess", environ_base=attacker).status_code == 401
+    waiting = sign_in(mallory, "bob", environ_base=attacker)
+    assert waiting.status_code == 429 and waiting.headers["Retry-After"] == "2"  # not even the right password
+    assert sign_in(app.server.test_client(), "bob", environ_base=user).status_code == 302  # bob is not locked out
+    now[0] += 2.5
+    assert sign_in(mallory, "bob", "guess", environ_base=attacker).status_code == 401  # looked at again ...
+    assert sign_in(mallory, "bob", environ_base=attacker).status_code == 429  # ... and the wait doubled
+    now[0] += 4.5
+    assert sign_in(mallory, "bob", environ_base=attacker).status_code == 302
     denied = AuditLog(tmp_path / "app.sqlite3").events(denied=True)
-    assert len(denied) == 6 and {e.user for e in denied} == {"bob"}
-    assert sign_in(client, "alice").status_code == 302  # other names are not locked out
+    assert len(denied) == FREE_FAILURES + 4 and {e.user for e in denied} == {"bob"}
+    assert all("198.51.100.7" in (e.detail or "") for e in denied)
+
+
+def test_behind_a_trusted_proxy_failures_count_per_client(sample_bi, sample_model, tmp_path):
+    from dashboards import create_app
+
+    doc = telecom_security_doc()
+    doc["trusted_proxies"] = ["10.0.0.0/8"]
+    app = create_app(sample_bi, app_db=tmp_path / "app.sqlite3", security=Security.from_dict(doc, model=sample_model))
+    via_proxy = {"REMOTE_ADDR": "10.1.2.3"}
+    mallory = app.server.test_client()
+    for _ in range(6):
+        sign_in(mallory, "bob", "guess", environ_base=via_proxy, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert sign_in(mallory, "bob", environ_base=via_proxy,
+                   headers={"X-Forwarded-For": "198.51.100.7"}).status_code == 429
+    # everyone behind the proxy shares its address; the forwarded client address keeps them apart
+    assert sign_in(app.server.test_client(), "bob", environ_base=via_proxy,
+                   headers={"X-Forwarded-For": "192.0.2.10"}).status_code == 302
+    # a client talking to the app directly cannot pick its address with the header
+    direct = app.server.test_client()
+    for _ in range(6):
+        sign_in(direct, "bob", "guess", environ_base={"REMOTE_ADDR": "203.0.113.5"},
+                headers={"X-Forwarded-For": f"192.0.2.{_}"})
+    assert sign_in(direct, "bob", environ_base={"REMOTE_ADDR": "203.0.113.5"},
+                   headers={"X-Forwarded-For": "192.0.2.99"}).status_code == 429
+
+
+def test_a_copied_cookie_is_refused_after_sign_out(app):
+    client = app.server.test_client()
+    sign_in(client, "alice")
+    copied = {c.key: c.value for c in client._cookies.values()}
+    assert client.get("/").status_code == 200
+    ctx = as_request(app, client)
+    try:
+        token = flask.session["csrf"]
+    finally:
+        ctx.pop()
+    assert client.post("/logout", data={"csrf": token}).status_code == 302
+    thief = app.server.test_client()
+    for key, value in copied.items():
+        thief.set_cookie(key, value)
+    assert thief.get("/").status_code == 302
+    assert thief.post("/_dash-update-component", json={"output": "page.children"}).status_code == 401
+
+
+def test_disabling_a_user_or_changing_a_password_ends_sessions_at_once(sample_bi, sample_model, tmp_path):
+    """The security file is re-read when it changes; no restart is needed."""
+    import yaml
+
+    from chatbi.security import hash_password
+    from dashboards import create_app
+
+    doc = telecom_security_doc()
+    path = tmp_path / "security.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    app = create_app(sample_bi, app_db=tmp_path / "app.sqlite3", security=Security.load(path, sample_model))
+    app.chatbi_context.auth.live._interval = 0  # look at the file on every request
+    alice, bob = app.server.test_client(), app.server.test_client()
+    sign_in(alice, "alice")
+    sign_in(bob, "bob")
+    assert alice.get("/").status_code == 200 and bob.get("/").status_code == 200
+    doc["users"]["alice"]["disabled"] = True
+    doc["users"]["bob"]["password"] = hash_password("bob-new-password", n=2 ** 10)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert alice.get("/").status_code == 302 and bob.get("/").status_code == 302
+    assert sign_in(bob, "bob", "bob-new-password").status_code == 302 and bob.get("/").status_code == 200
+    # a file that no longer loads keeps the last good configuration
+    path.write_text("users: [", encoding="utf-8")
+    assert bob.get("/").status_code == 200 and "not valid YAML" in app.chatbi_context.auth.live.problem
+
+
+def test_security_revoke_ends_a_users_sessions(app, tmp_path, capsys):
+    from chatbi.cli import main
+
+    client = app.server.test_client()
+    sign_in(client, "alice")
+    assert main(["security", "sessions", "--app-db", str(tmp_path / "app.sqlite3")]) == 0
+    assert "alice" in capsys.readouterr().out
+    assert main(["security", "revoke", "alice", "--app-db", str(tmp_path / "app.sqlite3")]) == 0
+    assert "ended 1 session(s) of alice" in capsys.readouterr().out
+    assert client.get("/").status_code == 302
+
+
+def test_cookies_are_secure_over_https_or_behind_a_proxy_that_says_so(sample_bi, sample_model, tmp_path):
+    from dashboards import create_app
+
+    doc = telecom_security_doc()
+    doc["trusted_proxies"] = ["127.0.0.1"]
+    app = create_app(sample_bi, app_db=tmp_path / "app.sqlite3", security=Security.from_dict(doc, model=sample_model))
+
+    def cookies(client, **kw) -> dict[str, bool]:
+        sign_in(client, "alice", **kw)
+        client.get("/", **kw)
+        return {c.key: c.secure for c in client._cookies.values()}
+
+    assert cookies(app.server.test_client()) == {"chatbi_session": False, "chatbi_sid": False}
+    assert set(cookies(app.server.test_client(), base_url="https://localhost").values()) == {True}
+    proxied = cookies(app.server.test_client(), headers={"X-Forwarded-Proto": "https"})
+    assert set(proxied.values()) == {True}
+    untrusted = cookies(app.server.test_client(), headers={"X-Forwarded-Proto": "https"},
+                        environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert set(untrusted.values()) == {False}
+
+
+def test_odd_static_paths_need_sign_in_like_every_page(app):
+    client = app.server.test_client()
+    for path in ("/assets//x", "/assets//", "/assets/../login", "/assets/./x", "/_dash-component-suites//x"):
+        response = client.get(path)
+        assert response.status_code in (302, 401, 404), path
+        assert b"_dash-config" not in response.data, path  # never the app shell
+    assert client.get("/assets/style.css").status_code in (200, 404)
 
 
 def test_a_trusted_proxy_signs_users_in(sample_bi, sample_model, tmp_path):

@@ -11,7 +11,7 @@ from chatbi.security import AccessDenied, HeaderIdentityProvider, Security, Secu
 from chatbi.security.passwords import verify_password
 from semantic_layer.policy import AccessPolicy
 
-from .conftest import PASSWORDS, telecom_security_doc
+from .conftest import PASSWORDS, SECRET_KEY, telecom_security_doc
 
 
 def test_password_hashes_verify_and_carry_their_parameters() -> None:
@@ -31,7 +31,7 @@ def test_sign_in(security) -> None:
     assert security.authenticate("alice", PASSWORDS["bob"]) is None
     assert security.authenticate("nobody", "x") is None
     assert security.authenticate("carol", "") is None  # no password: only an identity provider may sign her in
-    assert security.secret_key == "test-secret-key"
+    assert security.secret_key == SECRET_KEY
 
 
 def test_roles_resolve_to_policies_with_user_attributes(security) -> None:
@@ -85,11 +85,37 @@ def test_configuration_problems_are_listed_together(sample_model, tmp_path) -> N
 def test_secret_key_from_the_environment(sample_model, monkeypatch) -> None:
     doc = telecom_security_doc()
     doc["secret_key"] = "${MY_APP_SECRET}"
-    monkeypatch.setenv("MY_APP_SECRET", "from-env")
-    assert Security.from_dict(doc, model=sample_model).secret_key == "from-env"
+    monkeypatch.setenv("MY_APP_SECRET", SECRET_KEY + "-from-env")
+    assert Security.from_dict(doc, model=sample_model).secret_key == SECRET_KEY + "-from-env"
     del doc["secret_key"]
-    monkeypatch.setenv("CHATBI_SECRET_KEY", "default-env")
-    assert Security.from_dict(doc, model=sample_model).secret_key == "default-env"
+    monkeypatch.setenv("CHATBI_SECRET_KEY", SECRET_KEY + "-default")
+    assert Security.from_dict(doc, model=sample_model).secret_key == SECRET_KEY + "-default"
+    monkeypatch.setenv("CHATBI_SECRET_KEY", "default-env")  # a weak key from the environment is refused too
+    with pytest.raises(SecurityConfigError, match="secret_key: it is 11 characters long"):
+        Security.from_dict(doc, model=sample_model)
+
+
+@pytest.mark.parametrize(("key", "problem"), [
+    ("a", "1 characters long"), ("test-secret-key", "15 characters long"),
+    ("correct-horse-battery-staple", "28 characters long"),
+    ("abababababababababababababababababababab", "repeats a shorter part"),
+    ("0123456789abcdef" * 3, "repeats a shorter part"),
+    ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "too regular"),
+])
+def test_a_weak_secret_key_is_refused_by_security_check(sample_model, tmp_path, capsys, key, problem) -> None:
+    from chatbi.cli import main
+
+    doc = telecom_security_doc()
+    doc["secret_key"] = key
+    path = tmp_path / "security.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert main(["security", "check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "secret_key: it " in err and problem in err and "token_hex(32)" in err
+    assert key not in err or len(key) < 3  # the key itself is not printed
+    doc["secret_key"] = SECRET_KEY
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert main(["security", "check", str(path)]) == 0
 
 
 def test_the_proxy_header_is_trusted_only_from_trusted_proxies(sample_model) -> None:
