@@ -26,15 +26,17 @@ from .i18n import LANGUAGES, preferred_language, t
 from .pages import Page, pages, resolve
 from .pages._session import ensure_session_cookie, set_session_cookie
 
-__all__ = ["create_app", "shell", "render", "warm_up", "ASSETS_DIR"]
+__all__ = ["create_app", "shell", "render", "warm_up", "ASSETS_DIR", "MAX_REQUEST_BYTES"]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+#: the largest request body the app reads (Dash callbacks send a few kilobytes; SQL is at most 100 000 characters)
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
 
 
 def create_app(chatbi: Any, *, app_db: str | os.PathLike[str] | DashboardStore | None = None,
                sessions: int = 200, title: str | None = None, warm: bool = False,
                alert_rules: str | os.PathLike[str] | None = None, security: Any = None,
-               audit: Any = None) -> dash.Dash:
+               audit: Any = None, max_request_bytes: int = MAX_REQUEST_BYTES) -> dash.Dash:
     """A Dash app serving ``chatbi``.
 
     ``app_db`` is the app database (dashboards) — a path, a ``DashboardStore``, or ``None`` for
@@ -44,7 +46,8 @@ def create_app(chatbi: Any, *, app_db: str | os.PathLike[str] | DashboardStore |
     ``alert_rules`` is the alert rules YAML listed on the Alerts page (default: $CHATBI_ALERT_RULES).
     ``security`` (a ``chatbi.security.Security``) requires sign-in and shows each user their own rows
     and masked columns (:mod:`dashboards.auth`); ``audit`` is the ``chatbi.security.AuditLog``
-    (default: the app database's when ``security`` is given).
+    (default: the app database's when ``security`` is given). A request body larger than
+    ``max_request_bytes`` is refused (413) before it is read.
     """
     if warm:
         warm_up(chatbi)
@@ -59,6 +62,8 @@ def create_app(chatbi: Any, *, app_db: str | os.PathLike[str] | DashboardStore |
         title=title or t("app.title", default_language), serve_locally=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
+    # werkzeug refuses a larger body (413) from its Content-Length, or stops reading a chunked one
+    app.server.config["MAX_CONTENT_LENGTH"] = max_request_bytes
     app.server.before_request(ensure_session_cookie)
     app.server.after_request(set_session_cookie)
     if security is not None:

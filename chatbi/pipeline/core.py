@@ -35,9 +35,22 @@ from .translate import model_costs, translate
 if TYPE_CHECKING:
     from ..translate.llm import LLMTranslator
 
-__all__ = ["Pipeline"]
+__all__ = ["Pipeline", "question_too_long", "MAX_QUESTION_CHARS"]
 
 _NO_QUESTION = {"zh": "请输入一个问题。", "en": "Please ask a question."}
+#: the longest question answered (a question is a sentence or two; megabytes of text are an attack)
+MAX_QUESTION_CHARS = 2_000
+
+
+def question_too_long(question: object, language: str | None = None) -> Answer | None:
+    """An error answer for a question longer than ``MAX_QUESTION_CHARS`` (checked before any work)."""
+    if not isinstance(question, str) or len(question) <= MAX_QUESTION_CHARS:
+        return None
+    zh = language == "zh" or (language is None and any("\u4e00" <= c <= "\u9fff" for c in question[:200]))
+    text = (f"问题太长（{len(question)} 个字符），最多 {MAX_QUESTION_CHARS} 个字符；请问得简短一些。" if zh else
+            f"The question is {len(question):,} characters long; at most {MAX_QUESTION_CHARS:,} are accepted. "
+            "Ask it in a sentence or two.")
+    return Answer(status="error", question=question[:200], text=text, error=text, language="zh" if zh else "en")
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,9 @@ class Pipeline:
             lang = language or conv.language or self.scope.language
             text = _NO_QUESTION.get(lang, _NO_QUESTION["en"])
             return Answer(status="error", question=question, text=text, error=text, language=lang)
+        too_long = question_too_long(question, language)
+        if too_long is not None:
+            return too_long
         clock = Stopwatch()
         with clock.stage("translate"):
             translation = translate(self.scope, question, conv, language)

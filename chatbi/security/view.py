@@ -41,6 +41,7 @@ from ..api import ChatBI
 from ..conversation import Conversation
 from ..members import MemberIndex
 from ..pipeline import AskOptions, Guard
+from ..pipeline.core import question_too_long
 from ..pipeline.guard import SQL_REJECTED
 from .audit import AuditLog
 from .scoped import PolicyGuard, ScopedEngine, declared_members, restricted_members
@@ -144,6 +145,9 @@ class ScopedChatBI(ChatBI):
 
     def ask(self, question: str, conversation: Conversation | None = None, language: str | None = None, *,
             options: AskOptions | None = None) -> Answer:
+        too_long = question_too_long(question, language)
+        if too_long is not None:  # before anything reads it (the access check scans the question)
+            return too_long
         with self._audited("ask", question=question) as call:
             refused = self._outside_access(question, language or (conversation.language if conversation else None))
             if refused is not None:
