@@ -29,6 +29,7 @@ from semantic_layer import Issue, SemanticModel, SemanticQuery, validate_query
 
 from ..errors import ChatBIError, MissingDependencyError
 from .base import TranslationContext
+from .deadline import DeadlineExceeded, DeadlineTransport, call_before
 from .llm_result import (
     LLMResult,
     LLMTranslation,
@@ -221,9 +222,17 @@ class LLMTranslator:
             kwargs["temperature"] = s.temperature
         if s.max_tokens:
             kwargs["max_tokens"] = s.max_tokens
+        client = self.client
+
+        def call() -> tuple[Any, Any]:
+            raw = client.chat.completions.with_raw_response.create(**kwargs)
+            return raw, raw.parse()
+
         try:
-            raw = self.client.chat.completions.with_raw_response.create(**kwargs)
-            completion = raw.parse()
+            # a wall-clock limit: read timeouts restart with every byte a slow server drips
+            raw, completion = call_before(remaining, call)
+        except DeadlineExceeded:
+            raise LLMUnavailableError("timeout", f"no answer within {s.total_timeout:g} s") from None
         except openai.APITimeoutError:
             raise LLMUnavailableError("timeout", f"no answer within {s.timeout:g} s") from None
         except openai.APIConnectionError as exc:
@@ -286,7 +295,12 @@ def _make_client(settings: LLMSettings) -> Any:
             if seconds > cap:
                 response.headers[header] = f"{cap * scale:g}"
 
-    http_client = openai.DefaultHttpxClient(event_hooks={"response": [cap_retry_after]})
+    import httpx
+
+    # response bodies stop at the question's deadline (chatbi.translate.deadline)
+    transport = DeadlineTransport(httpx.HTTPTransport(limits=httpx.Limits(max_connections=100,
+                                                                          max_keepalive_connections=20)))
+    http_client = openai.DefaultHttpxClient(event_hooks={"response": [cap_retry_after]}, transport=transport)
     return openai.OpenAI(**settings.client_kwargs(), http_client=http_client)
 
 

@@ -4,7 +4,8 @@ It listens on 127.0.0.1 (an ephemeral port) and answers ``POST /v1/chat/completi
 the replies a test queued, in order, recording every request (headers and JSON body) so the
 test can check what the client actually sent over the wire. A reply can be a completion
 with a tool call or plain content, an HTTP error with headers (429 + ``Retry-After``), a
-delay longer than the client's timeout, or a body that is not JSON at all. When the script
+delay longer than the client's timeout, a body dripped one byte at a time (never silent long
+enough for a read timeout), or a body that is not JSON at all. When the script
 runs out the server answers 500, which makes an unexpected extra request visible.
 
 ``openai_stub`` is the function-scoped pytest fixture; the server starts in ~1 ms.
@@ -36,6 +37,8 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
     #: seconds to wait before answering (a slow model)
     delay: float = 0.0
+    #: seconds between bytes of the body (a server that drips its answer, never silent for long)
+    drip: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ class OpenAIStub:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.requests: list[Recorded] = []
+        #: bodies being dripped right now, and dripped bodies that ended (finished or cut by the client)
+        self.dripping = 0
+        self.drips_cut = 0
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -151,6 +157,20 @@ class OpenAIStub:
             for k, v in reply.headers.items():
                 handler.send_header(k, v)
             handler.end_headers()
+            if reply.drip:
+                with self._lock:
+                    self.dripping += 1
+                try:
+                    for i in range(len(data)):
+                        handler.wfile.write(data[i:i + 1])
+                        handler.wfile.flush()
+                        if self._stop.wait(reply.drip):
+                            return
+                finally:
+                    with self._lock:
+                        self.dripping -= 1
+                        self.drips_cut += 1
+                return
             handler.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its timeout) before the answer came
