@@ -29,6 +29,7 @@ from sqlglot.dialects.dialect import Dialect
 
 from ..errors import SQLGuardError
 from .allowlist import RULES
+from .bounds import bound_levenshtein
 from .catalog import Catalog
 from .checker import Checker, apply_row_cap
 
@@ -127,6 +128,8 @@ class SQLGuard:
             raise SQLGuardError("too_complex", "the SQL is nested too deeply to check") from None
         if self.views:
             self._apply_views(checker.tables_read)
+        if self.dialect == "duckdb":  # PostgreSQL's levenshtein refuses long strings itself
+            bound_levenshtein(tree)
         if self.row_cap is not None:
             apply_row_cap(tree, self.row_cap)
 

@@ -45,6 +45,7 @@ RULES: dict[str, str] = {
     "identifier": "identifiers must be plain names",
     "construct": "only allow-listed SQL constructs",
     "too_complex": "bounded nesting depth and size",
+    "resource": "no function call that builds huge values or runs past the timeout (guard/bounds.py)",
     "access": "only the rows and columns the user's access policy allows (semantic_layer.policy)",
 }
 

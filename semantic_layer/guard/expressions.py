@@ -24,6 +24,7 @@ from .allowlist import (
     UNQUOTED_IDENTIFIER,
     WRITE_NODES,
 )
+from .bounds import costly_problem
 from .catalog import Catalog, Scope, Source
 
 __all__ = ["ExpressionChecker", "MAX_DEPTH", "MAX_NODES", "children"]
@@ -130,6 +131,9 @@ class ExpressionChecker:
         elif kind is exp.Anonymous:
             if not isinstance(node.this, str) or node.this.lower() not in ALLOWED_ANONYMOUS:
                 raise self.reject_node(node)
+            problem = costly_problem(node)
+            if problem:
+                raise self.fail("resource", problem, node)
             for child in node.expressions:
                 self.expr(child, scope, depth + 1)
         elif kind in _QUERIES:
@@ -236,6 +240,9 @@ class ExpressionChecker:
             if node.args.get("format") is not None:
                 self.expr(node.args["format"], scope, depth + 1)
             return
+        problem = costly_problem(node)
+        if problem:
+            raise self.fail("resource", problem, node)
         for child in children(node):
             self.expr(child, scope, depth + 1)
 
