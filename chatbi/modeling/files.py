@@ -128,7 +128,9 @@ def open_files(files: Iterable[FileArg] | Mapping[str, FileArg]) -> FileTables:
     except BaseException:
         conn.close()
         raise
-    return FileTables(DuckDBEngine(connection=conn), dict(pairs), originals)
+    # the views read these files and nothing else may be read (the engine locks file access down)
+    allowed = [str(Path(p).absolute()) if "*" not in p else str(Path(p).absolute().parent) + os.sep for _, p in pairs]
+    return FileTables(DuckDBEngine(connection=conn, allowed_paths=allowed), dict(pairs), originals)
 
 
 def _renamed(view: str, columns: list[str], originals: dict[str, str]) -> list[tuple[str, str]]:

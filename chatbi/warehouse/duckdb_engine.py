@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from semantic_layer.sqlbuild.sandbox import duckdb_attach_sql, duckdb_set_sql, duckdb_use_sql, setting_sql
+
 from ..errors import EngineError, QueryTimeout
 from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated, type_mismatch_message
 
-__all__ = ["DuckDBEngine"]
+__all__ = ["DuckDBEngine", "DuckDBLimits"]
 
 # DuckDB hands results over in vectors of this many rows
 _VECTOR_SIZE = 2048
+
+
+@dataclass(frozen=True)
+class DuckDBLimits:
+    """What one DuckDB engine may use. ``None`` leaves DuckDB's own default (80 % of RAM, every core).
+
+    ``memory_limit`` bounds DuckDB's buffer memory (joins, sorts, aggregates spill to the temporary
+    directory beyond it, up to ``max_temp_directory_size``); ``threads`` bounds the cores one
+    engine keeps busy. DuckDB does not count the strings of a query's result against
+    ``memory_limit``: the SQL guard bounds the functions that build large strings instead.
+    """
+
+    memory_limit: str | None = "2GB"
+    threads: int | None = 2
+    max_temp_directory_size: str | None = "4GB"
+    #: None: a private directory made for the engine (removed on close)
+    temp_directory: str | None = None
 
 
 class DuckDBEngine:
@@ -26,10 +50,13 @@ class DuckDBEngine:
     runs longer than ``timeout_s`` is interrupted (:class:`QueryTimeout`); at most ``row_cap``
     rows are fetched (the frame's ``attrs["truncated"]`` says when more were there).
 
-    ``lockdown=True`` also switches off DuckDB's file system access and extension loading
-    for the whole database instance (defence in depth behind the SQL guard). It is off by
-    default because DuckDB refuses a second connection to the same file with a different
-    configuration, which would break other code in the process reading the same file.
+    The engine runs under :class:`DuckDBLimits` (memory, threads, temporary space) and, with
+    ``lockdown`` (the default), without file system access or extension loading: SQL can read
+    the warehouse and nothing else, whatever gets past the SQL guard (``allowed_paths`` are
+    files -- or directories, ending in ``/`` -- the engine's own views read, e.g. the CSV files
+    behind ``ChatBI.from_files``). A file is
+    attached read-only to a private in-memory DuckDB, so other code in the process may open the
+    same file with its own settings. The configuration is locked once set.
     """
 
     dialect = "duckdb"
@@ -37,31 +64,84 @@ class DuckDBEngine:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = True,
                  connection: duckdb.DuckDBPyConnection | None = None,
                  timeout_s: float | None = DEFAULT_TIMEOUT_S, row_cap: int | None = DEFAULT_ENGINE_ROW_CAP,
-                 lockdown: bool = False) -> None:
+                 lockdown: bool = True, limits: DuckDBLimits | None = DuckDBLimits(),
+                 allowed_paths: Sequence[str | os.PathLike[str]] = ()) -> None:
         self.path = None if path is None else Path(path)
         self.timeout_s = timeout_s
         self.row_cap = row_cap
-        config = {"enable_external_access": False, "autoinstall_known_extensions": False,
-                  "autoload_known_extensions": False, "lock_configuration": True} if lockdown else {}
+        self.limits = limits
+        self._temp_dir: str | None = None
+        #: the catalog the warehouse file is attached as (cursors start in it)
+        self._catalog: str | None = None
         if connection is not None:
             self._conn = connection
-        elif self.path is None:
-            self._conn = duckdb.connect(":memory:", config=config)
-        else:
-            if read_only and not self.path.exists():
+        elif self.path is not None and read_only:
+            if not self.path.exists():
                 raise EngineError(f"DuckDB file not found: {self.path}")
+            self._conn = duckdb.connect(":memory:", config=self._config())
+            self._catalog = _catalog_name(self.path)
             try:
-                self._conn = duckdb.connect(str(self.path), read_only=read_only, config=config)
+                self._conn.execute(duckdb_attach_sql(str(self.path), self._catalog, read_only=True))
+                self._conn.execute(duckdb_use_sql(self._catalog))
+            except duckdb.Error as exc:
+                self._conn.close()
+                raise EngineError(f"cannot open DuckDB file {self.path}: {_first_line(exc)}") from None
+        elif self.path is None:
+            self._conn = duckdb.connect(":memory:", config=self._config())
+        else:  # writable: the one instance of the file in this process, shared with other connections to it
+            try:
+                self._conn = duckdb.connect(str(self.path), read_only=False)
             except duckdb.Error as exc:
                 raise EngineError(f"cannot open DuckDB file {self.path}: {_first_line(exc)}") from None
+        configured = connection is None and (self.path is None or read_only)
+        self._fence(lockdown, [os.fspath(p) for p in allowed_paths], configured=configured)
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._lock = threading.Lock()
+
+    def _config(self) -> dict[str, str | int | bool]:
+        config: dict[str, str | int | bool] = {"autoinstall_known_extensions": False,
+                                               "autoload_known_extensions": False}
+        limits = self.limits
+        if limits is None:
+            return config
+        if limits.memory_limit:
+            config["memory_limit"] = limits.memory_limit
+        if limits.threads:
+            config["threads"] = limits.threads
+        if limits.max_temp_directory_size:
+            config["max_temp_directory_size"] = limits.max_temp_directory_size
+        self._temp_dir = limits.temp_directory or tempfile.mkdtemp(prefix="chatbi-duckdb-")
+        config["temp_directory"] = self._temp_dir
+        return config
+
+    def _fence(self, lockdown: bool, allowed: list[str], *, configured: bool) -> None:
+        """Limits (on a connection made elsewhere) and lockdown, unless an earlier engine locked them."""
+        conn = self._conn
+        try:
+            if str(conn.execute(setting_sql("lock_configuration")).fetchone()[0]).lower() == "true":  # type: ignore[index]
+                return  # the instance is shared and already fenced in
+            if not configured and self.limits is not None:
+                for name, value in self._config().items():
+                    conn.execute(duckdb_set_sql(name, value))
+            if lockdown:
+                directories = [p for p in allowed if p.endswith(("/", os.sep)) or os.path.isdir(p)]
+                files = [p for p in allowed if p not in directories]
+                if files:
+                    conn.execute(duckdb_set_sql("allowed_paths", files))
+                if directories:
+                    conn.execute(duckdb_set_sql("allowed_directories", directories))
+                conn.execute(duckdb_set_sql("enable_external_access", False))
+                conn.execute(duckdb_set_sql("lock_configuration", True))
+        except duckdb.Error as exc:
+            raise EngineError(f"cannot set DuckDB's limits: {_first_line(exc)}") from None
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             cur = self._conn.cursor()
+            if self._catalog is not None:  # a cursor starts in the in-memory catalog, not the attached file
+                cur.execute(duckdb_use_sql(self._catalog))
             self._local.cursor = cur
             with self._lock:
                 self._cursors.append(cur)
@@ -107,6 +187,8 @@ class DuckDBEngine:
                 cur.close()
             self._cursors.clear()
         self._conn.close()
+        if self._temp_dir is not None and self.limits is not None and not self.limits.temp_directory:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
 
     def __repr__(self) -> str:
         return f"DuckDBEngine({str(self.path) if self.path else ':memory:'})"
@@ -143,3 +225,10 @@ class _Watchdog:
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+def _catalog_name(path: Path) -> str:
+    """DuckDB's own name for an attached file: its stem (kept, so messages read as before)."""
+    name = re.sub(r"[^\w-]", "_", path.stem) or "warehouse"
+    return name if name not in ("memory", "temp", "system", "main") else f"{name}_db"
+
