@@ -6,7 +6,7 @@ them into ``Answer(status="error")``; the CLI prints their message, never a trac
 
 from __future__ import annotations
 
-__all__ = ["ChatBIError", "EngineError", "QueryTimeout", "MissingDependencyError", "ConfigError"]
+__all__ = ["ChatBIError", "EngineError", "QueryTimeout", "QueryTooCostly", "MissingDependencyError", "ConfigError"]
 
 
 class ChatBIError(Exception):
@@ -19,6 +19,10 @@ class EngineError(ChatBIError, RuntimeError):
 
 class QueryTimeout(EngineError, TimeoutError):
     """A statement ran longer than the configured timeout and was interrupted."""
+
+
+class QueryTooCostly(EngineError):
+    """The engine's plan of a statement is too costly to run (a product of large tables); nothing ran."""
 
 
 class MissingDependencyError(ChatBIError, ImportError):

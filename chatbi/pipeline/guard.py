@@ -39,7 +39,7 @@ def guard_text(scope: Scope, sql: str, language: str) -> Checked | Failure:
         text = _NOT_ALLOWED.get(language, _NOT_ALLOWED["en"])
         return Failure("guard", text, text, (Issue(ACCESS_DENIED, SQL_NOT_ALLOWED),))
     try:
-        return Checked(scope.guard.check(sql))
+        return Checked(scope.guard.check(sql), written=True)
     except SQLGuardError as exc:
         return _rejected(exc, sql)
 

@@ -122,6 +122,8 @@ class Checked:
     """SQL the guard let through (``guard``): exactly the text that runs."""
 
     sql: str
+    #: written by a person or a model (not compiled): the engine checks its cost first
+    written: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-__all__ = ["Engine", "DEFAULT_TIMEOUT_S", "DEFAULT_ENGINE_ROW_CAP", "mark_truncated", "type_mismatch_message"]
+__all__ = ["Engine", "UntrustedSQLEngine", "DEFAULT_TIMEOUT_S", "DEFAULT_ENGINE_ROW_CAP", "mark_truncated", "type_mismatch_message"]
 
 #: seconds a statement may run before the engine stops it
 DEFAULT_TIMEOUT_S = 60.0
@@ -24,6 +25,28 @@ class Engine(Protocol):
     def execute(self, sql: str) -> pd.DataFrame: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class UntrustedSQLEngine(Protocol):
+    """An engine that can run SQL a person or a model wrote with the guarantees access control needs.
+
+    Optional: ChatBI calls ``execute_untrusted`` for guard-checked SQL text (``run_sql``, the app's
+    SQL editor, an LLM's free SQL) when the engine has it, ``execute`` otherwise. It must
+
+    * refuse a statement whose plan is too costly (a product of large tables) before running it,
+      with :class:`~chatbi.errors.QueryTooCostly`;
+    * make each of ``views`` (name -> a SELECT ChatBI built: a row policy's view of a table,
+      read by ``sql`` under that name) take effect *before* any expression of ``sql`` sees a row:
+      no predicate, function or error of ``sql`` may be evaluated on a row the view filters out.
+      DuckDB materialises each view first; PostgreSQL would use ``security_barrier`` views. An
+      engine that cannot promise this must not have the method: row-restricted users then get
+      no hand-written SQL at all (``chatbi.security``).
+    """
+
+    dialect: str
+
+    def execute_untrusted(self, sql: str, views: Mapping[str, str] | None = None) -> pd.DataFrame: ...
 
 
 def mark_truncated(frame: pd.DataFrame, row_cap: int) -> pd.DataFrame:

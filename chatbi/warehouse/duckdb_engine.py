@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from semantic_layer.sqlbuild.sandbox import duckdb_attach_sql, duckdb_set_sql, duckdb_use_sql, setting_sql
+from semantic_layer.sqlbuild.sandbox import (
+    drop_temp_table_sql,
+    duckdb_attach_sql,
+    duckdb_set_sql,
+    duckdb_use_sql,
+    explain_json_sql,
+    setting_sql,
+    temp_table_sql,
+)
 
-from ..errors import EngineError, QueryTimeout
+from ..errors import EngineError, QueryTimeout, QueryTooCostly
 from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated, type_mismatch_message
+from .cost import CostLimits, plan_problem
 
 __all__ = ["DuckDBEngine", "DuckDBLimits"]
 
@@ -70,6 +80,8 @@ class DuckDBEngine:
         self.timeout_s = timeout_s
         self.row_cap = row_cap
         self.limits = limits
+        #: when SQL a person or a model wrote is refused before it runs (``execute_untrusted``)
+        self.cost_limits = CostLimits()
         self._temp_dir: str | None = None
         #: the catalog the warehouse file is attached as (cursors start in it)
         self._catalog: str | None = None
@@ -163,6 +175,47 @@ class DuckDBEngine:
         finally:
             if watchdog is not None:
                 watchdog.stop()
+
+    def execute_untrusted(self, sql: str, views: Mapping[str, str] | None = None) -> pd.DataFrame:
+        """Run SQL a person or a model wrote (see ``chatbi.warehouse.base.UntrustedSQLEngine``).
+
+        ``views`` (name -> SELECT ChatBI built) are materialised as temporary tables of this
+        thread's cursor by statements of their own before ``sql`` runs, so no expression of
+        ``sql`` is ever evaluated on a row a view filters out (DuckDB's optimizer cannot move a
+        predicate into a statement that already ran); they are dropped afterwards. The plan of
+        ``sql`` is checked first (:mod:`chatbi.warehouse.cost`): a product of large tables is
+        refused with :class:`QueryTooCostly` before anything runs.
+        """
+        cur = self._cursor()
+        watchdog = _Watchdog(cur, self.timeout_s) if self.timeout_s else None
+        made: list[str] = []
+        try:
+            for name, select in (views or {}).items():
+                made.append(name)
+                cur.execute(temp_table_sql(name, select))
+            plan = json.loads(cur.execute(explain_json_sql(sql)).fetchall()[0][1])
+            problem = plan_problem(plan, self.cost_limits)
+            if problem:
+                raise QueryTooCostly(problem[0].upper() + problem[1:] + ".")
+            cur.execute(sql)
+            return self._fetch(cur)
+        except duckdb.InterruptException:
+            if watchdog is not None and watchdog.fired:
+                raise QueryTimeout(f"the query ran longer than {self.timeout_s:g} s and was stopped") from None
+            raise EngineError("DuckDB query was interrupted") from None
+        except duckdb.Error as exc:
+            detail = _first_line(exc)
+            raise EngineError(type_mismatch_message(detail) or f"DuckDB error: {detail}") from None
+        except (ValueError, IndexError, TypeError) as exc:  # a plan DuckDB printed differently
+            raise EngineError(f"cannot read DuckDB's plan of the query ({type(exc).__name__})") from None
+        finally:
+            if watchdog is not None:
+                watchdog.stop()
+            for name in made:
+                try:
+                    cur.execute(drop_temp_table_sql(name))
+                except duckdb.Error:
+                    pass  # an interrupted cursor may refuse; the temporary table dies with the cursor anyway
 
     def _fetch(self, cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         if cur.description is None:  # a statement without a result set

@@ -1,4 +1,5 @@
-"""DuckDB under limits: memory, threads, temporary space, no file access, a locked configuration."""
+"""DuckDB under limits: memory, threads, temporary space, no file access, a locked configuration, a cost
+check before SQL a person wrote, policy views materialised first, results bounded in bytes."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from chatbi.errors import EngineError
+from chatbi.errors import EngineError, QueryTooCostly
 from chatbi.warehouse import DuckDBEngine
+from chatbi.warehouse.base import UntrustedSQLEngine
 from chatbi.warehouse.duckdb_engine import DuckDBLimits
 
 
@@ -60,3 +62,37 @@ def test_limits_can_be_chosen_and_the_private_temp_directory_goes_with_the_engin
     finally:
         engine.close()
     assert not temp.exists()
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT COUNT(*) FROM fact_daily a, fact_daily b, fact_daily c",
+    "SELECT COUNT(*) FROM fact_daily a CROSS JOIN fact_daily b",
+    "SELECT COUNT(*) FROM fact_daily a JOIN fact_daily b ON a.revenue < b.revenue",
+    "SELECT COUNT(*) FROM fact_daily a JOIN fact_daily b ON a.city_id = b.city_id",
+    "SELECT COUNT(*) FROM fact_daily a WHERE EXISTS (SELECT 1 FROM fact_daily b WHERE b.revenue > a.revenue)",
+    "SELECT COUNT(*) FROM fact_daily a JOIN fact_network_daily b ON true",
+])
+def test_products_of_large_tables_are_refused_before_running(engine: DuckDBEngine, sql: str) -> None:
+    assert isinstance(engine, UntrustedSQLEngine)
+    with pytest.raises(QueryTooCostly) as info:
+        engine.execute_untrusted(sql)
+    assert "fact_" in str(info.value) and ("join" in str(info.value))
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT COUNT(*) FROM fact_daily a JOIN dim_region b ON a.city_id = b.city_id",
+    "SELECT COUNT(*) FROM dim_region a, dim_plan b",
+    "SELECT COUNT(*) FROM (SELECT * FROM fact_daily LIMIT 10) a, dim_plan b",
+    "SELECT COUNT(*) FROM fact_daily a JOIN fact_daily b ON a.city_id = b.city_id AND a.date = b.date "
+    "AND a.plan_id = b.plan_id AND a.channel = b.channel AND a.segment = b.segment",
+])
+def test_ordinary_joins_run(engine: DuckDBEngine, sql: str) -> None:
+    assert int(engine.execute_untrusted(sql).iloc[0, 0]) > 0
+
+
+def test_views_are_materialised_before_the_statement_and_dropped_after(engine: DuckDBEngine) -> None:
+    views = {"chatbi_v_fact": "SELECT city_id, revenue FROM fact_daily WHERE city_id = 1"}
+    frame = engine.execute_untrusted("SELECT COUNT(DISTINCT city_id) AS c, COUNT(*) AS n FROM chatbi_v_fact", views)
+    assert frame.iloc[0].tolist() == [1, 35088]
+    with pytest.raises(EngineError, match="chatbi_v_fact"):
+        engine.execute("SELECT COUNT(*) FROM chatbi_v_fact")

@@ -1,0 +1,102 @@
+"""A cost check before SQL a person or a model wrote runs: no products of large tables.
+
+``SELECT COUNT(*) FROM fact_daily a, fact_daily b, fact_daily c`` is three valid table scans
+and 1.5 × 10^18 combinations; it would keep every core busy until the statement timeout. The
+check reads the engine's plan (DuckDB: ``EXPLAIN (FORMAT json)``, estimates only -- nothing
+runs) and refuses a statement when
+
+* a join without an equality condition (a cross product, nested-loop, block-wise or
+  inequality join) pairs inputs whose estimated rows multiply to more than ``max_pairs``, or
+* an equality join is estimated to produce more than ``max_join_rows`` rows (a many-to-many
+  join on a column that is no key, such as two facts on ``city_id``).
+
+The refusal names the tables and says how to fix the query. Compiled semantic queries are
+never checked: the compiler joins facts to dimensions on keys only.
+
+>>> plan = {"name": "CROSS_PRODUCT", "children": [
+...     {"name": "SEQ_SCAN", "children": [], "extra_info": {"Table": "w.main.fact_daily", "Estimated Cardinality": "1157904"}},
+...     {"name": "SEQ_SCAN", "children": [], "extra_info": {"Table": "w.main.fact_daily", "Estimated Cardinality": "1157904"}}]}
+>>> print(plan_problem([plan]))
+the query pairs every row of fact_daily with every row of fact_daily (about 1.3 × 10^12 combinations) without a join condition; join them on their keys (ON a.key = b.key) or aggregate each side first
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CostLimits", "plan_problem", "MAX_PAIRS", "MAX_JOIN_ROWS"]
+
+#: combinations a join without an equality condition may consider
+MAX_PAIRS = 100_000_000
+#: rows an equality join may be estimated to produce
+MAX_JOIN_ROWS = 10_000_000_000
+
+_NO_EQUALITY = frozenset({"CROSS_PRODUCT", "NESTED_LOOP_JOIN", "BLOCKWISE_NL_JOIN", "PIECEWISE_MERGE_JOIN", "IE_JOIN",
+                          "POSITIONAL_JOIN"})
+_EQUALITY = frozenset({"HASH_JOIN", "RIGHT_DELIM_JOIN", "LEFT_DELIM_JOIN", "DELIM_JOIN"})
+
+
+@dataclass(frozen=True)
+class CostLimits:
+    max_pairs: float = MAX_PAIRS
+    max_join_rows: float = MAX_JOIN_ROWS
+
+
+@dataclass(frozen=True)
+class _Node:
+    rows: float
+    tables: tuple[str, ...]
+
+
+def plan_problem(plan: Sequence[Mapping[str, Any]], limits: CostLimits = CostLimits()) -> str | None:
+    """What makes the plan too costly to run (one sentence), or None."""
+    problems: list[str] = []
+    for root in plan:
+        _walk(root, limits, problems)
+    return problems[0] if problems else None
+
+
+def _walk(node: Mapping[str, Any], limits: CostLimits, problems: list[str]) -> _Node:
+    children = [_walk(c, limits, problems) for c in node.get("children") or () if isinstance(c, Mapping)]
+    info = node.get("extra_info") or {}
+    name = str(node.get("name", "")).upper()
+    tables = tuple(dict.fromkeys(t for c in children for t in c.tables))
+    table = info.get("Table") if isinstance(info, Mapping) else None
+    if isinstance(table, str) and table:
+        tables = (*tables, table.replace('"', "").split(".")[-1])
+    estimate = _number(info.get("Estimated Cardinality") if isinstance(info, Mapping) else None)
+    if name in _NO_EQUALITY and len(children) >= 2:
+        pairs = math.prod(max(c.rows, 1.0) for c in children)
+        if pairs > limits.max_pairs:
+            problems.append(f"the query pairs every row of {_names(children[0].tables)} with every row of "
+                            f"{_names(children[1].tables)} (about {_sci(pairs)} combinations) without a join "
+                            "condition; join them on their keys (ON a.key = b.key) or aggregate each side first")
+        rows = estimate if estimate is not None else pairs
+    elif name in _EQUALITY and estimate is not None and estimate > limits.max_join_rows and len(children) >= 2:
+        problems.append(f"joining {_names(children[0].tables)} with {_names(children[1].tables)} on these columns "
+                        f"would make about {_sci(estimate)} rows (the columns are no key of either side); join on "
+                        "all key columns or aggregate each side first")
+        rows = estimate
+    else:
+        rows = estimate if estimate is not None else max((c.rows for c in children), default=1.0)
+    return _Node(rows, tables)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(str(value).replace(",", "").lstrip("~"))
+    except (TypeError, ValueError):
+        return None
+
+
+def _names(tables: Iterable[str]) -> str:
+    names = list(dict.fromkeys(tables))
+    return " × ".join(names) if names else "a subquery"
+
+
+def _sci(value: float) -> str:
+    exponent = int(math.floor(math.log10(value)))
+    return f"{value / 10 ** exponent:.1f} × 10^{exponent}"
