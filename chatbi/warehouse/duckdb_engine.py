@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from semantic_layer.sqlbuild.sandbox import (
@@ -29,10 +30,14 @@ from ..errors import EngineError, QueryTimeout, QueryTooCostly
 from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated, type_mismatch_message
 from .cost import CostLimits, plan_problem
 
-__all__ = ["DuckDBEngine", "DuckDBLimits"]
+__all__ = ["DuckDBEngine", "DuckDBLimits", "DEFAULT_RESULT_BYTES"]
 
 # DuckDB hands results over in vectors of this many rows
 _VECTOR_SIZE = 2048
+#: vectors fetched at a time (the byte cap is checked between pieces)
+_CHUNK_VECTORS = 8
+#: most bytes of one result (a few wide rows can be as large as a million narrow ones)
+DEFAULT_RESULT_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,8 @@ class DuckDBEngine:
     DuckDB connections are not safe to share between threads; each thread gets its own
     cursor of the one connection, so concurrent app requests do not interfere. A query that
     runs longer than ``timeout_s`` is interrupted (:class:`QueryTimeout`); at most ``row_cap``
-    rows are fetched (the frame's ``attrs["truncated"]`` says when more were there).
+    rows and about ``max_result_bytes`` bytes are fetched (the frame's ``attrs["truncated"]``
+    says when more were there).
 
     The engine runs under :class:`DuckDBLimits` (memory, threads, temporary space) and, with
     ``lockdown`` (the default), without file system access or extension loading: SQL can read
@@ -75,10 +81,12 @@ class DuckDBEngine:
                  connection: duckdb.DuckDBPyConnection | None = None,
                  timeout_s: float | None = DEFAULT_TIMEOUT_S, row_cap: int | None = DEFAULT_ENGINE_ROW_CAP,
                  lockdown: bool = True, limits: DuckDBLimits | None = DuckDBLimits(),
-                 allowed_paths: Sequence[str | os.PathLike[str]] = ()) -> None:
+                 allowed_paths: Sequence[str | os.PathLike[str]] = (),
+                 max_result_bytes: int | None = DEFAULT_RESULT_BYTES) -> None:
         self.path = None if path is None else Path(path)
         self.timeout_s = timeout_s
         self.row_cap = row_cap
+        self.max_result_bytes = max_result_bytes
         self.limits = limits
         #: when SQL a person or a model wrote is refused before it runs (``execute_untrusted``)
         self.cost_limits = CostLimits()
@@ -218,21 +226,37 @@ class DuckDBEngine:
                     pass  # an interrupted cursor may refuse; the temporary table dies with the cursor anyway
 
     def _fetch(self, cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        """At most ``row_cap`` rows and about ``max_result_bytes`` bytes, in pieces so neither is overrun."""
         if cur.description is None:  # a statement without a result set
             return pd.DataFrame()
-        if self.row_cap is None:
-            return cur.fetch_df()
-        wanted = self.row_cap + 1  # one more row tells whether the result was cut
-        chunks = [cur.fetch_df_chunk(-(-wanted // _VECTOR_SIZE))]
-        total = len(chunks[0])
-        while 0 < total < wanted:
-            chunk = cur.fetch_df_chunk(-(-(wanted - total) // _VECTOR_SIZE))
-            if chunk.empty:
+        wanted = None if self.row_cap is None else self.row_cap + 1  # one more row tells whether it was cut
+        chunks: list[pd.DataFrame] = []
+        total = size = 0
+        cut_by_bytes = False
+        while wanted is None or total < wanted:
+            vectors = _CHUNK_VECTORS if wanted is None else min(_CHUNK_VECTORS, -(-(wanted - total) // _VECTOR_SIZE))
+            chunk = cur.fetch_df_chunk(vectors)
+            if chunk.empty and chunks:
                 break
             chunks.append(chunk)
             total += len(chunk)
+            if chunk.empty:
+                break
+            if self.max_result_bytes is not None:
+                sizes = _row_bytes(chunk)
+                fits = int((sizes.cumsum() <= self.max_result_bytes - size).sum())
+                size += int(sizes.sum())
+                if fits < len(chunk):  # wide rows: keep what fits, say the result was cut
+                    chunks[-1] = chunk.iloc[:fits]
+                    cut_by_bytes = True
+                    break
         frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
-        return mark_truncated(frame, self.row_cap)
+        if self.row_cap is not None:
+            frame = mark_truncated(frame, self.row_cap)
+        if cut_by_bytes:
+            frame.attrs["truncated"] = True
+            frame.attrs["byte_cap"] = self.max_result_bytes
+        return frame
 
     def close(self) -> None:
         with self._lock:
@@ -285,3 +309,13 @@ def _catalog_name(path: Path) -> str:
     name = re.sub(r"[^\w-]", "_", path.stem) or "warehouse"
     return name if name not in ("memory", "temp", "system", "main") else f"{name}_db"
 
+
+def _row_bytes(frame: pd.DataFrame) -> np.ndarray:
+    """Approximate bytes of each row: numbers by their width, text by its length."""
+    sizes = np.zeros(len(frame), dtype=np.int64)
+    for _, col in frame.items():
+        if col.dtype == object:
+            sizes += col.map(lambda v: len(v) if isinstance(v, (str, bytes)) else 16).to_numpy(dtype=np.int64)
+        else:
+            sizes += col.dtype.itemsize
+    return sizes

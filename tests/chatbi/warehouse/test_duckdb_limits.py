@@ -96,3 +96,14 @@ def test_views_are_materialised_before_the_statement_and_dropped_after(engine: D
     assert frame.iloc[0].tolist() == [1, 35088]
     with pytest.raises(EngineError, match="chatbi_v_fact"):
         engine.execute("SELECT COUNT(*) FROM chatbi_v_fact")
+
+
+def test_results_are_bounded_in_bytes(sample_db_path: Path) -> None:
+    engine = DuckDBEngine(sample_db_path, max_result_bytes=1_000_000)
+    try:
+        wide = engine.execute("SELECT lpad(city, 10000, 'x') AS s FROM dim_region, dim_plan")  # 264 rows x 10 kB
+        assert 90 <= len(wide) <= 100 and wide.attrs["truncated"] and wide.attrs["byte_cap"] == 1_000_000
+        narrow = engine.execute("SELECT city FROM dim_region")
+        assert len(narrow) == 33 and not narrow.attrs["truncated"]
+    finally:
+        engine.close()
