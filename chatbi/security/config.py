@@ -71,6 +71,8 @@ class UserSpec(_S):
     roles: tuple[str, ...] = ()
     attributes: dict[str, Any] = Field(default_factory=dict)
     name: str = ""
+    #: the user's own address (test digests may go there)
+    email: str | None = None
     disabled: bool = False
 
     @field_validator("roles", mode="before")
@@ -256,7 +258,7 @@ class Security:
                 raise AccessDenied(f"unknown user {user!r}")
         if spec.disabled:
             raise AccessDenied(f"user {user!r} is disabled")
-        attributes = {"name": user, **spec.attributes}
+        attributes = {"name": user, **spec.attributes, **({"email": spec.email} if spec.email else {})}
         policy = AccessPolicy.union(role_policy(self.spec.roles[r], attributes) for r in spec.roles)
         return Principal(user, spec.roles, attributes, policy, spec.name)
 

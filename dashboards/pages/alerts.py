@@ -1,5 +1,9 @@
 """The Alerts page: alert rules, the digests they produced (the outbox), and a test digest.
 
+A test digest goes only to the signed-in user's own address (``email`` in ``security.yaml``) or
+to the rule's recipients when the user owns the rule, at most ``TestSendLimit.per_hour`` an hour
+per user; the recipients of other users' rules are not shown.
+
 Rules come from the YAML file given to ``create_app(alert_rules=...)``; runs are read from the
 outbox that ``chatbi.alerts`` keeps in the same app database as the dashboards. Until the alerts
 module is installed, or when no rules file is configured, the page says so instead of failing.
@@ -18,9 +22,10 @@ from dash.exceptions import PreventUpdate
 
 from ..context import AppContext
 from ..i18n import t
+from ..ratelimit import TestSendLimit
 from . import Page
 
-__all__ = ["PAGE", "layout", "register", "load_rules", "rule_rows", "run_rows", "send_test"]
+__all__ = ["PAGE", "layout", "register", "load_rules", "rule_rows", "run_rows", "send_test", "allowed_test_addresses"]
 
 log = logging.getLogger(__name__)
 MAX_RUNS = 12
@@ -75,14 +80,40 @@ def rule_rows(ctx: AppContext, rules: Any, lang: str) -> list[dict[str, str]]:
         status = [t("alerts.failing", lang, error=errors[rule.id])] if rule.id in errors else []
         if missed.get(rule.id):
             status.append(t("alerts.missed", lang, n=missed[rule.id]))
+        shown = ", ".join(rule.recipients) if _sees_recipients(ctx, spec.owner) else t("alerts.hidden", lang)
         rows.append({"id": rule.id, "name": rule.title(lang) or rule.id, "metric": model.label(spec.metric, lang),
                      "condition": _condition(spec, lang), "schedule": f"{schedule} {zone}".strip(),
-                     "recipients": ", ".join(rule.recipients), "enabled": "✓" if spec.enabled else "–",
+                     "recipients": shown, "enabled": "✓" if spec.enabled else "–",
                      "last": last.strftime("%Y-%m-%d %H:%M") if last else "–", "status": "; ".join(status)})
     for rule_id, problems in getattr(rules, "invalid", {}).items():
         rows.append({"id": rule_id, "name": rule_id, "metric": "", "condition": "", "schedule": "", "recipients": "",
                      "enabled": "✗", "last": "–", "status": "; ".join(p.render() for p in problems)})
     return rows
+
+
+def _principal(ctx: AppContext) -> Any:
+    """The signed-in user (None when the app runs without sign-in)."""
+    return getattr(ctx.chatbi, "principal", None) if getattr(ctx, "auth", None) is not None else None
+
+
+def _sees_recipients(ctx: AppContext, owner: str | None) -> bool:
+    """Addresses are personal data: a signed-in user sees the recipients of their own rules only."""
+    principal = _principal(ctx)
+    return principal is None or owner == principal.user
+
+
+def allowed_test_addresses(ctx: AppContext, rule: Any) -> frozenset[str]:
+    """Where a test digest of ``rule`` may go: the user's own address, and the rule's recipients when
+    the digest shows what they get anyway (the user owns the rule, or it is an unowned rule and
+    the user sees all data). Without sign-in: the rule's recipients."""
+    principal = _principal(ctx)
+    if principal is None:
+        return frozenset(a.lower() for a in rule.recipients)
+    own = str(principal.attributes.get("email") or "").strip().lower()
+    owner = rule.spec.owner
+    recipients = rule.recipients if owner == principal.user or (owner is None and principal.policy.unrestricted) \
+        else ()
+    return frozenset({a.lower() for a in recipients} | ({own} if own else set()))
 
 
 def _outbox(ctx: AppContext) -> Any:
@@ -97,11 +128,16 @@ def run_rows(ctx: AppContext, lang: str, limit: int = MAX_RUNS, rules: Any = Non
     entries = sorted(_outbox(ctx).entries(include_mime=False), key=lambda e: e.created.timestamp() if e.created else 0,
                      reverse=True)
     principal = getattr(ctx.chatbi, "principal", None)
+    owners = {r.id: r.spec.owner for r in rules or ()}
     if principal is not None and not principal.policy.unrestricted:
-        owners = {r.id: r.spec.owner for r in rules or ()}
         entries = [e for e in entries if e.rules and all(owners.get(i) == principal.user for i in e.rules)]
+
+    def recipients(e: Any) -> str:
+        mine = e.rules and all(_sees_recipients(ctx, owners.get(i)) for i in e.rules)
+        return ", ".join(e.recipients) if mine else t("alerts.hidden", lang)
+
     return [{"time": e.created.strftime("%Y-%m-%d %H:%M") if e.created else "", "subject": e.subject,
-             "status": t(f"alerts.status.{e.status}", lang), "recipients": ", ".join(e.recipients),
+             "status": t(f"alerts.status.{e.status}", lang), "recipients": recipients(e),
              "attempts": str(e.attempts), "error": e.last_error or ""} for e in entries[:limit]]
 
 
@@ -115,11 +151,20 @@ def send_test(ctx: AppContext, rule_id: str | None, to: str | None, lang: str) -
     rules, problem = load_rules(ctx)
     if rules is None:
         return False, t(problem, lang) if problem and problem.startswith("alerts.") else str(problem)
-    if not rule_id or rule_id not in {r.id for r in rules}:
+    rule = next((r for r in rules if r.id == rule_id), None) if rule_id else None
+    if rule is None:
         return False, t("alerts.pick_rule", lang)
+    if address.lower() not in allowed_test_addresses(ctx, rule):
+        return False, t("alerts.not_your_address", lang)
+    principal = _principal(ctx)
+    limiter = TestSendLimit(ctx.store.path)
+    wait = limiter.wait_s(principal.user if principal is not None else "")
+    if wait > 0:
+        return False, t("alerts.too_many", lang, n=limiter.per_hour, m=int(wait // 60) + 1)
     from chatbi.alerts import AlertError, AlertRunner, SMTPMailer, SMTPSettings
     from chatbi.errors import ChatBIError
 
+    limiter.note(principal.user if principal is not None else "")
     try:
         settings = SMTPSettings.from_env()
         runner = AlertRunner(ctx.chatbi, rules, _outbox(ctx), SMTPMailer(settings), sender=settings.sender)

@@ -54,18 +54,21 @@ def test_test_digest_is_mailed_and_shows_in_last_runs(alerts_ctx, monkeypatch):
         monkeypatch.setenv("CHATBI_SMTP_PORT", str(inbox.port))
         assert alerts.send_test(alerts_ctx, "gd_revenue_mom", "not-an-address", "en") == \
             (False, "Please enter a valid email address.")
-        ok, message = alerts.send_test(alerts_ctx, "gd_revenue_mom", "boss@example.com", "en")
+        # without sign-in a test goes only to the rule's own recipients
+        assert alerts.send_test(alerts_ctx, "gd_revenue_mom", "boss@example.com", "en") == \
+            (False, "A test digest goes only to your own address or to the rule's recipients.")
+        ok, message = alerts.send_test(alerts_ctx, "gd_revenue_mom", "gd-manager@example.com", "en")
         assert ok, message
         deadline = time.monotonic() + 5
         while not inbox.messages and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert inbox.messages and inbox.messages[0][0] == ["boss@example.com"]
+        assert inbox.messages and inbox.messages[0][0] == ["gd-manager@example.com"]
     finally:
         inbox.controller.stop()
     runs = alerts.run_rows(alerts_ctx, "en")
-    assert runs[0]["status"] == "sent" and runs[0]["recipients"] == "boss@example.com"
+    assert runs[0]["status"] == "sent" and runs[0]["recipients"] == "gd-manager@example.com"
     page = alerts.layout(alerts_ctx, "en", "x" * 32, {})
-    assert "boss@example.com" in text_of(find(page, cls="alert-runs"))
+    assert "gd-manager@example.com" in text_of(find(page, cls="alert-runs"))
 
 
 def test_smtp_down_is_a_clear_message(alerts_ctx, monkeypatch):
@@ -75,7 +78,7 @@ def test_smtp_down_is_a_clear_message(alerts_ctx, monkeypatch):
     monkeypatch.setenv("CHATBI_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("CHATBI_SMTP_PORT", str(port))
     monkeypatch.setenv("CHATBI_SMTP_TIMEOUT", "2")
-    ok, message = alerts.send_test(alerts_ctx, "gd_revenue_mom", "boss@example.com", "en")
+    ok, message = alerts.send_test(alerts_ctx, "gd_revenue_mom", "gd-manager@example.com", "en")
     assert not ok and message and "Traceback" not in message
 
 
