@@ -350,7 +350,9 @@ def print_answer(answer: Any, *, fmt: str = "table", sql_only: bool = False, mod
     if labels and model is not None:
         frame = frame.rename(columns=column_labels(frame.columns, model, answer.language or "en"))
     if fmt == "csv":
-        print(frame.to_csv(index=False), end="")
+        from .csvsafe import to_csv
+
+        print(to_csv(frame), end="")
     elif fmt == "json":
         print(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False)),
                          ensure_ascii=False, indent=1))

@@ -14,7 +14,6 @@ through the one number layer (:mod:`.numbers`).
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import pandas as pd
 from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.model import DimensionRef
 
+from ..csvsafe import to_csv
 from .formatting import column_format, format_bucket, iso_bucket, lang_of, member_label, text, unit_label
 from .numbers import clean_number, format_change, format_delta, format_exact, format_share, format_value
 
@@ -167,9 +167,8 @@ def csv_text(frame: pd.DataFrame, columns: Sequence[TableColumn], language: str,
     """The whole result as CSV for a spreadsheet (UTF-8 with a BOM, so Excel reads Chinese)."""
     lang = lang_of(language)
     data = {_csv_header(c): [_csv_value(c, v, lang, members) for v in frame[c.key].tolist()] for c in columns}
-    buffer = io.StringIO()
-    pd.DataFrame(data).to_csv(buffer, index=False)
-    return "\ufeff" + buffer.getvalue()
+    # cells and headers a spreadsheet would run as formulas are written as text (chatbi.csvsafe)
+    return "\ufeff" + to_csv(pd.DataFrame(data))
 
 
 def _slug(text_: str) -> str:

