@@ -36,15 +36,18 @@ class UntrustedSQLEngine(Protocol):
 
     * refuse a statement whose plan is too costly (a product of large tables) before running it,
       with :class:`~chatbi.errors.QueryTooCostly`;
-    * make each of ``views`` (name -> a SELECT ChatBI built: a row policy's view of a table,
-      read by ``sql`` under that name) take effect *before* any expression of ``sql`` sees a row:
-      no predicate, function or error of ``sql`` may be evaluated on a row the view filters out.
-      DuckDB materialises each view first; PostgreSQL would use ``security_barrier`` views. An
-      engine that cannot promise this must not have the method: row-restricted users then get
-      no hand-written SQL at all (``chatbi.security``).
+    * when ``policy_views_first`` is True, make each of ``views`` (name -> a SELECT ChatBI built:
+      a row policy's view of a table, read by ``sql`` under that name) take effect *before* any
+      expression of ``sql`` sees a row: no predicate, function or error of ``sql`` may be
+      evaluated on a row the view filters out. DuckDB materialises each view first; PostgreSQL
+      uses temporary ``security_barrier`` views. An engine that cannot promise this says
+      ``policy_views_first = False`` (and refuses ``views``): row-restricted users then get no
+      hand-written SQL at all (``chatbi.security``).
     """
 
     dialect: str
+    #: whether ``views`` are guaranteed to apply before the statement's own expressions
+    policy_views_first: bool
 
     def execute_untrusted(self, sql: str, views: Mapping[str, str] | None = None) -> pd.DataFrame: ...
 

@@ -11,7 +11,8 @@ runs) and refuses a statement when
   join on a column that is no key, such as two facts on ``city_id``).
 
 The refusal names the tables and says how to fix the query. Compiled semantic queries are
-never checked: the compiler joins facts to dimensions on keys only.
+never checked: the compiler joins facts to dimensions on keys only. PostgreSQL's plans
+(``EXPLAIN (FORMAT JSON)``) are read through :func:`postgres_plan`.
 
 >>> plan = {"name": "CROSS_PRODUCT", "children": [
 ...     {"name": "SEQ_SCAN", "children": [], "extra_info": {"Table": "w.main.fact_daily", "Estimated Cardinality": "1157904"}},
@@ -27,12 +28,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CostLimits", "plan_problem", "MAX_PAIRS", "MAX_JOIN_ROWS"]
+__all__ = ["CostLimits", "plan_problem", "postgres_plan", "MAX_PAIRS", "MAX_JOIN_ROWS"]
 
 #: combinations a join without an equality condition may consider
 MAX_PAIRS = 100_000_000
 #: rows an equality join may be estimated to produce
-MAX_JOIN_ROWS = 10_000_000_000
+MAX_JOIN_ROWS = 1_000_000_000
 
 _NO_EQUALITY = frozenset({"CROSS_PRODUCT", "NESTED_LOOP_JOIN", "BLOCKWISE_NL_JOIN", "PIECEWISE_MERGE_JOIN", "IE_JOIN",
                           "POSITIONAL_JOIN"})
@@ -83,6 +84,44 @@ def _walk(node: Mapping[str, Any], limits: CostLimits, problems: list[str]) -> _
     else:
         rows = estimate if estimate is not None else max((c.rows for c in children), default=1.0)
     return _Node(rows, tables)
+
+
+def postgres_plan(explained: Any) -> list[dict[str, Any]]:
+    """PostgreSQL's ``EXPLAIN (FORMAT JSON)`` output in the node shape :func:`plan_problem` reads.
+
+    A nested loop is a join without an equality condition unless its inner side looks rows up
+    by an index condition (an index nested loop is an equality join); hash and merge joins are
+    equality joins. Rows are the planner's estimates (per loop for an inner side).
+    """
+    roots = explained if isinstance(explained, list) else [explained]
+    return [_pg_node(r["Plan"]) for r in roots if isinstance(r, Mapping) and isinstance(r.get("Plan"), Mapping)]
+
+
+def _pg_node(plan: Mapping[str, Any]) -> dict[str, Any]:
+    kind = str(plan.get("Node Type", ""))
+    children = [_pg_node(p) for p in plan.get("Plans") or () if isinstance(p, Mapping)]
+    name = kind.upper().replace(" ", "_")
+    if kind == "Nested Loop":
+        looked_up = any("Index Cond" in p or "Recheck Cond" in p for p in _inner(plan))
+        name = "HASH_JOIN" if looked_up else "NESTED_LOOP_JOIN"
+    elif kind in ("Hash Join", "Merge Join"):
+        name = "HASH_JOIN"
+    info: dict[str, Any] = {"Estimated Cardinality": plan.get("Plan Rows")}
+    if plan.get("Relation Name"):
+        info["Table"] = plan["Relation Name"]
+    return {"name": name, "children": children, "extra_info": info}
+
+
+def _inner(plan: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The inner side of a join and what sits directly under it (Materialize, Memoize, Bitmap Heap Scan)."""
+    found: list[Mapping[str, Any]] = []
+    stack = [p for p in plan.get("Plans") or () if isinstance(p, Mapping) and p.get("Parent Relationship") == "Inner"]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if node.get("Node Type") in ("Materialize", "Memoize", "Bitmap Heap Scan", "Result"):
+            stack.extend(p for p in node.get("Plans") or () if isinstance(p, Mapping))
+    return found
 
 
 def _number(value: Any) -> float | None:

@@ -90,6 +90,8 @@ class DuckDBEngine:
         self.limits = limits
         #: when SQL a person or a model wrote is refused before it runs (``execute_untrusted``)
         self.cost_limits = CostLimits()
+        #: policy views are materialised before hand-written SQL runs (``execute_untrusted``)
+        self.policy_views_first = True
         self._temp_dir: str | None = None
         #: the catalog the warehouse file is attached as (cursors start in it)
         self._catalog: str | None = None

@@ -14,8 +14,9 @@ import contextlib
 import datetime as dt
 import decimal
 import importlib.util
+import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,8 +24,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, make_url
 
-from ..errors import ConfigError, EngineError, MissingDependencyError, QueryTimeout
+from semantic_layer.sqlbuild.sandbox import barrier_view_sql, explain_json_sql
+
+from ..errors import ConfigError, EngineError, MissingDependencyError, QueryTimeout, QueryTooCostly
 from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated, type_mismatch_message
+from .cost import CostLimits, plan_problem, postgres_plan
 
 __all__ = ["SQLAlchemyEngine", "dialect_for_url", "driver_package"]
 
@@ -93,6 +97,10 @@ class SQLAlchemyEngine:
         self.timeout_s = timeout_s
         self.row_cap = row_cap
         self.backend = parsed.get_backend_name()
+        #: policy views are evaluated before any expression of hand-written SQL (PostgreSQL's security
+        #: barrier views); without it, row-restricted users get no hand-written SQL
+        self.policy_views_first = self.backend == "postgresql"
+        self.cost_limits = CostLimits()
         options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": pool_recycle_s}
         connect_args: dict[str, Any] = {}
         if self.backend == "sqlite":
@@ -128,13 +136,37 @@ class SQLAlchemyEngine:
 
     # -- running ------------------------------------------------------------------------
     def execute(self, sql: str) -> pd.DataFrame:
+        return self._run(sql)
+
+    def execute_untrusted(self, sql: str, views: Mapping[str, str] | None = None) -> pd.DataFrame:
+        """SQL a person or a model wrote (``chatbi.warehouse.base.UntrustedSQLEngine``).
+
+        PostgreSQL: each of ``views`` becomes a temporary ``security_barrier`` view in the
+        statement's own transaction (dropped with it), so the planner never evaluates a
+        non-LEAKPROOF expression of ``sql`` -- a failing cast, ``ln`` of a negative, a division by
+        zero -- on a row the view filters out; and the plan (``EXPLAIN``) is checked for products
+        of large tables first. Other databases promise neither: ``policy_views_first`` is False
+        and views are refused.
+        """
+        if views and not self.policy_views_first:
+            raise EngineError(f"{self.backend} cannot guarantee that row policies apply before the query's own "
+                              "conditions; hand-written SQL is off for restricted users on it")
+        before = [barrier_view_sql(name, select, self.dialect) for name, select in (views or {}).items()]
+        return self._run(sql, before=before, check_cost=self.backend == "postgresql")
+
+    def _run(self, sql: str, *, before: Sequence[str] = (), check_cost: bool = False) -> pd.DataFrame:
         deadline = time.monotonic() + self.timeout_s if self.timeout_s else None
         try:
             conn = self._engine.connect()
         except sa.exc.DBAPIError as exc:
             raise self._connect_error(exc) from None
         try:
-            with conn, self._read_only_transaction(conn, deadline):
+            with conn, self._read_only_transaction(conn, deadline, before):
+                if check_cost:
+                    explained = conn.exec_driver_sql(explain_json_sql(sql), execution_options={"no_parameters": True})
+                    problem = plan_problem(postgres_plan(_json(explained.scalar())), self.cost_limits)
+                    if problem:
+                        raise QueryTooCostly(problem[0].upper() + problem[1:] + ".")
                 # no parameters at all: the text goes to the driver as is, so '%' or ':x' inside
                 # string literals are never taken for bind parameters
                 result = conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
@@ -150,9 +182,14 @@ class SQLAlchemyEngine:
         return frame if self.row_cap is None else mark_truncated(frame, self.row_cap)
 
     @contextmanager
-    def _read_only_transaction(self, conn: Connection, deadline: float | None) -> Iterator[None]:
+    def _read_only_transaction(self, conn: Connection, deadline: float | None, before: Sequence[str] = ()
+                               ) -> Iterator[None]:
+        """One transaction, read-only from its first statement on -- after ``before`` (ChatBI's own
+        temporary views, which end with the transaction)."""
         transaction = conn.begin()
         try:
+            for statement in before:
+                conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
             if self.backend == "postgresql":
                 ms = str(max(1, int(self.timeout_s * 1000))) if self.timeout_s else "0"
                 # is_local=true: both settings end with this transaction, pooled connections stay clean
@@ -265,3 +302,8 @@ def _describe(exc: sa.exc.DBAPIError) -> tuple[str, str, str]:
 def _first_line(exc: BaseException) -> str:
     lines = [line for line in str(exc).strip().splitlines() if line.strip()]
     return lines[0][:300] if lines else type(exc).__name__
+
+
+def _json(value: Any) -> Any:
+    """``EXPLAIN (FORMAT JSON)`` comes back parsed (psycopg) or as text (other drivers)."""
+    return json.loads(value) if isinstance(value, (str, bytes)) else value

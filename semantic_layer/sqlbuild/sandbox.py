@@ -16,7 +16,7 @@ from sqlglot import exp
 from ..compiler.dialects import ident
 
 __all__ = ["duckdb_set_sql", "duckdb_attach_sql", "duckdb_use_sql", "temp_table_sql", "drop_temp_table_sql",
-           "setting_sql", "explain_json_sql"]
+           "setting_sql", "explain_json_sql", "barrier_view_sql"]
 
 
 def _value(value: str | int | bool | Sequence[str]) -> exp.Expression:
@@ -60,10 +60,29 @@ def temp_table_sql(name: str, select_sql: str, dialect: str = "duckdb") -> str:
     return create.sql(dialect=dialect)
 
 
+def barrier_view_sql(name: str, select_sql: str, dialect: str = "postgres") -> str:
+    """``CREATE TEMPORARY VIEW name WITH (security_barrier=TRUE) AS <select>`` (PostgreSQL).
+
+    A security barrier view's own conditions are evaluated before any function or operator of the
+    query that reads it that is not LEAKPROOF (PostgreSQL's "Rules and Privileges" chapter).
+
+    >>> barrier_view_sql("chatbi_v_fact", "SELECT a FROM fact WHERE p = 'x'")
+    "CREATE TEMPORARY VIEW chatbi_v_fact WITH (security_barrier=TRUE) AS SELECT a FROM fact WHERE p = 'x'"
+    """
+    import sqlglot
+
+    body = sqlglot.parse_one(select_sql, read=dialect)
+    properties = exp.Properties(expressions=[exp.TemporaryProperty(),
+                                             exp.Property(this=exp.var("security_barrier"), value=exp.true())])
+    create = exp.Create(this=exp.Table(this=ident(name, dialect)), kind="VIEW", expression=body,
+                        properties=properties)
+    return create.sql(dialect=dialect)
+
+
 def drop_temp_table_sql(name: str, dialect: str = "duckdb") -> str:
     return exp.Drop(tables=[exp.Table(this=ident(name, dialect))], kind="TABLE", exists=True).sql(dialect=dialect)
 
 
 def explain_json_sql(sql: str) -> str:
-    """DuckDB's estimated plan of ``sql`` as JSON (nothing runs). ``sql`` is guard-checked text."""
+    """The estimated plan of ``sql`` as JSON, nothing run (DuckDB and PostgreSQL). ``sql`` is guard-checked text."""
     return f"EXPLAIN (FORMAT json) {sql}"
