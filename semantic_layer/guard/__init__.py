@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
+from ..compiler.dialects import ident
 from ..errors import SQLGuardError
 from .allowlist import RULES
 from .bounds import bound_levenshtein
@@ -41,7 +43,7 @@ class TableSource(Protocol):
     @property
     def tables(self) -> Mapping[str, Any]: ...
 
-__all__ = ["SQLGuard", "guard_sql", "RULES", "DEFAULT_ROW_CAP", "MAX_SQL_LENGTH"]
+__all__ = ["SQLGuard", "Isolated", "view_name", "guard_sql", "RULES", "DEFAULT_ROW_CAP", "MAX_SQL_LENGTH"]
 
 DEFAULT_ROW_CAP = 10_000
 MAX_SQL_LENGTH = 100_000
@@ -82,6 +84,20 @@ class SQLGuard:
         """Validate SQL text; return the SQL to run (regenerated, capped). Raises :class:`SQLGuardError`."""
         return self._generate(self.validate(sql))
 
+    def check_isolated(self, sql: str) -> Isolated:
+        """Validate SQL text for an engine that applies policy views first (``policy_views_first``).
+
+        Each model table with a policy view is read through the view *by name*
+        (:func:`view_name`) instead of an inlined subquery, and the views it reads come back as
+        SQL: the engine evaluates them before any expression of the statement (DuckDB
+        materialises them, PostgreSQL makes them security barriers). An inlined subquery
+        promises nothing: a planner may test the user's condition on a row first.
+        """
+        tree = self._parse(sql)
+        used = self._check(tree, by_name=True)
+        views = tuple((view_name(t), self.views[t].sql(dialect=self.dialect)) for t in used)  # type: ignore[union-attr]
+        return Isolated(self._generate(tree), views)
+
     def validate(self, sql: str) -> exp.Expr:
         """Validate SQL text; return the checked, capped tree."""
         tree = self._parse(sql)
@@ -120,21 +136,25 @@ class SQLGuard:
                                 "; ".join(s.sql(dialect=self.dialect)[:60] for s in statements[:3]))
         return statements[0]
 
-    def _check(self, tree: exp.Expr) -> None:
+    def _check(self, tree: exp.Expression, *, by_name: bool = False) -> list[str]:
         checker = Checker(self.catalog)
         try:
             checker.statement(tree)
         except RecursionError:
             raise SQLGuardError("too_complex", "the SQL is nested too deeply to check") from None
+        used: list[str] = []
         if self.views:
-            self._apply_views(checker.tables_read)
+            used = self._apply_views(checker.tables_read, by_name=by_name)
         if self.dialect == "duckdb":  # PostgreSQL's levenshtein refuses long strings itself
             bound_levenshtein(tree)
         if self.row_cap is not None:
             apply_row_cap(tree, self.row_cap)
+        return used
 
-    def _apply_views(self, tables_read: list[tuple[exp.Table, str]]) -> None:
-        """Swap each checked model table for its policy view, under the name the query uses."""
+    def _apply_views(self, tables_read: list[tuple[exp.Table, str]], *, by_name: bool = False) -> list[str]:
+        """Swap each checked model table for its policy view, under the name the query uses (the
+        view inlined, or ``by_name`` read by its name); return the tables whose views are read."""
+        used: list[str] = []
         for node, name in tables_read:
             if name not in self.views:
                 continue
@@ -143,7 +163,13 @@ class SQLGuard:
                 raise SQLGuardError("access", f"table {name!r} is not available to you", name)
             alias = node.args.get("alias")
             qualifier = (alias.this if alias is not None else node.this).copy()
-            node.replace(exp.Subquery(this=view.copy(), alias=exp.TableAlias(this=qualifier)))
+            if by_name:
+                node.replace(exp.Table(this=ident(view_name(name), self.dialect), alias=exp.TableAlias(this=qualifier)))
+            else:
+                node.replace(exp.Subquery(this=view.copy(), alias=exp.TableAlias(this=qualifier)))
+            if name not in used:
+                used.append(name)
+        return used
 
     def _generate(self, tree: exp.Expr) -> str:
         try:
@@ -151,6 +177,19 @@ class SQLGuard:
             return self._dialect.generate(tree, copy=False, comments=False)
         except RecursionError:
             raise SQLGuardError("too_complex", "the SQL is nested too deeply to generate") from None
+
+
+@dataclass(frozen=True)
+class Isolated:
+    """SQL to run and the policy views it reads: (view name, the view's SELECT) in the guard's dialect."""
+
+    sql: str
+    views: tuple[tuple[str, str], ...] = ()
+
+
+def view_name(table: str) -> str:
+    """The name a policy view of ``table`` is read by (a temporary table or view of the engine's)."""
+    return f"chatbi_v_{table}"
 
 
 def _first_line(exc: Exception) -> str:

@@ -219,3 +219,33 @@ def test_members_of_a_table_no_allowed_fact_reaches_are_not_listed():
         "SELECT colors.color AS color FROM colors GROUP BY colors.color ORDER BY color ASC"
     with pytest.raises(QueryError, match="not available"):  # stock cannot be limited to 广东's rows
         compile_query(model, SemanticQuery(metrics=["qty"], dimensions=["color"]), policy=policy)
+
+
+@pytest.mark.parametrize("text", ESCAPES)
+def test_views_read_by_name_give_the_same_rows_as_inlined_views(sample_model, sample_db_path, text):
+    """``check_isolated``: each restricted table is read through its view by name; the engine makes the views."""
+    guard = guard_for(sample_model, gd())
+    isolated = guard.check_isolated(text)
+    names = [n for n, _ in isolated.views]
+    assert names and all(n.startswith("chatbi_v_") for n in names) and len(set(names)) == len(names)
+    tree = sqlglot.parse_one(isolated.sql, read="duckdb")
+    ctes = {c.alias for c in tree.find_all(exp.CTE)}
+    assert {t.name for t in tree.find_all(exp.Table)} <= set(names) | ctes  # no table read around its view
+    with duckdb.connect(str(sample_db_path), read_only=True) as con:
+        for name, select in isolated.views:
+            con.execute(f"CREATE TEMP TABLE {name} AS {select}")
+        by_name = sorted(map(_rounded, con.execute(isolated.sql).fetchall()))
+        inlined = sorted(map(_rounded, con.execute(guard.check(text)).fetchall()))
+    assert by_name == inlined
+
+
+def _rounded(row: tuple) -> str:
+    """A row to compare; sums of floats differ in the last digits with the order they were added in."""
+    return repr(tuple(round(v, 2) if isinstance(v, float) else v for v in row))
+
+
+def test_a_closed_table_is_refused_in_isolated_sql_too(sample_model):
+    segment = AccessPolicy(rows=((MemberFilter(op="in", dimension="segment", values=("政企",)),),))
+    with pytest.raises(SQLGuardError) as caught:
+        guard_for(sample_model, segment).check_isolated("SELECT SUM(call_attempts) FROM fact_network_daily")
+    assert caught.value.rule == "access"
