@@ -22,7 +22,7 @@ def execute(scope: Scope, checked: Checked) -> pd.DataFrame | Failure:
     try:
         if checked.written and isinstance(engine, UntrustedSQLEngine):
             # SQL a person or a model wrote: the engine refuses a too costly plan before running it
-            return engine.execute_untrusted(checked.sql)
+            return engine.execute_untrusted(checked.sql, dict(checked.views))
         return engine.execute(checked.sql)
     except ChatBIError as exc:
         return Failure("execute", str(exc), str(exc), sql=checked.sql)

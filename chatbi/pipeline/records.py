@@ -124,6 +124,8 @@ class Checked:
     sql: str
     #: written by a person or a model (not compiled): the engine checks its cost first
     written: bool = False
+    #: (name, SELECT) of the row-policy views ``sql`` reads by name; the engine applies them first
+    views: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
