@@ -38,6 +38,7 @@ def add_security_commands(sub: Any, add_source_args: Callable[[argparse.Argument
     policy = security.add_parser("policy", help="show a user's effective access (rows, columns, small cells)")
     policy.add_argument("user")
     policy.add_argument("path", type=Path, nargs="?", help="security file (default $CHATBI_SECURITY)")
+    add_source_args(policy)
     policy.set_defaults(func=_cmd_policy)
 
     revoke = security.add_parser("revoke", help="end every app session of a user now (all workers)")
@@ -102,6 +103,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(f"ok: {args.path}: {len(spec.users)} users, {len(spec.roles)} roles"
           + (f", identity header {spec.identity.header}" if spec.identity else "")
           + ("" if security.secret_key else "; warning: no secret_key (set $CHATBI_SECRET_KEY for the app)"))
+    for warning in security.warnings():
+        print(f"warning: {warning}")
     return 0
 
 
@@ -115,7 +118,11 @@ def _sample_model() -> Any:
 def _cmd_policy(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
 
-    security = open_security(args.path)
+    from ..cli import open_chatbi
+
+    model = open_chatbi(args).model if (getattr(args, "model", None) or getattr(args, "database", None)) \
+        else _sample_model()
+    security = open_security(args.path, model)
     if security is None:
         raise ConfigError(f"give the security file or set ${SECURITY_ENV}")
     principal = security.principal(args.user)
@@ -135,7 +142,12 @@ def _cmd_policy(args: argparse.Namespace) -> int:
         print(f"column {rule.target}: {rule.action}{' ' + rule.operator if rule.operator else ''}{extra}")
     if policy.min_group_size:
         print(f"small cells: aggregates of fewer than {policy.min_group_size} suppressed")
-    print(f"hand-written SQL: {'allowed' if security.may_use_sql(principal) else 'not allowed'}")
+    from .config import sql_risks
+
+    risks = sql_risks(policy, security.model)
+    allowed = security.may_use_sql(principal)
+    reason = "" if allowed or not risks else f" (it would get around {'; '.join(risks)})"
+    print(f"hand-written SQL: {'allowed' if allowed else 'not allowed'}{reason}")
     return 0
 
 

@@ -51,7 +51,8 @@ from .passwords import dummy_verify, verify_password
 from .sessions import credential_of
 
 __all__ = ["UserSpec", "RoleSpec", "IdentitySpec", "SecuritySpec", "Security", "IdentityProvider",
-           "HeaderIdentityProvider", "load_security", "secret_key_problem", "SECRET_ENV", "MIN_SECRET_LENGTH"]
+           "HeaderIdentityProvider", "load_security", "secret_key_problem", "sql_risks", "SECRET_ENV",
+           "MIN_SECRET_LENGTH"]
 
 SECRET_ENV = "CHATBI_SECRET_KEY"
 #: the shortest session signing key accepted
@@ -91,8 +92,12 @@ class RoleSpec(_S):
     #: fact table -> column whose distinct values count as the group size (default: rows)
     group_size: dict[str, str] = Field(default_factory=dict)
     open_tables: tuple[str, ...] = ()
-    #: may run hand-written SQL (still filtered by the guard)
-    sql: bool = True
+    #: may run hand-written SQL (still filtered by the guard). Unset: yes, unless the role has
+    #: small-cell suppression or masking that SQL would get around (then no)
+    sql: bool | None = None
+    #: the operator's explicit acceptance that this role's SQL bypasses ``min_group_size`` or a mask
+    #: of counted rows; without it ``sql: true`` on such a role is a configuration error
+    sql_unprotected: bool = False
 
 
 class IdentitySpec(_S):
@@ -244,6 +249,22 @@ class Security:
                     continue
             if model is not None:
                 out += [f"roles.{name}: {p}" for p in policy.problems(model)]
+            risks = sql_risks(policy, model)
+            if role.sql is True and risks and not role.sql_unprotected:
+                out.append(f"roles.{name}: sql: true lets hand-written SQL get around {'; '.join(risks)}. Leave `sql` "
+                           "out (SQL is then off for the role) or add `sql_unprotected: true` to accept it")
+        return out
+
+    def warnings(self) -> list[str]:
+        """What is allowed but weakens protection (printed by ``chatbi security check``)."""
+        out: list[str] = []
+        for name, role in self.spec.roles.items():
+            try:
+                risks = sql_risks(role_policy(role, {}, check=True), self.model)
+            except ConfigError:
+                continue
+            if risks and role.sql is not False and role.sql_unprotected:
+                out.append(f"roles.{name}: hand-written SQL gets around {'; '.join(risks)} (sql_unprotected: true)")
         return out
 
     # -- principals ---------------------------------------------------------------------------
@@ -263,7 +284,25 @@ class Security:
         return Principal(user, spec.roles, attributes, policy, spec.name)
 
     def may_use_sql(self, principal: Principal) -> bool:
-        return any(self.spec.roles[r].sql for r in principal.roles if r in self.spec.roles)
+        """Whether the principal may run hand-written SQL (the guard still filters what it reads).
+
+        A role allows it when ``sql: true``, or when ``sql`` is unset and the role has neither
+        small-cell suppression nor a mask SQL could get around. The user's combined access must
+        not have such a risk either, unless an allowing role accepts it (``sql_unprotected``).
+        """
+        roles = [self.spec.roles[r] for r in principal.roles if r in self.spec.roles]
+        allowing = [r for r in roles if self._role_allows_sql(r)]
+        if not allowing:
+            return False
+        return not sql_risks(principal.policy, self.model) or any(r.sql_unprotected for r in allowing)
+
+    def _role_allows_sql(self, role: RoleSpec) -> bool:
+        if role.sql is not None:
+            return role.sql
+        try:
+            return not sql_risks(role_policy(role, {}, check=True), self.model)
+        except ConfigError:
+            return False
 
     def authenticate(self, user: str, password: str) -> Principal | None:
         """The principal when ``password`` is right, else None (same time for unknown users)."""
@@ -286,6 +325,31 @@ class Security:
             return self.principal(user)
         except AccessDenied:
             return None
+
+
+def sql_risks(policy: AccessPolicy, model: SemanticModel | None) -> list[str]:
+    """What hand-written SQL would get around in ``policy`` (empty: nothing).
+
+    Small-cell suppression works on the compiler's aggregates; a statement can aggregate single
+    rows. A masked metric that counts rows (``count(*)``) has no column to hide from SQL, so a
+    ``COUNT(*)`` shows it unmasked. (Masks of columns are safe: SQL cannot read a masked column.)
+    """
+    out: list[str] = []
+    if policy.min_group_size:
+        out.append(f"small-cell suppression (min_group_size {policy.min_group_size}): SQL can aggregate single rows")
+    if model is None or not policy.columns:
+        return out
+    try:
+        metrics = policy.access(model).metrics
+    except (KeyError, ValueError):  # names the model lacks are reported by the configuration check
+        return out
+    for name, rule in metrics.items():
+        if rule.action != "mask" or name not in model.metrics:
+            continue
+        counted = [leaf for leaf in model.leaf_metrics(name) if getattr(model.metrics[leaf], "column", None) == "*"]
+        if counted:
+            out.append(f"the mask of {name!r}: it counts rows, and SQL can count them exactly")
+    return out
 
 
 def secret_key_problem(key: str) -> str | None:
