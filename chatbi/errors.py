@@ -6,7 +6,8 @@ them into ``Answer(status="error")``; the CLI prints their message, never a trac
 
 from __future__ import annotations
 
-__all__ = ["ChatBIError", "EngineError", "QueryTimeout", "QueryTooCostly", "MissingDependencyError", "ConfigError"]
+__all__ = ["ChatBIError", "EngineError", "QueryTimeout", "QueryTooCostly", "WithheldEngineError",
+           "MissingDependencyError", "ConfigError"]
 
 
 class ChatBIError(Exception):
@@ -23,6 +24,22 @@ class QueryTimeout(EngineError, TimeoutError):
 
 class QueryTooCostly(EngineError):
     """The engine's plan of a statement is too costly to run (a product of large tables); nothing ran."""
+
+
+class WithheldEngineError(EngineError):
+    """A database error whose text a restricted user may not see: a sentence and ``reference`` instead
+    (the full text is in the audit log under the reference). ``worded(language)`` says it."""
+
+    _WORDS = {"zh": "数据库无法执行这个查询（错误编号 {ref}）。管理员可在审计日志中按编号查看原因。",
+              "en": "The database could not run this query (error {ref}). An administrator can look the "
+                    "reference up in the audit log."}
+
+    def __init__(self, reference: str, language: str | None = None) -> None:
+        self.reference = reference
+        super().__init__(self.worded(language))
+
+    def worded(self, language: str | None) -> str:
+        return self._WORDS.get(language or "en", self._WORDS["en"]).format(ref=self.reference)
 
 
 class MissingDependencyError(ChatBIError, ImportError):

@@ -108,7 +108,7 @@ class Pipeline:
         if isinstance(checked, Failure):
             return _build(plan, clock, compiled=compiled, failure=checked)
         with clock.stage("execute"):
-            data = execute(self.scope, checked)
+            data = execute(self.scope, checked, plan.language)
         if isinstance(data, Failure):
             return _build(plan, clock, compiled=compiled, failure=data)
         return self._shown(plan, clock, compiled, checked, data, narrator)

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..errors import ChatBIError
+from ..errors import ChatBIError, WithheldEngineError
 from ..warehouse.base import UntrustedSQLEngine
 from .records import Checked, Failure, Scope
 
 __all__ = ["execute"]
 
 
-def execute(scope: Scope, checked: Checked) -> pd.DataFrame | Failure:
+def execute(scope: Scope, checked: Checked, language: str | None = None) -> pd.DataFrame | Failure:
     engine = scope.engine
     try:
         if checked.written and isinstance(engine, UntrustedSQLEngine):
             # SQL a person or a model wrote: the engine refuses a too costly plan before running it
             return engine.execute_untrusted(checked.sql, dict(checked.views))
         return engine.execute(checked.sql)
+    except WithheldEngineError as exc:  # a restricted user's database error: a sentence in their language
+        return Failure("execute", exc.worded(language), exc.worded(language), sql=checked.sql)
     except ChatBIError as exc:
         return Failure("execute", str(exc), str(exc), sql=checked.sql)

@@ -16,6 +16,7 @@ The view itself (:class:`chatbi.security.view.ScopedChatBI`) puts them together.
 from __future__ import annotations
 
 import re
+import secrets
 import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from semantic_layer.compiler import compile_query, guard_access
 from semantic_layer.guard import SQLGuard
 from semantic_layer.policy import AccessPolicy
 
-from ..errors import EngineError
+from ..errors import EngineError, QueryTimeout, QueryTooCostly, WithheldEngineError
 from ..members import Member, MemberIndex
 from ..warehouse import Engine
 from .masking import mask_series
@@ -104,11 +105,12 @@ class MemberMap(dict):  # type: ignore[type-arg]
 class ScopedEngine:
     """The shared engine through one user's policy (see the module docstring). ``close`` is a no-op.
 
-    ``note(sql, rows)`` is told about every statement (rows None when it failed).
+    ``note(sql, rows, error=...)`` is told about every statement (rows None when it failed; the full
+    database error of a restricted user, who sees a reference only).
     """
 
     def __init__(self, engine: Engine, policy: AccessPolicy, model: SemanticModel,
-                 note: Callable[[str, int | None], None]) -> None:
+                 note: Callable[..., None]) -> None:
         self._engine = engine
         self._policy = policy
         self._model = model
@@ -129,10 +131,14 @@ class ScopedEngine:
         try:
             frame = run()
         except EngineError as exc:
-            self._note(sql, None)
-            if self._policy.unrestricted:
+            if self._policy.unrestricted or isinstance(exc, (QueryTimeout, QueryTooCostly)):
+                self._note(sql, None)  # timeouts and cost refusals are about the statement, no row in them
                 raise
-            raise type(exc)(sanitize_error(str(exc))) from None
+            # a database's own words can quote a value or tell a row exists: the user gets a sentence and a
+            # reference, the audit log the full text
+            ref = "E-" + secrets.token_hex(4).upper()
+            self._note(sql, None, error=f"{ref}: {exc}")
+            raise WithheldEngineError(ref) from None
         frame = mask_frame(frame, self._policy, self._model)
         self._note(sql, len(frame))
         return frame

@@ -69,6 +69,8 @@ class _Call:
     status: str = "ok"
     denied: bool = False
     detail: str | None = None
+    #: database errors in full (the user saw a reference only)
+    errors: list[str] = field(default_factory=list)
 
 
 class ScopedChatBI(ChatBI):
@@ -255,22 +257,25 @@ class ScopedChatBI(ChatBI):
             call.detail = denials[0].message if denials else answer.error or answer.text
             call.denied = call.denied or bool(denials)
 
-    def _note(self, sql: str, rows: int | None) -> None:
+    def _note(self, sql: str, rows: int | None, *, error: str | None = None) -> None:
         call: _Call | None = getattr(self._local, "call", None)
         if call is None and self._active:
             with self._active_lock:  # a worker thread of a call in progress (analysis runs in parallel)
                 call = self._active[-1] if self._active else None
         if call is not None:
             call.statements.append((sql, rows if rows is not None else -1))
+            if error:
+                call.errors.append(error)
         elif self.audit is not None:  # a statement outside any audited call (a custom caller of .engine)
             self.audit.record(self.principal.user, "sql", roles=self.principal.roles, sql=sql, rows=rows,
-                              status="ok" if rows is not None else "error")
+                              status="ok" if rows is not None else "error", detail=error)
 
     def _write(self, call: _Call) -> None:
         if self.audit is None:
             return
         sql = ";\n".join(s for s, _ in call.statements) or None
         rows = call.rows if call.rows is not None else (call.statements[-1][1] if call.statements else None)
+        detail = " | ".join(p for p in (call.detail, *call.errors) if p) or None
         self.audit.record(self.principal.user, call.action, roles=self.principal.roles, question=call.question,
                           query=call.query, sql=sql, rows=rows if rows is None or rows >= 0 else None,
-                          status=call.status, denied=call.denied, detail=call.detail)
+                          status=call.status, denied=call.denied, detail=detail)
