@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..messages import message
+from .access import hidden_names, require_visible
 from .fetch import Fetcher, normalize_filters
 from .periods import Period, PeriodLike, parse_period, period_label
 
@@ -116,7 +117,8 @@ class CorrelationResult:
 
 
 def _default_candidates(bi: ChatBI, metric: str) -> list[str]:
-    return [m for m in bi.model.visible_metrics if m != metric]
+    hidden = hidden_names(bi)  # never a metric the user may not see
+    return [m for m in bi.model.visible_metrics if m != metric and m not in hidden]
 
 
 def correlate(bi: ChatBI, metric: str, time_range: PeriodLike, grain: str = "day",
@@ -130,6 +132,7 @@ def correlate(bi: ChatBI, metric: str, time_range: PeriodLike, grain: str = "day
     names = list(candidates) if candidates is not None else _default_candidates(bi, metric)
     for name in names:
         model.metric(name)
+    require_visible(bi, "metric", [metric, *names], language or bi.language)
     names = [n for n in dict.fromkeys(names) if n != metric]
     if not names:
         raise ConfigError("no candidate metrics to correlate with")

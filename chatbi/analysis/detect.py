@@ -22,6 +22,7 @@ from semantic_layer.compiler.timeframe import add_units, unit_start
 from ..errors import ConfigError
 from ..messages import message
 from ..values import is_missing
+from .access import require_visible
 from .anomaly import BASELINES, calendar_index, default_direction, expected_values, score
 from .fetch import Fetcher, normalize_filters
 from .periods import Period, PeriodLike, parse_period, period_label
@@ -120,8 +121,10 @@ def detect_anomalies(bi: ChatBI, metric: str, grain: str = "day", time_range: Pe
     if grain not in BASELINES or grain not in model.dimension(time_dim).grains:
         raise ConfigError(f"unknown grain {grain!r}; use one of {', '.join(model.dimension(time_dim).grains)}")
     dims = _by(bi, metric, by)
-    direction = direction or default_direction(spec.favorable)
     lang = language or bi.language
+    require_visible(bi, "metric", [metric], lang)  # hidden names are refused with a sentence
+    require_visible(bi, "dimension", dims, lang)
+    direction = direction or default_direction(spec.favorable)
     period = parse_period(time_range) if time_range is not None else None
     end = min(period[1], bi.anchor) if period else bi.anchor
     history = BASELINES[grain].history

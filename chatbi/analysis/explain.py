@@ -44,6 +44,7 @@ from .leaves import (
     value_columns,
     with_parents,
 )
+from .access import hidden_names, require_visible
 from .metric_tree import decompose_tree, tree_metrics
 from .narrative import summary_text, waterfall_figure, waterfall_items
 from .periods import PeriodLike, parse_period, resolve_baseline
@@ -112,6 +113,9 @@ def explain_change(bi: ChatBI, metric: str, period: PeriodLike, baseline: Period
     lang = language or bi.language
     model = bi.model
     model.metric(metric)
+    require_visible(bi, "metric", [metric], lang)  # a hidden metric is refused with a sentence
+    if dimensions is not None:
+        require_visible(bi, "dimension", dimensions, lang)
     if max_depth < 1:
         raise ConfigError("max_depth must be at least 1")
     cur_p = parse_period(period)
@@ -120,7 +124,7 @@ def explain_change(bi: ChatBI, metric: str, period: PeriodLike, baseline: Period
     fetch = Fetcher(bi, flt)
     kind, cols, scale = value_columns(bi, metric)
     dims = candidate_dimensions(bi, metric, dimensions)
-    in_tree = tree_metrics(model, metric, max_depth)
+    in_tree = tree_metrics(model, metric, max_depth, hidden=hidden_names(bi))
     totals = list(dict.fromkeys([*in_tree, *cols]))
     summed, ratios = tree_parts(bi, in_tree) if len(in_tree) > 1 else ([], {})
     fetched_cols = list(dict.fromkeys([*cols, *summed]))

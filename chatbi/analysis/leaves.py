@@ -19,6 +19,7 @@ from semantic_layer.spec import RatioMetricSpec
 
 from ..errors import ConfigError
 from ..values import is_missing
+from .access import visible
 from .decompose import LeafFrame
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ def candidate_dimensions(bi: ChatBI, metric: str, dimensions: Sequence[str] | No
         return out
     out = [n for n, d in model.dimensions.items()
            if d.type == "categorical" and d.index_members and all(model.reachable(t, n) for t in tables)]
+    out = visible(bi, out)  # a user's hidden and masked dimensions are not broken down by
     sizes = {n: max(len(bi.members.members.get(n, ())), 1) for n in out}
     while len(out) > 1 and _leaf_estimate(bi, out, sizes) > MAX_LEAVES:
         out.remove(max(out, key=lambda n: sizes[n]))

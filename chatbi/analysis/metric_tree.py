@@ -128,12 +128,19 @@ def tree_of(model: SemanticModel, metric: str) -> tuple[str, tuple[str, ...], tu
     return None
 
 
-def tree_metrics(model: SemanticModel, metric: str, depth: int = 3) -> list[str]:
-    """The metric and every sub-metric its tree reaches within ``depth`` levels."""
+def tree_metrics(model: SemanticModel, metric: str, depth: int = 3, hidden: frozenset[str] = frozenset()
+                 ) -> list[str]:
+    """The metric and every sub-metric its tree reaches within ``depth`` levels.
+
+    A step with a ``hidden`` sub-metric is not taken (its parts would not add up to the change
+    without it, and the user may not see it): the metric stays a leaf of the tree.
+    """
     out = [metric]
     found = tree_of(model, metric) if depth > 0 else None
+    if found and any(child in hidden for child in found[1]):
+        return out
     for child in found[1] if found else ():
-        out += [m for m in tree_metrics(model, child, depth - 1) if m not in out]
+        out += [m for m in tree_metrics(model, child, depth - 1, hidden) if m not in out]
     return out
 
 

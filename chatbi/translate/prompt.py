@@ -290,8 +290,13 @@ def system_prompt(model: SemanticModel, selection: Selection, *, anchor: dt.date
     lines += [_metric_line(model, n) for n in selection.metrics]
     lines += ["", "Dimensions:"]
     lines += [_dimension_line(model, n, members) for n in selection.dimensions]
-    hierarchies = [f"- {h}: {' > '.join(spec.levels)}" for h, spec in model.hierarchies.items()
-                   if any(lv.partition(".")[0] in selection.dimensions for lv in spec.levels)]
+    withheld = _withheld(members)
+    hierarchies = []
+    for h, spec in model.hierarchies.items():
+        # a level the user may not see is left out of the path, never named
+        levels = [lv for lv in spec.levels if lv.partition(".")[0] not in withheld]
+        if len(levels) > 1 and any(lv.partition(".")[0] in selection.dimensions for lv in levels):
+            hierarchies.append(f"- {h}: {' > '.join(levels)}")
     if hierarchies:
         lines += ["", "Hierarchies (coarse > fine, for drill-down):", *hierarchies]
     if selection.members:
