@@ -25,7 +25,7 @@ import pandas as pd
 
 from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.compiler import compile_query, guard_access
-from semantic_layer.guard import SQLGuard
+from semantic_layer.guard import Isolated, SQLGuard
 from semantic_layer.policy import AccessPolicy
 
 from ..errors import EngineError, QueryTimeout, QueryTooCostly, WithheldEngineError
@@ -169,6 +169,15 @@ class PolicyGuard:
 
     def validate(self, sql: str) -> Any:
         return self.restricted.validate(sql)
+
+    def check_isolated(self, sql: str) -> Isolated:
+        """Hand-written SQL reading the user's restricted tables through their views by name (the
+        engine applies the views first: ``chatbi.pipeline.guard``)."""
+        return self.restricted.check_isolated(sql)
+
+    @property
+    def views(self) -> Mapping[str, Any]:
+        return self.restricted.views
 
     def check_expression(self, expression: Any, *, copy: bool = True) -> str:
         # only the view's own compiler builds these trees, under the user's policy
