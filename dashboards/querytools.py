@@ -183,6 +183,11 @@ def remove_part(query: SemanticQuery, key: str, model: SemanticModel) -> Semanti
 
 
 def _valid(model: SemanticModel, query: SemanticQuery, members: Any) -> bool:
+    # a signed-in user's member index withholds what they may not see: never suggest it
+    withheld = frozenset(getattr(getattr(members, "members", members), "withheld", ()))
+    names = {*query.metrics, *(DimensionRef.parse(d).name for d in query.dimensions)}
+    if names & withheld:
+        return False
     sets = members.as_sets() if hasattr(members, "as_sets") else members
     try:
         return not validate_query(model, query, sets)

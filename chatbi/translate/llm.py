@@ -167,7 +167,8 @@ class LLMTranslator:
                 if isinstance(args, dict) and isinstance(args.get("sql"), str) and args["sql"].strip():
                     return done(LLMResult("sql", sql=args["sql"].strip()))
 
-            query, feedback, issues_now = self._check(reply, model, member_sets)
+            query, feedback, issues_now = self._check(reply, model, member_sets,
+                                                      frozenset(getattr(member_items, "withheld", ())))
             if query is not None:
                 return done(LLMResult("query", query=query))
             if issues_now:
@@ -179,8 +180,8 @@ class LLMTranslator:
         return done(LLMResult("clarify", message=say(lang, "invalid", problems=describe_issues(issues, model, lang)),
                               reason="invalid", issues=issues, draft=draft, options=candidates))
 
-    def _check(self, reply: _Reply, model: SemanticModel,
-               member_sets: Mapping[str, frozenset[str]]) -> tuple[SemanticQuery | None, str, tuple[Issue, ...]]:
+    def _check(self, reply: _Reply, model: SemanticModel, member_sets: Mapping[str, frozenset[str]],
+               withheld: frozenset[str] = frozenset()) -> tuple[SemanticQuery | None, str, tuple[Issue, ...]]:
         """A validated query, or feedback for the model (and the semantic issues found)."""
         if reply.tool not in (None, QUERY_TOOL):
             if reply.tool == SQL_TOOL:
@@ -202,6 +203,9 @@ class LLMTranslator:
         found = validate_query(model, query, member_sets or None)
         if not found:
             return query, "", ()
+        if withheld:  # "did you mean" never names what the user may not see, to the model or to them
+            found = [replace(i, candidates=tuple(c for c in i.candidates if c.split(".")[0] not in withheld))
+                     for i in found]
         lines = [f"- {issue} (at {issue.field})" if issue.field else f"- {issue}" for issue in found]
         return None, ("The query uses names or combinations the model does not have:\n" + "\n".join(lines)
                       + "\nUse only the listed names and call the tool again."), tuple(found)

@@ -91,6 +91,8 @@ def compile_query(model: SemanticModel, query: SemanticQuery, dialect: str = "du
     if isinstance(policy, Principal):
         policy = policy.policy
     issues = validate_query(model, query, members)
+    if issues and policy is not None and not policy.unrestricted:
+        issues = _without_hidden(model, policy, issues)
     if not issues and policy is not None:
         issues = policy.check(model, query)
     if issues:
@@ -99,6 +101,17 @@ def compile_query(model: SemanticModel, query: SemanticQuery, dialect: str = "du
     compare_period, shift = _comparison(model, query, period)
     tree = Builder(model, query, dialect, policy).build(period, compare_period, shift)
     return CompiledQuery(query, dialect, tree, period, compare_period)
+
+
+def _without_hidden(model: SemanticModel, policy: AccessPolicy, issues: list[Issue]) -> list[Issue]:
+    """Issues whose "did you mean" never suggests a name the user may not see (``revnue`` must not
+    answer "did you mean 'revenue'?" to a user for whom revenue is hidden)."""
+    access = policy.access(model)
+    out = []
+    for issue in issues:
+        kept = tuple(c for c in issue.candidates if not access.hidden(c.split(".")[0]))
+        out.append(issue if kept == issue.candidates else Issue(issue.code, issue.message, kept, issue.field))
+    return out
 
 
 def _comparison(model: SemanticModel, query: SemanticQuery, period: Period | None
