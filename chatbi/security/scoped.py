@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from semantic_layer import SemanticModel, SemanticQuery
+from semantic_layer import MemberFilter, SemanticModel, SemanticQuery
 from semantic_layer.compiler import compile_query, guard_access
 from semantic_layer.guard import Isolated, SQLGuard
 from semantic_layer.policy import AccessPolicy
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ..pipeline import Guard
 
 __all__ = ["ScopedEngine", "PolicyGuard", "MemberMap", "mask_frame", "sanitize_error", "restricted_members",
-           "declared_members"]
+           "declared_members", "access_scope"]
 
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
 
@@ -185,6 +185,20 @@ class PolicyGuard:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.restricted, name)
+
+
+def access_scope(policy: AccessPolicy, model: SemanticModel, language: str) -> str:
+    """The user's rows in words, from their row filters: ``广东``, ``华东、华南`` (empty when unrestricted)."""
+    alternatives = []
+    for alt in policy.rows or ():
+        parts = []
+        for f in alt:
+            if isinstance(f, MemberFilter) and f.op == "in":
+                parts.append(("、" if language == "zh" else ", ").join(str(v) for v in f.values))
+            else:
+                parts.append(f"{model.label(f.dimension, language) if f.dimension else ''} {f.op}".strip())
+        alternatives.append(" · ".join(parts))
+    return ("；" if language == "zh" else "; ").join(a for a in alternatives if a)
 
 
 def restricted_members(model: SemanticModel, policy: AccessPolicy, base: MemberIndex, engine: Engine) -> MemberIndex:

@@ -28,11 +28,11 @@ import datetime as dt
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from semantic_layer import Issue, SemanticQuery
+from semantic_layer import Issue, MemberFilter, SemanticQuery
 from semantic_layer.errors import QueryError
 from semantic_layer.policy import ACCESS_DENIED, MASKED_FILTER, AccessPolicy, Principal
 
@@ -44,7 +44,7 @@ from ..pipeline import AskOptions, Guard
 from ..pipeline.core import question_too_long
 from ..pipeline.guard import SQL_REJECTED
 from .audit import AuditLog
-from .scoped import PolicyGuard, ScopedEngine, declared_members, restricted_members
+from .scoped import PolicyGuard, ScopedEngine, access_scope, declared_members, restricted_members
 
 if TYPE_CHECKING:
     from ..analysis import AnomalyResult, CorrelationResult, RootCauseReport
@@ -143,7 +143,7 @@ class ScopedChatBI(ChatBI):
         with self._audited("ask" if question else "query", question=question, query=query) as call:
             answer = super().run(query, question=question, language=language, intent=intent, options=options)
             self._account(call, answer)
-            return answer
+            return self._within_access(answer)
 
     def ask(self, question: str, conversation: Conversation | None = None, language: str | None = None, *,
             options: AskOptions | None = None) -> Answer:
@@ -160,7 +160,7 @@ class ScopedChatBI(ChatBI):
             answer = super().ask(question, conversation, language, options=options)
             call.query = call.query or answer.query
             self._account(call, answer)
-            return answer
+            return self._within_access(answer)
 
     def run_sql(self, sql: str, *, language: str | None = None) -> Answer:
         with self._audited("sql", question=sql) as call:
@@ -187,6 +187,38 @@ class ScopedChatBI(ChatBI):
         with self._audited("correlate", query={"metric": metric}):
             return super().correlate(metric, time_range, grain, candidates, filters, max_lag, language=language)
 
+    def _within_access(self, answer: Answer) -> Answer:
+        """A row-restricted user's answer says it covers their rows only, unless the question itself kept
+        to them (``全国收入`` → "在您可查看的范围内（广东）"): a total that silently means "your
+        province" reads as the national total."""
+        query = answer.query
+        if not self.policy.restricts_rows or not answer.ok or query is None or self._kept_within(query):
+            return answer
+        scope = access_scope(self.policy, self.model, answer.language)
+        if not scope:
+            return answer
+        zh = answer.language == "zh"
+        note = f"（在您可查看的范围内：{scope}）" if zh else f"Within your access ({scope}): "
+        text = answer.text or ""
+        if note.strip() in text:
+            return answer
+        return replace(answer, text=(text + note) if zh else note + text[:1].lower() + text[1:])
+
+    def _kept_within(self, query: SemanticQuery) -> bool:
+        """Whether the query filters to members the user may see, on a dimension the policy restricts
+        (or a level of the same hierarchy): then its numbers are what was asked for."""
+        restricted = set(self.policy.row_dimensions())
+        families = {self.model.hierarchy_of(d)[0] for d in restricted if self.model.hierarchy_of(d)}
+        allowed = self.members
+        for f in query.filters:
+            dim = getattr(f, "dimension", None)
+            if not isinstance(f, MemberFilter) or f.op != "in" or dim is None:
+                continue
+            related = dim in restricted or (self.model.hierarchy_of(dim) or ("",))[0] in families
+            if related and {str(v) for v in f.values} <= allowed.values(dim):
+                return True
+        return False
+
     def _outside_access(self, question: str, language: str | None) -> Answer | None:
         """A refusal when the question names members the model declares but the user may not see.
 
@@ -194,7 +226,7 @@ class ScopedChatBI(ChatBI):
         members declared in the model file (metadata every user can read) are recognised here, so
         the refusal reveals nothing about the data.
         """
-        if not self.policy.restricts_rows or not isinstance(question, str) or not question.strip():
+        if self.policy.unrestricted or not isinstance(question, str) or not question.strip():
             return None
         from ..translate.lexicon import lexicon_for
         from ..translate.scan import scan
@@ -205,17 +237,28 @@ class ScopedChatBI(ChatBI):
         except Exception:  # noqa: BLE001 - the check is a courtesy; the compiler enforces the policy anyway
             return None
         allowed = self.members
+        access = self.policy.access(self.model)
         outside: list[str] = []
+        masked: list[str] = []
         for tok in found.of("member"):
             targets = [t for t in tok.targets if t.kind == "member"]
             if targets and not any(t.value in allowed.values(t.name) for t in targets):
-                outside.append(tok.text or str(targets[0].value))
-        if not outside:
+                # a member of a masked or hidden dimension cannot be filtered on (it would bisect the value)
+                hidden = all(access.masked(t.name) or access.hidden(t.name) for t in targets)
+                (masked if hidden else outside).append(tok.text or str(targets[0].value))
+        if not outside and not masked:
             return None
         zh = (language or found.language or self.language) == "zh"
-        names = "、".join(dict.fromkeys(outside)) if zh else ", ".join(dict.fromkeys(outside))
-        text = (f"“{names}”不在您可以查看的数据范围内。" if zh else
-                f"{names} is outside the data you may see.")
+        sep = "、" if zh else ", "
+        parts = []
+        if outside:
+            names = sep.join(dict.fromkeys(outside))
+            parts.append(f"“{names}”不在您可以查看的数据范围内。" if zh else f"{names} is outside the data you may see.")
+        if masked:
+            names = sep.join(dict.fromkeys(masked))
+            parts.append(f"“{names}”所属的字段对您是脱敏或隐藏的，不能按它筛选。" if zh else
+                         f"{names} belongs to a field that is masked or hidden for you; it cannot be filtered on.")
+        text = ("" if zh else " ").join(parts)
         return Answer(status="error", question=question, text=text, error=text, language="zh" if zh else "en",
                       issues=(Issue(ACCESS_DENIED, text),))
 

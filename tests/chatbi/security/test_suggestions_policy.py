@@ -44,3 +44,22 @@ def test_the_llm_repair_feedback_never_names_hidden_metrics(view) -> None:
     members = view.members
     _, feedback, issues = tr._check(reply, view.model, members.as_sets(), frozenset(members.members.withheld))
     assert "complaint" in feedback and "'complaints'" not in feedback
+
+
+def test_naming_a_member_of_a_masked_field_is_refused_not_answered_as_the_total(sample_bi) -> None:
+    """A declared member of a masked dimension cannot filter; the answer must not be everyone's total."""
+    doc = {"users": {"m": {"roles": ["r"]}}, "roles": {"r": {"columns": {"province": {"mask": "mask_all"}}}}}
+    view = sample_bi.for_user("m", security=Security.from_dict(doc, model=sample_bi.model))
+    answer = view.ask("广东的收入")
+    assert answer.status == "error" and "广东" in answer.text and "不能按它筛选" in answer.text
+    assert view.ask("收入").status == "ok"  # the question without the member is answered
+
+
+def test_a_restricted_users_total_says_it_is_within_their_access(view, sample_bi) -> None:
+    wide = view.ask("全国收入")
+    assert wide.status == "ok" and wide.text.endswith("（在您可查看的范围内：广东）")
+    kept = view.ask("广东收入")
+    assert kept.status == "ok" and "范围内" not in kept.text
+    english = view.ask("revenue in November 2025")
+    assert english.text.startswith("Within your access (广东): ")
+    assert "范围内" not in sample_bi.ask("全国收入").text  # everyone else's answer is as it was
