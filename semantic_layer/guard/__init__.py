@@ -95,7 +95,11 @@ class SQLGuard:
         """
         tree = self._parse(sql)
         used = self._check(tree, by_name=True)
-        views = tuple((view_name(t), self.views[t].sql(dialect=self.dialect)) for t in used)  # type: ignore[union-attr]
+        # a view carries only the columns the statement names (stars are expanded by now): the engine
+        # copies less; a name of another table or an alias only makes a view wider, never wrong
+        named = {self.catalog.key(i) for i in tree.find_all(exp.Identifier)}
+        views = tuple((view_name(t), _narrowed(self.views[t], named, self.catalog).sql(dialect=self.dialect))  # type: ignore[arg-type]
+                      for t in used)
         return Isolated(self._generate(tree), views)
 
     def validate(self, sql: str) -> exp.Expr:
@@ -185,6 +189,16 @@ class Isolated:
 
     sql: str
     views: tuple[tuple[str, str], ...] = ()
+
+
+def _narrowed(view: exp.Select, named: set[str], catalog: Catalog) -> exp.Select:
+    """``view`` selecting only the columns in ``named`` (at least one, so ``COUNT(*)`` still counts rows)."""
+    keep = [e for e in view.expressions if isinstance(e, exp.Column) and catalog.key(e.this) in named]
+    if len(keep) == len(view.expressions):
+        return view
+    narrowed = view.copy()
+    narrowed.set("expressions", [e.copy() for e in keep] or [view.expressions[0].copy()])
+    return narrowed
 
 
 def view_name(table: str) -> str:
