@@ -95,3 +95,56 @@ def test_a_wrong_password_stays_on_the_login_page(chromium, secured):
     page.click("#login-submit")
     assert "Wrong user name or password" in page.locator("#login-error").inner_text()
     screenshot(page, "signin-wrong-password")
+
+
+@pytest.fixture(scope="module")
+def with_alerts(sample_bi, sample_model, tmp_path_factory) -> Iterator[LiveServer]:
+    import yaml
+
+    from chatbi.security import Security
+    from dashboards import create_app
+    from sample_data import TELECOM_DIR
+
+    from .conftest import telecom_security_doc
+
+    root = tmp_path_factory.mktemp("alerts-browser")
+    rules = yaml.safe_load((TELECOM_DIR / "alerts.yaml").read_text(encoding="utf-8"))
+    rules["rules"]["gd_revenue_mom"]["owner"] = "alice"
+    (root / "alerts.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    doc = telecom_security_doc()
+    doc["users"]["alice"]["email"] = "alice@example.com"
+    app = create_app(sample_bi, app_db=root / "app.sqlite3", security=Security.from_dict(doc, model=sample_model),
+                     alert_rules=root / "alerts.yaml")
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.mark.parametrize(("lang", "width", "height"), [("zh-CN", 1400, 900), ("en-US", 1400, 900),
+                                                        ("zh-CN", 390, 844), ("en-US", 390, 844)])
+def test_alerts_page_hides_other_users_recipients_and_refuses_strange_addresses(chromium, with_alerts, lang, width,
+                                                                               height):
+    page = new_page(chromium, lang=lang, width=width, height=height)
+    page.goto(with_alerts.url + "/alerts")
+    page.fill("#username", "alice")
+    page.fill("#password", PASSWORDS["alice"])
+    page.click("#login-submit")
+    page.locator(".alert-rules").wait_for()
+    rules = page.locator(".alert-rules").inner_text()
+    hidden = "（他人的规则）" if lang == "zh-CN" else "(someone else's rule)"
+    assert "gd-manager@example.com" in rules  # her own rule's recipients
+    assert hidden in rules and "ceo-office@example.com" not in rules and "noc@example.com" not in rules
+    page.fill("#alert-test-to", "attacker@example.net")
+    page.click("#alert-test-send")
+    result = page.locator("#alert-test-result")
+    result.locator(".alert").wait_for()
+    expected = "只能发到您自己的邮箱" if lang == "zh-CN" else "only to your own address"
+    assert expected in result.inner_text()
+    screenshot(page, f"alerts-restricted-{lang[:2]}-{width}x{height}")
+    assert page.js_errors == []
+
+
+def test_a_restricted_users_total_says_so(chromium, secured):
+    alice = sign_in(chromium, secured.url, "alice")
+    answer = ask(alice, "全国收入")
+    assert "在您可查看的范围内：广东" in answer.locator(".answer-text").first.inner_text()
+    screenshot(alice, "within-access-caveat")
