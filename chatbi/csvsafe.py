@@ -38,7 +38,7 @@ def to_csv(frame: pd.DataFrame, **kwargs: Any) -> str:
     safe = frame.copy(deep=False)
     safe.columns = [neutralize(str(c)) for c in frame.columns]
     for i, dtype in enumerate(frame.dtypes):
-        if dtype == object or pd.api.types.is_string_dtype(dtype):
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
             safe.isetitem(i, frame.iloc[:, i].map(neutralize))
     kwargs.setdefault("index", False)
     return str(safe.to_csv(**kwargs))

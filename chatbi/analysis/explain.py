@@ -29,6 +29,7 @@ import pandas as pd
 from ..errors import ConfigError
 from ..messages import message
 from ..values import is_missing
+from .access import hidden_names, require_visible
 from .decompose import LeafFrame, adtributor, breakdown, common_factor, drill
 from .fetch import Fetcher, member_filters, normalize_filters
 from .leaves import (
@@ -44,7 +45,6 @@ from .leaves import (
     value_columns,
     with_parents,
 )
-from .access import hidden_names, require_visible
 from .metric_tree import decompose_tree, tree_metrics
 from .narrative import summary_text, waterfall_figure, waterfall_items
 from .periods import PeriodLike, parse_period, resolve_baseline

@@ -116,9 +116,8 @@ def _sample_model() -> Any:
 
 
 def _cmd_policy(args: argparse.Namespace) -> int:
-    from ..errors import ConfigError
-
     from ..cli import open_chatbi
+    from ..errors import ConfigError
 
     model = open_chatbi(args).model if (getattr(args, "model", None) or getattr(args, "database", None)) \
         else _sample_model()

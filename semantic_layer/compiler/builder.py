@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from ..errors import QueryError
+from ..literals import number_literal
 from ..model import DimensionRef, SemanticModel
 from ..query import ComparisonFilter, RangeFilter, RelativeTimeFilter, SemanticQuery
 from ..spec import DerivedMetricSpec, MetricFilterSpec, RatioMetricSpec, SemiAdditiveMetricSpec, SimpleMetricSpec
-from ..literals import number_literal
 from .dialects import column, date_literal, ident
 from .sources import OPS, Sources, join, paren
 from .timeframe import Period

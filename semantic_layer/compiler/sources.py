@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from ..computed import qualify
+from ..literals import value_literal
 from ..model import DimensionRef, SemanticModel
 from ..query import ComparisonFilter, MemberFilter, RangeFilter
-from ..literals import value_literal
 from .dialects import column, date_literal, ident, shift_bucket, time_bucket
 
 if TYPE_CHECKING:
