@@ -104,6 +104,7 @@ def open_files(files: Iterable[FileArg] | Mapping[str, FileArg]) -> FileTables:
     if not pairs:
         raise ConfigError("give at least one CSV, Parquet or JSON file")
     conn = duckdb.connect(":memory:")
+    read_from: list[str] = []  # what the views read (a UTF-8 copy of a GBK file, not the file): nothing else may be
     try:
         for view, path in pairs:
             _check(path)
@@ -119,6 +120,7 @@ def open_files(files: Iterable[FileArg] | Mapping[str, FileArg]) -> FileTables:
                 source = str(prepared.path.absolute())
                 if prepared.path != prepared.original:
                     label = f"{Path(path).name} (read as {prepared.encoding.upper()})"
+            read_from.append(source if "*" not in source else str(Path(source).absolute().parent) + os.sep)
             try:
                 columns = [d[0] for d in conn.execute(file_columns_sql(reader, source)).description]
                 conn.execute(file_view_sql(view, reader, source, _renamed(view, columns, originals)))
@@ -129,8 +131,7 @@ def open_files(files: Iterable[FileArg] | Mapping[str, FileArg]) -> FileTables:
         conn.close()
         raise
     # the views read these files and nothing else may be read (the engine locks file access down)
-    allowed = [str(Path(p).absolute()) if "*" not in p else str(Path(p).absolute().parent) + os.sep for _, p in pairs]
-    return FileTables(DuckDBEngine(connection=conn, allowed_paths=allowed), dict(pairs), originals)
+    return FileTables(DuckDBEngine(connection=conn, allowed_paths=read_from), dict(pairs), originals)
 
 
 def _renamed(view: str, columns: list[str], originals: dict[str, str]) -> list[tuple[str, str]]:
