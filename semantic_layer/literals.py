@@ -59,7 +59,7 @@ def is_number(value: object) -> bool:
     return as_number(value) is not None
 
 
-def number_literal(value: object) -> exp.Expression:
+def number_literal(value: object) -> exp.Expr:
     """A numeric literal (negative numbers as ``-x``); raises :class:`QueryError` for anything else."""
     number = as_number(value)
     if number is None:
@@ -70,7 +70,7 @@ def number_literal(value: object) -> exp.Expression:
     return exp.Neg(this=literal) if number < 0 else literal
 
 
-def value_literal(value: object) -> exp.Expression:
+def value_literal(value: object) -> exp.Expr:
     """A literal of ``value``'s own type: booleans, finite numbers, otherwise quoted text."""
     if isinstance(value, bool):
         return exp.Boolean(this=value)

@@ -18,6 +18,7 @@ sales GROUP BY sales.city) AS g0 ORDER BY amount DESC, city ASC
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
@@ -110,7 +111,7 @@ def _without_hidden(model: SemanticModel, policy: AccessPolicy, issues: list[Iss
     out = []
     for issue in issues:
         kept = tuple(c for c in issue.candidates if not access.hidden(c.split(".")[0]))
-        out.append(issue if kept == issue.candidates else Issue(issue.code, issue.message, kept, issue.field))
+        out.append(issue if kept == issue.candidates else dataclasses.replace(issue, candidates=kept))
     return out
 
 

@@ -140,7 +140,7 @@ class SQLGuard:
                                 "; ".join(s.sql(dialect=self.dialect)[:60] for s in statements[:3]))
         return statements[0]
 
-    def _check(self, tree: exp.Expression, *, by_name: bool = False) -> list[str]:
+    def _check(self, tree: exp.Expr, *, by_name: bool = False) -> list[str]:
         checker = Checker(self.catalog)
         try:
             checker.statement(tree)

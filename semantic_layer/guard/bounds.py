@@ -28,7 +28,7 @@ MAX_LEVENSHTEIN_LENGTH = 255
 _WIDE = re.compile(r"\d{5,}")
 
 
-def costly_problem(node: exp.Expression) -> str | None:
+def costly_problem(node: exp.Expr) -> str | None:
     """Why a function call could build a huge value, or None."""
     if type(node) is exp.Pad:
         length = node.expression
@@ -44,9 +44,9 @@ def costly_problem(node: exp.Expression) -> str | None:
     return None
 
 
-def bound_levenshtein(tree: exp.Expression) -> exp.Expression:
+def bound_levenshtein(tree: exp.Expr) -> exp.Expr:
     """Make every ``levenshtein(a, b)`` fail on strings longer than ``MAX_LEVENSHTEIN_LENGTH`` (DuckDB)."""
-    def bound(node: exp.Expression) -> exp.Expression:
+    def bound(node: exp.Expr) -> exp.Expr:
         if type(node) is not exp.Levenshtein or node.meta.get("bounded"):
             return node
         a, b = node.this, node.expression

@@ -19,7 +19,7 @@ __all__ = ["duckdb_set_sql", "duckdb_attach_sql", "duckdb_use_sql", "temp_table_
            "setting_sql", "explain_json_sql", "barrier_view_sql"]
 
 
-def _value(value: str | int | bool | Sequence[str]) -> exp.Expression:
+def _value(value: str | int | bool | Sequence[str]) -> exp.Expr:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, int):
