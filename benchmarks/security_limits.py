@@ -55,7 +55,7 @@ print(json.dumps({"status": answer.status, "elapsed_s": time.monotonic() - start
 
 def _statement(timeout: float, sql: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, "-c", _SCRIPT, str(timeout), sql], capture_output=True, text=True,
-                          timeout=600)
+                          timeout=600, check=False)
     if done.returncode != 0:
         return {"status": "crashed", "says": done.stderr.strip().splitlines()[-1][:90] if done.stderr else ""}
     return json.loads(done.stdout.strip().splitlines()[-1])

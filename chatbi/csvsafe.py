@@ -39,6 +39,6 @@ def to_csv(frame: pd.DataFrame, **kwargs: Any) -> str:
     safe.columns = [neutralize(str(c)) for c in frame.columns]
     for i, dtype in enumerate(frame.dtypes):
         if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
-            safe.isetitem(i, frame.iloc[:, i].map(neutralize))
+            safe.isetitem(i, frame.iloc[:, i].map(neutralize).to_numpy())
     kwargs.setdefault("index", False)
     return str(safe.to_csv(**kwargs))

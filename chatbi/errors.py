@@ -30,16 +30,14 @@ class WithheldEngineError(EngineError):
     """A database error whose text a restricted user may not see: a sentence and ``reference`` instead
     (the full text is in the audit log under the reference). ``worded(language)`` says it."""
 
-    _WORDS = {"zh": "数据库无法执行这个查询（错误编号 {ref}）。管理员可在审计日志中按编号查看原因。",
-              "en": "The database could not run this query (error {ref}). An administrator can look the "
-                    "reference up in the audit log."}
-
     def __init__(self, reference: str, language: str | None = None) -> None:
         self.reference = reference
         super().__init__(self.worded(language))
 
     def worded(self, language: str | None) -> str:
-        return self._WORDS.get(language or "en", self._WORDS["en"]).format(ref=self.reference)
+        from .messages import message  # the catalog imports this module: resolved at call time
+
+        return message("engine.withheld", language, ref=self.reference)
 
 
 class MissingDependencyError(ChatBIError, ImportError):

@@ -315,7 +315,7 @@ def install_auth(app: Any, ctx: AppContext, security: Any, audit: Any = None) ->
     server.config[SECURE_COOKIES_KEY] = security.spec.secure_cookies
     server.session_interface = SessionInterface()
     if auth.proxies.networks:
-        server.wsgi_app = ForwardedProto(server.wsgi_app, auth.proxies)  # type: ignore[method-assign]
+        server.wsgi_app = ForwardedProto(server.wsgi_app, auth.proxies)
     server.before_request(auth.before_request)
     server.add_url_rule("/login", "chatbi_login", auth.login, methods=["GET", "POST"])
     server.add_url_rule("/logout", "chatbi_logout", auth.logout, methods=["GET", "POST"])

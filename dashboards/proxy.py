@@ -75,5 +75,5 @@ def cookie_secure() -> bool:
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions with ``Secure`` decided per request (see :func:`cookie_secure`)."""
 
-    def get_cookie_secure(self, app: flask.Flask) -> bool:  # type: ignore[override]
+    def get_cookie_secure(self, app: flask.Flask) -> bool:
         return cookie_secure()

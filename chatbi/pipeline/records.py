@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from semantic_layer import Issue, SemanticModel, SemanticQuery
 from semantic_layer.compiler import CompiledQuery
+from semantic_layer.guard import Isolated
 from semantic_layer.policy import AccessPolicy
 
 from ..answer import ClarifyOption, Intent
@@ -46,6 +47,8 @@ class Guard(Protocol):
     def check(self, sql: str) -> str: ...
 
     def check_expression(self, expression: Any, *, copy: bool = True) -> str: ...
+
+    def check_isolated(self, sql: str) -> Isolated: ...
 
 
 class Scope(Protocol):

@@ -177,7 +177,7 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
         print("no live sessions")
     for r in records:
         def when(t: float) -> str:
-            return dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat(timespec="seconds")
+            return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="seconds")
         print(f"{r.user:<16} {r.via:<6} since {when(r.created_at)}  last seen {when(r.seen_at)}  "
               f"until {when(r.expires_at)}  from {r.remote or '?'}")
     return 0

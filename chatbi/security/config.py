@@ -237,20 +237,20 @@ class Security:
         for role in self.spec.identity.default_roles if self.spec.identity else ():
             if role not in self.spec.roles:
                 out.append(f"identity.default_roles: unknown role {role!r}")
-        for name, role in self.spec.roles.items():
+        for name, role_spec in self.spec.roles.items():
             try:
-                policy = role_policy(role, {}, check=True)
+                policy = role_policy(role_spec, {}, check=True)
             except ConfigError as exc:  # includes unknown masking operators
                 out.append(f"roles.{name}: {exc}")
                 try:  # still report the row filters' problems
-                    policy = role_policy(role.model_copy(update={"columns": dict.fromkeys(role.columns, "hide")}),
+                    policy = role_policy(role_spec.model_copy(update={"columns": dict.fromkeys(role_spec.columns, "hide")}),
                                          {}, check=True)
                 except ConfigError:
                     continue
             if model is not None:
                 out += [f"roles.{name}: {p}" for p in policy.problems(model)]
             risks = sql_risks(policy, model)
-            if role.sql is True and risks and not role.sql_unprotected:
+            if role_spec.sql is True and risks and not role_spec.sql_unprotected:
                 out.append(f"roles.{name}: sql: true lets hand-written SQL get around {'; '.join(risks)}. Leave `sql` "
                            "out (SQL is then off for the role) or add `sql_unprotected: true` to accept it")
         return out

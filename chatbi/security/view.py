@@ -208,7 +208,7 @@ class ScopedChatBI(ChatBI):
         """Whether the query filters to members the user may see, on a dimension the policy restricts
         (or a level of the same hierarchy): then its numbers are what was asked for."""
         restricted = set(self.policy.row_dimensions())
-        families = {self.model.hierarchy_of(d)[0] for d in restricted if self.model.hierarchy_of(d)}
+        families = {h[0] for d in restricted if (h := self.model.hierarchy_of(d))}
         allowed = self.members
         for f in query.filters:
             dim = getattr(f, "dimension", None)

@@ -310,10 +310,10 @@ def system_prompt(model: SemanticModel, selection: Selection, *, anchor: dt.date
         # columns a policy hides or masks, and tables it closes, are not offered to the model
         blocked: Mapping[str, Any] = getattr(members, "blocked_columns", {})
         closed = frozenset(getattr(members, "closed_tables", ()))
-        for t, spec in model.tables.items():
+        for t, table in model.tables.items():
             if t in closed:
                 continue
-            cols = ", ".join(f"{c} {ty}" for c, ty in spec.columns.items() if c not in blocked.get(t, ()))
+            cols = ", ".join(f"{c} {ty}" for c, ty in table.columns.items() if c not in blocked.get(t, ()))
             lines.append(f"- {t}({cols})")
         for j in model.spec.joins:
             keys = " and ".join(f"{j.left}.{a} = {j.right}.{b}" for a, b in j.keys.items())

@@ -7,7 +7,8 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-__all__ = ["Engine", "UntrustedSQLEngine", "DEFAULT_TIMEOUT_S", "DEFAULT_ENGINE_ROW_CAP", "mark_truncated", "type_mismatch_message"]
+__all__ = ["DEFAULT_ENGINE_ROW_CAP", "DEFAULT_TIMEOUT_S", "Engine", "UntrustedSQLEngine", "mark_truncated",
+           "type_mismatch_message"]
 
 #: seconds a statement may run before the engine stops it
 DEFAULT_TIMEOUT_S = 60.0

@@ -14,11 +14,12 @@ The refusal names the tables and says how to fix the query. Compiled semantic qu
 never checked: the compiler joins facts to dimensions on keys only. PostgreSQL's plans
 (``EXPLAIN (FORMAT JSON)``) are read through :func:`postgres_plan`.
 
->>> plan = {"name": "CROSS_PRODUCT", "children": [
-...     {"name": "SEQ_SCAN", "children": [], "extra_info": {"Table": "w.main.fact_daily", "Estimated Cardinality": "1157904"}},
-...     {"name": "SEQ_SCAN", "children": [], "extra_info": {"Table": "w.main.fact_daily", "Estimated Cardinality": "1157904"}}]}
->>> print(plan_problem([plan]))
-the query pairs every row of fact_daily with every row of fact_daily (about 1.3 × 10^12 combinations) without a join condition; join them on their keys (ON a.key = b.key) or aggregate each side first
+>>> info = {"Table": "w.main.fact_daily", "Estimated Cardinality": "1157904"}
+>>> scan = {"name": "SEQ_SCAN", "children": [], "extra_info": info}
+>>> plan = {"name": "CROSS_PRODUCT", "children": [scan, scan]}
+>>> print(plan_problem([plan]).replace("; ", ";\\n"))
+the query pairs every row of fact_daily with every row of fact_daily (about 1.3 × 10^12 combinations) without a join condition;
+join them on their keys (ON a.key = b.key) or aggregate each side first
 """
 
 from __future__ import annotations
@@ -137,5 +138,5 @@ def _names(tables: Iterable[str]) -> str:
 
 
 def _sci(value: float) -> str:
-    exponent = int(math.floor(math.log10(value)))
+    exponent = math.floor(math.log10(value))
     return f"{value / 10 ** exponent:.1f} × 10^{exponent}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -222,10 +223,9 @@ class DuckDBEngine:
             if watchdog is not None:
                 watchdog.stop()
             for name in made:
-                try:
+                # an interrupted cursor may refuse; the temporary table dies with the cursor anyway
+                with contextlib.suppress(duckdb.Error):
                     cur.execute(drop_temp_table_sql(name))
-                except duckdb.Error:
-                    pass  # an interrupted cursor may refuse; the temporary table dies with the cursor anyway
 
     def _fetch(self, cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """At most ``row_cap`` rows and about ``max_result_bytes`` bytes, in pieces so neither is overrun."""
@@ -315,9 +315,9 @@ def _catalog_name(path: Path) -> str:
 def _row_bytes(frame: pd.DataFrame) -> np.ndarray:
     """Approximate bytes of each row: numbers by their width, text by its length."""
     sizes = np.zeros(len(frame), dtype=np.int64)
-    for _, col in frame.items():
+    for col in (frame.iloc[:, i] for i in range(frame.shape[1])):
         if col.dtype == object:
             sizes += col.map(lambda v: len(v) if isinstance(v, (str, bytes)) else 16).to_numpy(dtype=np.int64)
         else:
-            sizes += col.dtype.itemsize
+            sizes += np.dtype(col.dtype).itemsize if isinstance(col.dtype, np.dtype) else 16
     return sizes

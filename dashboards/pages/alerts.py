@@ -168,7 +168,7 @@ def send_test(ctx: AppContext, rule_id: str | None, to: str | None, lang: str) -
     try:
         settings = SMTPSettings.from_env()
         runner = AlertRunner(ctx.chatbi, rules, _outbox(ctx), SMTPMailer(settings), sender=settings.sender)
-        report = runner.send_test(rule_id, [address])
+        report = runner.send_test(rule.id, [address])
     except (AlertError, ChatBIError, OSError) as exc:
         return False, str(exc)
     if report.delivery.sent:

@@ -28,7 +28,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
-from ..compiler.dialects import ident
+from ..dialects import ident
 from ..errors import SQLGuardError
 from .allowlist import RULES
 from .bounds import bound_levenshtein

@@ -11,8 +11,9 @@ longer than PostgreSQL's own limit of 255 characters at run time.
 >>> costly_problem(sqlglot.parse_one("lpad('x', 20000000, 'y')", read="duckdb"))
 'lpad/rpad may pad to at most 10000 characters (a literal number)'
 >>> tree = sqlglot.parse_one("SELECT levenshtein(a, b) FROM t", read="duckdb")
->>> bound_levenshtein(tree).sql("duckdb")
-"SELECT CASE WHEN LENGTH(a) > 255 OR LENGTH(b) > 255 THEN ERROR('levenshtein compares strings of at most 255 characters') ELSE LEVENSHTEIN(a, b) END FROM t"
+>>> print(bound_levenshtein(tree).sql("duckdb").replace(" THEN ", "\\nTHEN "))
+SELECT CASE WHEN LENGTH(a) > 255 OR LENGTH(b) > 255
+THEN ERROR('levenshtein compares strings of at most 255 characters') ELSE LEVENSHTEIN(a, b) END FROM t
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def test_the_llm_repair_feedback_never_names_hidden_metrics(view) -> None:
     tr = LLMTranslator(base_url="http://127.0.0.1:9/v1", api_key="sk-x", model="m")
     reply = _Reply("semantic_query", '{"metrics": ["complaint"]}', "", {})
     members = view.members
-    _, feedback, issues = tr._check(reply, view.model, members.as_sets(), frozenset(members.members.withheld))
+    _, feedback, _issues = tr._check(reply, view.model, members.as_sets(), frozenset(members.members.withheld))
     assert "complaint" in feedback and "'complaints'" not in feedback
 
 

@@ -50,7 +50,7 @@ def test_other_code_may_open_the_same_file_with_its_own_settings(engine: DuckDBE
 
 def test_limits_can_be_chosen_and_the_private_temp_directory_goes_with_the_engine(sample_db_path: Path) -> None:
     engine = DuckDBEngine(sample_db_path, limits=DuckDBLimits(memory_limit="300MB", threads=1))
-    temp = Path(engine._temp_dir)  # noqa: SLF001 - the directory is the engine's own
+    temp = Path(engine._temp_dir)
     try:
         assert setting(engine, "threads") == "1" and setting(engine, "memory_limit").startswith("286")
         assert temp.is_dir() and setting(engine, "temp_directory") == str(temp)
