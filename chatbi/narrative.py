@@ -37,6 +37,7 @@ from .charts.formatting import (
     is_additive_metric,
     lang_of,
     member_label,
+    metric_label,
 )
 from .charts.formatting import format_value as _format_value
 from .charts.selection import ChartSpec, normalise_intent, select_chart
@@ -80,7 +81,8 @@ class _Narrator:
         return self.p[key].format(**fields)
 
     def label(self, name: str, *, inner: bool = False) -> str:
-        text = self.model.label(name, self.lang) if self.model is not None else name
+        text = metric_label(self.model, name, self.lang, self.frame) if self.model is None or name in \
+            self.model.metrics else self.model.label(name, self.lang)
         if inner and self.cased and len(text) > 1 and text[0].isupper() and text[1].islower():
             return text[0].lower() + text[1:]
         return text

@@ -17,6 +17,7 @@ from sqlglot import exp
 from .computed import computed_problem
 from .errors import suggest
 from .spec import (
+    DEFAULT_PERIODS,
     DerivedMetricSpec,
     ModelSpec,
     RatioMetricSpec,
@@ -140,11 +141,22 @@ def time_anchor(spec: ModelSpec) -> Iterator[ModelProblem]:
                            ("latest", "today"))
 
 
+def default_period(spec: ModelSpec) -> Iterator[ModelProblem]:
+    if spec.default_period not in DEFAULT_PERIODS:
+        yield ModelProblem("default_period", f"{spec.default_period!r} is not a default period; use 'all', "
+                                             "'latest_<unit>' or 'latest_complete_<unit>' (unit: day, week, month, "
+                                             "quarter, year)", suggest(spec.default_period, DEFAULT_PERIODS))
+
+
 # -- metrics ------------------------------------------------------------------------------------------
 def metrics(spec: ModelSpec) -> Iterator[ModelProblem]:
     """Each metric by kind: aggregations read known columns, ratios and formulas name known metrics."""
     for name, metric in spec.metrics.items():
         path = f"metrics.{name}"
+        if metric.per is not None and not isinstance(metric, RatioMetricSpec | DerivedMetricSpec):
+            yield ModelProblem(f"{path}.per", f"per: {metric.per} is for ratio and derived metrics (per-user "
+                                              "figures, rates); a sum or count over a longer period already adds "
+                                              "its months up")
         if isinstance(metric, SimpleMetricSpec | SemiAdditiveMetricSpec):
             yield from _aggregation(spec, path, metric)
         elif isinstance(metric, RatioMetricSpec):
@@ -216,7 +228,8 @@ def metric_trees(spec: ModelSpec) -> Iterator[ModelProblem]:
 
 #: The rules in the order their problems are reported.
 SPEC_RULES: tuple[SpecRule, ...] = (
-    table_columns, joins, dimensions, time_dimension, time_anchor, metrics, metric_cycles, hierarchies, metric_trees,
+    table_columns, joins, dimensions, time_dimension, time_anchor, default_period, metrics, metric_cycles, hierarchies,
+    metric_trees,
 )
 
 

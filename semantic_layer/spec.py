@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "GRAINS",
+    "DEFAULT_PERIODS",
     "Grain",
     "Labels",
     "TableSpec",
@@ -114,6 +115,10 @@ class _MetricBase(_Described):
     #: which direction is good news; anomaly alerts and narratives use it.
     favorable: Literal["up", "down", "none"] = "up"
     hidden: bool = False
+    #: the reporting convention of a per-user or rate metric: ``month`` quotes it per month (月均) --
+    #: over a period or time bucket longer than a month, the ratio over it divided by the number of
+    #: months with data in it (ARPU of a year is the average month's ARPU, not twelve months summed)
+    per: Literal["month"] | None = None
 
 
 class SimpleMetricSpec(_MetricBase):
@@ -164,10 +169,19 @@ class MetricTreeSpec(_Spec):
     description: str = ""
 
 
+#: what ``default_period`` may say: ``all`` data, or the anchor's unit (``latest_month``: the month the
+#: anchor is in, up to the anchor) or its latest complete one (``latest_complete_month``: the anchor's
+#: month when the anchor is its last day, else the month before)
+DEFAULT_PERIODS: tuple[str, ...] = ("all", *(f"latest_{u}" for u in GRAINS), *(f"latest_complete_{u}" for u in GRAINS))
+
+
 class ModelSpec(_Described):
     name: str
     #: ``latest`` = newest date in the data, ``today`` = the clock, or an ISO date.
     time_anchor: str = "latest"
+    #: the period a question without one is answered for, when its metrics are time-bound (see
+    #: ``DEFAULT_PERIODS``); time series and member listings without a period cover all data
+    default_period: str = "all"
     time_dimension: str = "date"
     default_language: Literal["zh", "en"] = "zh"
     tables: dict[str, TableSpec]

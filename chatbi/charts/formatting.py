@@ -63,6 +63,7 @@ __all__ = [
     "lang_of",
     "member_label",
     "metric_format",
+    "metric_label",
     "nice_ticks",
     "text",
     "unit_label",
@@ -82,18 +83,30 @@ _TEXT: dict[str, dict[str, str]] = {
            "by": " by ", "vs_previous_period": "vs previous period", "vs_year_over_year": "year over year",
            "share": "Share", "expected": "Expected", "band": "Expected range", "anomaly": "Anomaly",
            "actual": "Actual", "total": "Total", "first_rows": "first {n} of {total} rows", "value": "Value",
-           "pp": "pp", "n_others": "Others ({n})"},
+           "pp": "pp", "n_others": "Others ({n})", "per_month": "{metric} per month"},
     "zh": {"others": "其他", "current": "本期", "previous_period": "上期", "year_over_year": "去年同期",
            "change": "变化", "no_data": "无数据", "by": "按", "vs_previous_period": "环比",
            "vs_year_over_year": "同比", "share": "占比", "expected": "预期", "band": "正常范围",
            "anomaly": "异常", "actual": "实际", "total": "合计", "first_rows": "前 {n} 行（共 {total} 行）",
-           "value": "数值", "pp": "个百分点", "n_others": "其他（{n} 个）"},
+           "value": "数值", "pp": "个百分点", "n_others": "其他（{n} 个）", "per_month": "月均{metric}"},
 }
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: prose spells months out: "In December 2025", "as of December 31, 2025"
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December")
 
 
 def text(key: str, language: str) -> str:
     return _TEXT[lang_of(language)][key]
+
+
+def metric_label(model: SemanticModel | None, name: str, language: str, frame: pd.DataFrame | None = None) -> str:
+    """A metric's name as reported: ``月均ARPU`` / ``ARPU per month`` when the compiler divided it by its
+    months (``frame.attrs["per_month"]``, set by the ask pipeline), else its label."""
+    label = model.label(name, lang_of(language)) if model is not None else name
+    if frame is not None and name in frame.attrs.get("per_month", ()):
+        return text("per_month", language).format(metric=label)
+    return label
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -109,10 +122,12 @@ def _as_date(value: Any) -> dt.date | None:
         return None
 
 
-def format_bucket(value: Any, grain: str | None, language: str = "en", *, long: bool = False) -> str:
+def format_bucket(value: Any, grain: str | None, language: str = "en", *, long: bool = False,
+                  spelled: bool = False) -> str:
     """A time bucket by grain, as axis ticks and table cells show it: ``2025年11月`` / ``Nov 2025``,
     ``2025 Q3``, ``2025-W45``, ``2025``, days as ISO dates; ``long`` spells it out for prose
-    (``2025年第3季度``, ``2025年11月3日``)."""
+    (``2025年第3季度``, ``2025年11月3日``), ``spelled`` English months and days too (``December 2025``,
+    ``December 31, 2025``)."""
     day = _as_date(value)
     if day is None:
         return "—" if _missing(value) else str(value)
@@ -124,7 +139,7 @@ def format_bucket(value: Any, grain: str | None, language: str = "en", *, long: 
         q = (day.month - 1) // 3 + 1
         return f"{day.year}年第{q}季度" if zh and long else f"{day.year} Q{q}"
     if grain == "month":
-        return f"{day.year}年{day.month}月" if zh else f"{_MONTHS[day.month - 1]} {day.year}"
+        return f"{day.year}年{day.month}月" if zh else f"{(_MONTH_NAMES if spelled else _MONTHS)[day.month - 1]} {day.year}"
     if grain == "week":
         year, week, _ = day.isocalendar()
         if long and zh:
@@ -132,6 +147,8 @@ def format_bucket(value: Any, grain: str | None, language: str = "en", *, long: 
         return f"{year}-W{week:02d}"
     if long and zh:
         return f"{day.year}年{day.month}月{day.day}日"
+    if spelled:  # prose: "on December 31, 2025"
+        return f"{_MONTH_NAMES[day.month - 1]} {day.day}, {day.year}"
     return day.isoformat()
 
 
@@ -153,15 +170,16 @@ def iso_bucket(value: Any, grain: str | None) -> str:
     return day.isoformat()
 
 
-def format_period(start: Any, end: Any, language: str = "en") -> str:
-    """A resolved period in words: whole months, quarters and years by name, else a date range."""
+def format_period(start: Any, end: Any, language: str = "en", *, spelled: bool = False) -> str:
+    """A resolved period in words: whole months, quarters and years by name, else a date range
+    (``spelled``: English months and days written out, as prose reads them)."""
     a, b = _as_date(start), _as_date(end)
     if a is None or b is None:
         return ""
     zh = lang_of(language) == "zh"
     nxt = b + dt.timedelta(days=1)
     if a == b:
-        return format_bucket(a, "day", language, long=True)
+        return format_bucket(a, "day", language, long=True, spelled=spelled)
     if a.day == 1 and nxt.day == 1:
         months = (nxt.year - a.year) * 12 + nxt.month - a.month
         if months == 12 and a.month == 1:
@@ -169,8 +187,13 @@ def format_period(start: Any, end: Any, language: str = "en") -> str:
         if months == 3 and a.month in (1, 4, 7, 10):
             return format_bucket(a, "quarter", language, long=True)
         if months == 1:
-            return format_bucket(a, "month", language, long=True)
-        first, last = format_bucket(a, "month", language, long=True), format_bucket(b, "month", language, long=True)
+            return format_bucket(a, "month", language, long=True, spelled=spelled)
+        first = format_bucket(a, "month", language, long=True, spelled=spelled)
+        last = format_bucket(b, "month", language, long=True, spelled=spelled)
+        return f"{first}至{last}" if zh else f"{first} to {last}"
+    if spelled:
+        first = format_bucket(a, "day", language, long=True, spelled=True)
+        last = format_bucket(b, "day", language, long=True, spelled=True)
         return f"{first}至{last}" if zh else f"{first} to {last}"
     return f"{a.isoformat()}至{b.isoformat()}" if zh else f"{a.isoformat()} to {b.isoformat()}"
 

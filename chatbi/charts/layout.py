@@ -24,6 +24,7 @@ from .formatting import (
     format_value,
     lang_of,
     member_label,
+    metric_label,
     nice_ticks,
     text,
 )
@@ -107,6 +108,8 @@ class Context:
 
     # -- names ----------------------------------------------------------------------------
     def label(self, name: str) -> str:
+        if self.model is not None and name in self.model.metrics:
+            return metric_label(self.model, name, self.language, self.frame)
         return self.model.label(name, self.language) if self.model is not None else name
 
     def column_label(self, column: str) -> str:

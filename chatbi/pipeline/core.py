@@ -111,6 +111,8 @@ class Pipeline:
             data = execute(self.scope, checked, plan.language)
         if isinstance(data, Failure):
             return _build(plan, clock, compiled=compiled, failure=data)
+        if compiled is not None and compiled.per_month:
+            data.attrs["per_month"] = compiled.per_month  # text, chart and table say 月均 / per month
         return self._shown(plan, clock, compiled, checked, data, narrator)
 
     def _checked(self, plan: Plan, clock: Stopwatch) -> tuple[CompiledQuery | None, Checked | Failure]:

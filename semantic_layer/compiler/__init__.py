@@ -34,10 +34,18 @@ from ..validate import validate_query
 from .builder import Builder
 from .dialects import SUPPORTED_DIALECTS
 from .secure import GuardAccess, guard_access, secure_views
-from .timeframe import Period, intersect, previous_period, relative_period, shift_period, year_ago
+from .timeframe import (
+    Period,
+    intersect,
+    longer_than_a_month,
+    previous_period,
+    relative_period,
+    shift_period,
+    year_ago,
+)
 
-__all__ = ["CompiledQuery", "compile_query", "resolve_period", "SUPPORTED_DIALECTS", "GuardAccess", "guard_access",
-           "secure_views"]
+__all__ = ["CompiledQuery", "compile_query", "resolve_period", "monthly_metrics", "SUPPORTED_DIALECTS", "GuardAccess",
+           "guard_access", "secure_views"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,9 @@ class CompiledQuery:
     period: Period | None
     #: the period compared against, when ``compare`` is set
     compare_period: Period | None
+    #: metrics quoted per month (``per: month``) that were divided by the months in each bucket, because
+    #: the period or the time grain holds more than one month
+    per_month: tuple[str, ...] = ()
 
     @cached_property
     def sql(self) -> str:
@@ -100,8 +111,26 @@ def compile_query(model: SemanticModel, query: SemanticQuery, dialect: str = "du
         raise QueryError("; ".join(str(i) for i in issues), tuple(issues))
     period = resolve_period(query, anchor)
     compare_period, shift = _comparison(model, query, period)
-    tree = Builder(model, query, dialect, policy).build(period, compare_period, shift)
-    return CompiledQuery(query, dialect, tree, period, compare_period)
+    per_month = monthly_metrics(model, query, period)
+    tree = Builder(model, query, dialect, policy, per_month=per_month).build(period, compare_period, shift)
+    return CompiledQuery(query, dialect, tree, period, compare_period, per_month)
+
+
+def monthly_metrics(model: SemanticModel, query: SemanticQuery, period: Period | None) -> tuple[str, ...]:
+    """The query's ``per: month`` metrics that must be divided by their months: each time bucket (or,
+    without a time grain, the period -- all data when there is none) holds more than one month.
+
+    A day, week or month bucket, or a period of at most 31 days, keeps the plain ratio.
+    """
+    wanted = [m for m in query.metrics if model.metrics[m].per == "month"]
+    if not wanted:
+        return ()
+    grains = [r.grain for r in map(DimensionRef.parse, query.dimensions) if r.name == model.time_dimension]
+    if grains:
+        longer = grains[0] in ("quarter", "year")
+    else:
+        longer = longer_than_a_month(period)
+    return tuple(wanted) if longer else ()
 
 
 def _without_hidden(model: SemanticModel, policy: AccessPolicy, issues: list[Issue]) -> list[Issue]:

@@ -16,6 +16,7 @@ Shape of the SQL (each step a small function):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ from ..literals import number_literal
 from ..model import DimensionRef, SemanticModel
 from ..query import ComparisonFilter, RangeFilter, RelativeTimeFilter, SemanticQuery
 from ..spec import DerivedMetricSpec, MetricFilterSpec, RatioMetricSpec, SemiAdditiveMetricSpec, SimpleMetricSpec
-from .dialects import column, date_literal, ident
+from .dialects import column, date_literal, ident, time_bucket
 from .sources import OPS, Sources, join, paren
 from .timeframe import Period
 
@@ -49,8 +50,10 @@ class Builder:
     """Compiles one query for one dialect. Create per query; it keeps no shared state."""
 
     def __init__(self, model: SemanticModel, query: SemanticQuery, dialect: str,
-                 policy: AccessPolicy | None = None) -> None:
+                 policy: AccessPolicy | None = None, *, per_month: Sequence[str] = ()) -> None:
         self.model = model
+        #: metrics divided by the number of months with data in each bucket (``per: month``)
+        self.per_month = tuple(per_month)
         self.query = query
         self.dialect = dialect
         self.refs = tuple(DimensionRef.parse(d) for d in query.dimensions)
@@ -94,9 +97,22 @@ class Builder:
                 key = (spec.table, spec.time_agg if isinstance(spec, SemiAdditiveMetricSpec) else None)
                 if leaf not in order.setdefault(key, []):
                     order[key].append(leaf)
+            if name in self.per_month:
+                table = self._months_table(name)
+                if _months_leaf(table) not in order.setdefault((table, None), []):
+                    order[(table, None)].append(_months_leaf(table))
         return [_Group(t, s, tuple(leaves)) for (t, s), leaves in order.items()]
 
+    def _months_table(self, metric: str) -> str:
+        """The fact table whose months a per-month metric is divided by: its first leaf's."""
+        spec = self.model.metrics[self.model.leaf_metrics(metric)[0]]
+        assert isinstance(spec, (SimpleMetricSpec, SemiAdditiveMetricSpec))
+        return spec.table
+
     def _leaf_agg(self, leaf: str, fact: str) -> exp.Expr:
+        if leaf == _months_leaf(fact):  # months with data: the divisor of per-month metrics
+            month = time_bucket(self.sources.time_column(fact), "month", self.dialect)
+            return exp.Count(this=exp.Distinct(expressions=[month]))
         spec = self.model.metrics[leaf]
         assert isinstance(spec, (SimpleMetricSpec, SemiAdditiveMetricSpec))
         arg: exp.Expr = exp.Star() if spec.column == "*" else self.sources.column(fact, spec.column)
@@ -122,7 +138,7 @@ class Builder:
         dims = [r.name for r in self.refs]
         filter_dims = [f.dimension for f in self.query.filters if f.dimension]
         metric_filter_dims = [f.dimension for leaf in group.leaves
-                              for f in getattr(self.model.metrics[leaf], "filters", ())]
+                              for f in getattr(self.model.metrics.get(leaf), "filters", ())]
         select = self.sources.from_(fact, list(dict.fromkeys(dims + filter_dims + metric_filter_dims
                                                      + self.sources.policy_dimensions(fact))))
         conds = self._row_filters(fact, period)
@@ -185,7 +201,7 @@ class Builder:
             else:
                 select = join(select, sub, kind="CROSS")
         dims = [exp.alias_(self._coalesced(r, aliases), ident(r.column, self.dialect)) for r in self.refs]
-        metrics = [exp.alias_(self._suppressed(m, self._metric_expr(m, leaf_at), groups, aliases), ident(m, self.dialect))
+        metrics = [exp.alias_(self._suppressed(m, self._reported(m, leaf_at), groups, aliases), ident(m, self.dialect))
                    for m in self.query.metrics]
         return select.select(*dims, *metrics, copy=False)
 
@@ -202,6 +218,13 @@ class Builder:
     def _coalesced(self, ref: DimensionRef, aliases: list[str]) -> exp.Expr:
         cols = [column(ref.column, a, self.dialect) for a in aliases]
         return cols[0] if len(cols) == 1 else exp.Coalesce(this=cols[0], expressions=cols[1:])
+
+    def _reported(self, name: str, leaf_at: dict[str, exp.Expr]) -> exp.Expr:
+        """A queried metric as reported: per-month metrics over longer buckets divided by their months."""
+        value = self._metric_expr(name, leaf_at)
+        if name not in self.per_month:
+            return value
+        return _safe_div(value, leaf_at[_months_leaf(self._months_table(name))].copy())
 
     def _metric_expr(self, name: str, leaf_at: dict[str, exp.Expr]) -> exp.Expr:
         spec = self.model.metrics[name]
@@ -330,6 +353,11 @@ class Builder:
 
 #: the group-size column of each aggregate subquery when small cells are suppressed
 _GROUP_ROWS = "__group_rows"
+
+
+def _months_leaf(table: str) -> str:
+    """The column of a fact's aggregate subquery counting its months with data (``per: month``)."""
+    return f"__months_{table}"
 
 
 def _safe_div(numerator: exp.Expr, denominator: exp.Expr) -> exp.Expr:

@@ -18,6 +18,8 @@ __all__ = [
     "previous_period",
     "year_ago",
     "shift_period",
+    "default_period",
+    "longer_than_a_month",
 ]
 
 Period = tuple[dt.date, dt.date]  # inclusive
@@ -141,3 +143,37 @@ def shift_period(period: Period, unit: str, n: int) -> Period:
     if unit in _MONTHS:
         return _shift_months(period, n * _MONTHS[unit])
     return add_units(period[0], unit, n), add_units(period[1], unit, n)
+
+
+def default_period(rule: str, anchor: dt.date) -> Period | None:
+    """The period a model's ``default_period`` names at ``anchor`` (None for ``all``).
+
+    ``latest_<unit>`` is the anchor's unit up to the anchor; ``latest_complete_<unit>`` the anchor's
+    unit when the anchor is its last day, else the unit before it.
+
+    >>> default_period("latest_complete_month", dt.date(2025, 12, 31))
+    (datetime.date(2025, 12, 1), datetime.date(2025, 12, 31))
+    >>> default_period("latest_complete_month", dt.date(2025, 12, 15))
+    (datetime.date(2025, 11, 1), datetime.date(2025, 11, 30))
+    >>> default_period("latest_quarter", dt.date(2025, 11, 15))
+    (datetime.date(2025, 10, 1), datetime.date(2025, 11, 15))
+    """
+    if rule == "all":
+        return None
+    unit = rule.rsplit("_", 1)[-1]
+    start = unit_start(anchor, unit)
+    end = add_units(start, unit, 1) - dt.timedelta(days=1)
+    if not rule.startswith("latest_complete_"):
+        return start, min(end, anchor)
+    if anchor >= end:
+        return start, end
+    return add_units(start, unit, -1), start - dt.timedelta(days=1)
+
+
+def longer_than_a_month(period: Period | None) -> bool:
+    """Does a period (None: all data) hold more than one month's worth of days?
+
+    >>> longer_than_a_month((dt.date(2025, 11, 15), dt.date(2025, 12, 14))), longer_than_a_month(None)
+    (False, True)
+    """
+    return period is None or (period[1] - period[0]).days + 1 > 31

@@ -139,9 +139,10 @@ def test_relation_reports_the_correlation_of_the_frame(sample_bi):
     text = narrate(answer.query, answer.data, sample_bi.model, language="en", members=sample_bi.members,
                    intent="relation")
     r = answer.data["dou"].corr(answer.data["arpu"])
-    assert text == f"Across 11 provinces, the correlation between DOU and ARPU is {r:.2f}."
+    # over all data both are quoted per month, and the sentence says so
+    assert text == f"Across 11 provinces, the correlation between DOU per month and ARPU per month is {r:.2f}."
     zh = narrate(answer.query, answer.data, sample_bi.model, language="zh", intent="relation")
-    assert zh == f"在 11 个省份中，DOU与ARPU的相关系数为 {r:.2f}。"
+    assert zh == f"在 11 个省份中，月均DOU与月均ARPU的相关系数为 {r:.2f}。"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -13,6 +13,8 @@ import pytest
 from .frames import assert_same_rows
 
 AVG_SUBS = "(SUM(f.active_subscribers) * 1.0 / COUNT(DISTINCT f.date))"
+#: months with data: the divisor of per-month metrics (arpu, churn_rate ...) over longer periods
+MONTHS = "COUNT(DISTINCT date_trunc('month', f.date))"
 
 CASES: dict[str, tuple[dict[str, Any], str]] = {
     "simple_sum_by_province": (
@@ -83,12 +85,34 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
         """SELECT p.plan_name, SUM(f.revenue) FROM fact_daily f JOIN dim_plan p USING (plan_id)
            WHERE f.date BETWEEN '2025-02-01' AND '2025-02-10' AND p.plan_type <> '物联网' GROUP BY 1""",
     ),
-    "threshold_on_metric": (
+    "threshold_on_metric": (  # churn is quoted per month: the threshold is on the monthly rate
         {"metrics": ["churn_rate"], "dimensions": ["city"], "time_range": ("2025-01-01", "2025-12-31"),
-         "filters": [{"op": ">", "metric": "churn_rate", "value": 0.06}]},
-        f"""SELECT * FROM (SELECT r.city, SUM(f.churned_subscribers) / {AVG_SUBS} AS c FROM fact_daily f
+         "filters": [{"op": ">", "metric": "churn_rate", "value": 0.0185}]},
+        f"""SELECT * FROM (SELECT r.city, SUM(f.churned_subscribers) / {AVG_SUBS} / {MONTHS} AS c FROM fact_daily f
             JOIN dim_region r USING (city_id) WHERE f.date BETWEEN '2025-01-01' AND '2025-12-31' GROUP BY 1)
-            WHERE c > 0.06""",
+            WHERE c > 0.0185""",
+    ),
+    "per_month_arpu_of_a_year_by_province": (
+        {"metrics": ["arpu", "revenue"], "dimensions": ["province"], "time_range": ("2025-01-01", "2025-12-31")},
+        f"""SELECT r.province, SUM(f.revenue) / {AVG_SUBS} / {MONTHS}, SUM(f.revenue) FROM fact_daily f
+            JOIN dim_region r USING (city_id) WHERE f.date BETWEEN '2025-01-01' AND '2025-12-31' GROUP BY 1""",
+    ),
+    "per_month_quarterly_buckets": (
+        {"metrics": ["dou", "complaint_rate"], "dimensions": ["date.quarter"]},
+        f"""SELECT date_trunc('quarter', f.date), SUM(f.data_traffic_gb) / {AVG_SUBS} / {MONTHS},
+                   SUM(f.complaints) / {AVG_SUBS} * 10000 / {MONTHS} FROM fact_daily f GROUP BY 1""",
+    ),
+    "per_month_over_all_data_and_a_partial_period": (
+        {"metrics": ["mou"], "filters": [{"op": "relative", "unit": "day", "n": 45}]},
+        f"""SELECT SUM(f.voice_minutes) / {AVG_SUBS} / {MONTHS} FROM fact_daily f
+            WHERE f.date BETWEEN '2025-11-17' AND '2025-12-31'""",
+    ),
+    "per_month_not_within_a_month_or_for_non_user_rates": (
+        {"metrics": ["churn_rate", "call_drop_rate"], "time_range": ("2025-09-29", "2025-10-05")},
+        f"""SELECT (SELECT SUM(f.churned_subscribers) / {AVG_SUBS} FROM fact_daily f
+                    WHERE f.date BETWEEN '2025-09-29' AND '2025-10-05'),
+                   (SELECT SUM(dropped_calls) * 1.0 / SUM(call_attempts) FROM fact_network_daily
+                    WHERE date BETWEEN '2025-09-29' AND '2025-10-05')""",
     ),
     "relative_last_quarter": (
         {"metrics": ["revenue"], "filters": [{"op": "relative", "unit": "quarter", "n": 1, "offset": 1}]},

@@ -29,6 +29,12 @@ GOLDEN_QUERIES: dict[str, dict[str, Any]] = {
     "relative_last_month_share": {"metrics": ["revenue"], "dimensions": ["channel"], "share": True,
                                   "filters": [{"op": "relative", "unit": "month", "n": 1, "offset": 1}]},
     "dimension_only": {"dimensions": ["plan_type", "plan"]},
+    # per-month reporting (``per: month``): a year's ARPU is divided by its months; quarters by theirs;
+    # a month bucket keeps the plain ratio (no divisor in ratio_and_derived_monthly)
+    "per_month_over_a_year": {"metrics": ["arpu", "revenue"], "dimensions": ["province"],
+                              "time_range": ["2025-01-01", "2025-12-31"]},
+    "per_month_quarterly_compared": {"metrics": ["churn_rate"], "dimensions": ["date.quarter"],
+                                     "compare": "year_over_year", "time_range": ["2025-01-01", "2025-12-31"]},
     "weekly_range_filter": {"metrics": ["dropped_calls"], "dimensions": ["date.week"],
                             "filters": [{"op": "between", "dimension": "date", "low": "2025-08-01",
                                          "high": "2025-08-31"},

@@ -108,3 +108,25 @@ def test_hierarchy_with_unknown_grain(tmp_path: Path) -> None:
     data["hierarchies"]["time"]["levels"] = ["date.year", "date.hour"]
     with pytest.raises(ModelError, match="no grain 'hour'"):
         SemanticModel.from_yaml(_write(tmp_path, data))
+
+
+def test_bad_default_period_is_named_with_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as info:
+        SemanticModel.from_yaml(_write(tmp_path, _mutated(default_period="latest_complet_month")))
+    assert info.value.path == "default_period"
+    assert "latest_complete_month" in info.value.candidates
+    assert "'all'" in str(info.value)
+
+
+def test_default_period_values_load(tmp_path: Path) -> None:
+    for value in ("all", "latest_month", "latest_complete_quarter", "latest_complete_day"):
+        assert SemanticModel.from_yaml(_write(tmp_path, _mutated(default_period=value))).spec.default_period == value
+
+
+def test_per_month_only_on_ratio_and_derived_metrics(tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as info:
+        SemanticModel.from_yaml(_write(tmp_path, _mutated(metrics__revenue__per="month")))
+    assert info.value.path == "metrics.revenue.per"
+    with pytest.raises(ModelError) as info:
+        SemanticModel.from_yaml(_write(tmp_path, _mutated(metrics__arpu__per="year")))
+    assert "metrics.arpu.per" in str(info.value) and "month" in str(info.value)

@@ -4,7 +4,16 @@ import datetime as dt
 
 import pytest
 
-from semantic_layer.compiler.timeframe import add_units, intersect, previous_period, relative_period, unit_start, year_ago
+from semantic_layer.compiler.timeframe import (
+    add_units,
+    default_period,
+    intersect,
+    longer_than_a_month,
+    previous_period,
+    relative_period,
+    unit_start,
+    year_ago,
+)
 
 D = dt.date
 
@@ -52,3 +61,25 @@ def test_shift_period_keeps_month_ends() -> None:
     assert shift_period((D(2025, 1, 15), D(2025, 3, 14)), "month", -1) == (D(2024, 12, 15), D(2025, 2, 14))
     assert shift_period((D(2025, 6, 2), D(2025, 8, 31)), "week", -52) == (D(2024, 6, 3), D(2024, 9, 1))
     assert shift_period((D(2025, 3, 1), D(2025, 3, 14)), "day", -1) == (D(2025, 2, 28), D(2025, 3, 13))
+
+
+@pytest.mark.parametrize(("rule", "anchor", "expected"), [
+    ("latest_complete_month", dt.date(2025, 12, 31), (dt.date(2025, 12, 1), dt.date(2025, 12, 31))),
+    ("latest_complete_month", dt.date(2025, 12, 30), (dt.date(2025, 11, 1), dt.date(2025, 11, 30))),
+    ("latest_complete_month", dt.date(2024, 3, 1), (dt.date(2024, 2, 1), dt.date(2024, 2, 29))),
+    ("latest_month", dt.date(2025, 12, 15), (dt.date(2025, 12, 1), dt.date(2025, 12, 15))),
+    ("latest_complete_quarter", dt.date(2025, 11, 30), (dt.date(2025, 7, 1), dt.date(2025, 9, 30))),
+    ("latest_complete_year", dt.date(2025, 12, 31), (dt.date(2025, 1, 1), dt.date(2025, 12, 31))),
+    ("latest_complete_week", dt.date(2025, 12, 31), (dt.date(2025, 12, 22), dt.date(2025, 12, 28))),
+    ("latest_complete_day", dt.date(2025, 12, 31), (dt.date(2025, 12, 31), dt.date(2025, 12, 31))),
+    ("all", dt.date(2025, 12, 31), None),
+])
+def test_default_periods(rule: str, anchor: dt.date, expected: tuple[dt.date, dt.date] | None) -> None:
+    assert default_period(rule, anchor) == expected
+
+
+def test_longer_than_a_month() -> None:
+    assert not longer_than_a_month((dt.date(2025, 12, 1), dt.date(2025, 12, 31)))
+    assert not longer_than_a_month((dt.date(2025, 9, 29), dt.date(2025, 10, 5)))  # a week across months
+    assert longer_than_a_month((dt.date(2025, 11, 1), dt.date(2025, 12, 31)))
+    assert longer_than_a_month(None)  # all data

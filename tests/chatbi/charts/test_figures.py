@@ -182,19 +182,21 @@ def test_large_grids_are_heatmaps(sample_bi, lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_two_metrics_with_different_units_get_two_axes(sample_bi, lang):
+    # over all data: both are quoted per month, and their axes say so
     _, fig = run(sample_bi, lang, metrics=["churn_rate", "arpu"], dimensions=["plan_type"])
     assert trace_types(fig) == ["bar", "scatter"]
     assert_no_empty_traces(fig)
     assert fig.data[1].yaxis == "y2"
     assert fig.layout.yaxis2.overlaying == "y" and fig.layout.yaxis2.side == "right"
-    assert axis_title(fig.layout.yaxis) == pick(lang, "Churn rate (%)", "离网率（%）")
-    assert axis_title(fig.layout.yaxis2) == pick(lang, "ARPU (¥)", "ARPU（元）")
+    assert axis_title(fig.layout.yaxis) == pick(lang, "Churn rate per month (%)", "月均离网率（%）")
+    assert axis_title(fig.layout.yaxis2) == pick(lang, "ARPU per month (¥)", "月均ARPU（元）")
     assert all(t.endswith("%") for t in fig.layout.yaxis.ticktext)
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_relation_questions_are_scatter_plots(sample_bi, lang):
-    frame, fig = run(sample_bi, lang, intent="relation", metrics=["dou", "arpu"], dimensions=["province"])
+    frame, fig = run(sample_bi, lang, intent="relation", metrics=["dou", "arpu"], dimensions=["province"],
+                     time_range=("2025-11-01", "2025-11-30"))
     assert trace_types(fig) == ["scatter"]
     point = fig.data[0]
     assert point.mode == "markers+text" and len(point.x) == len(frame)

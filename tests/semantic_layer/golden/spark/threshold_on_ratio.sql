@@ -3,15 +3,18 @@ SELECT
 FROM (
   SELECT
     g0.city AS city,
-    CAST(g0.churned_subscribers AS DOUBLE) / NULLIF((
-      CAST(g0.active_subscriber_days AS DOUBLE) / NULLIF(g0.days_with_data, 0)
-    ), 0) AS churn_rate
+    CAST((
+      CAST(g0.churned_subscribers AS DOUBLE) / NULLIF((
+        CAST(g0.active_subscriber_days AS DOUBLE) / NULLIF(g0.days_with_data, 0)
+      ), 0)
+    ) AS DOUBLE) / NULLIF(g0.__months_fact_daily, 0) AS churn_rate
   FROM (
     SELECT
       dim_region.city AS city,
       SUM(fact_daily.churned_subscribers) AS churned_subscribers,
       SUM(fact_daily.active_subscribers) AS active_subscriber_days,
-      COUNT(DISTINCT fact_daily.`date`) AS days_with_data
+      COUNT(DISTINCT fact_daily.`date`) AS days_with_data,
+      COUNT(DISTINCT TRUNC(fact_daily.`date`, 'MONTH')) AS __months_fact_daily
     FROM fact_daily
     LEFT JOIN dim_region
       ON fact_daily.city_id = dim_region.city_id
