@@ -192,7 +192,9 @@ def _key(value: Any) -> tuple[int, Any]:
     if value is None:
         return (0, 0)
     if isinstance(value, float):
-        return (1, float(f"{value:.6g}"))
+        # the exact value: rounding (to 6 digits, say) ties distinct values of large results, which then
+        # sort in any order and are compared with the wrong partner
+        return (1, value)
     return (2, str(value))
 
 

@@ -99,7 +99,7 @@ class _Narrator:
     def member(self, column: str, value: Any) -> str:
         ref = self.refs.get(column)
         if ref is not None and self._is_time(ref):
-            return format_bucket(value, ref.grain or "day", self.lang, long=True)
+            return format_bucket(value, ref.grain or "day", self.lang, long=True, spelled=True)
         return member_label(self.members, ref.name if ref else column, value, self.lang)
 
     def _is_time(self, ref: DimensionRef) -> bool:
@@ -117,11 +117,27 @@ class _Narrator:
                 joined = sep.join(names) + ("…" if len(f.values) > 3 else "")
                 parts.append(self.say("excluding" if f.op == "not_in" else "filters", names=joined))
         period_text = ""
-        if self.period and period:
-            words = format_period(_day(self.period[0]), _day(self.period[1]), self.lang)
-            ranged = is_period_range(_day(self.period[0]), _day(self.period[1]))
-            period_text = self.say("period_range" if ranged else "period", period=words) if words else ""
+        as_of = self.as_of()
+        if as_of is not None and period:
+            period_text = self.say("as_of", date=format_bucket(as_of, "day", self.lang, long=True, spelled=True))
+        elif self.period and period:
+            first, last = _day(self.period[0]), _day(self.period[1])
+            words = format_period(first, last, self.lang, spelled=True)
+            key = "period_day" if first == last else "period_range" if is_period_range(first, last) else "period"
+            period_text = self.say(key, period=words) if words else ""
         return self.p["scope_order"].format(period=period_text, filters="".join(parts))
+
+    def as_of(self) -> Any:
+        """The date a stock (semi-additive metric: the subscriber base) is read on, when every metric
+        of the answer is one and no time grain splits it: the period's last (or first) day."""
+        if not self.period or self.model is None or not self.q.metrics or any(r.grain for r in self.refs.values()):
+            return None
+        edges = {getattr(self.model.metrics.get(m), "time_agg", None) for m in self.q.metrics}
+        if edges == {"last"}:
+            return _day(self.period[1])
+        if edges == {"first"}:
+            return _day(self.period[0])
+        return None
 
     def subject(self, metrics: list[str], *, inner: bool = False) -> str:
         names = self.p["list_sep"].join(self.label(m, inner=inner) for m in metrics)
@@ -233,10 +249,14 @@ class _Narrator:
         last_bucket = data[spec.x].max()
         latest = data[data[spec.x] == last_bucket]
         top = latest.loc[latest[m].idxmax()]
-        return self.say("series_latest", last=self.member(spec.x, last_bucket),
-                        top=self.member(spec.series, top[spec.series]), metric=self.label(m, inner=True),
-                        value=self.value(m, top[m]), n=latest[spec.series].nunique(dropna=False),
-                        dims=self.dims_word(spec.series), scope=self.scope(period=False))
+        sentence = self.say("series_latest", last=self.member(spec.x, last_bucket),
+                            top=self.member(spec.series, top[spec.series]), metric=self.label(m, inner=True),
+                            value=self.value(m, top[m]), n=latest[spec.series].nunique(dropna=False),
+                            dims=self.dims_word(spec.series), scope=self.scope(period=False))
+        if self.period:  # the sentence is about the last bucket; the series covers the whole period
+            sentence += self.say("covering", period=format_period(_day(self.period[0]), _day(self.period[1]),
+                                                                  self.lang, spelled=True))
+        return sentence
 
     def compared(self, spec: ChartSpec) -> str:
         assert spec.x is not None

@@ -9,6 +9,7 @@ import pandas as pd
 
 from semantic_layer import SemanticQuery
 from semantic_layer.compiler import CompiledQuery
+from semantic_layer.compiler.timeframe import Period
 
 from ..answer import Answer, Intent
 from ..conversation import Conversation
@@ -18,6 +19,7 @@ from .compile import compile_query
 from .execute import execute
 from .explain import explain
 from .guard import guard_compiled, guard_text
+from .periods import covered_period
 from .present import narrate_with_model, present
 from .records import (
     AskOptions,
@@ -81,7 +83,7 @@ class Pipeline:
             return answer
         clock.add(model_costs(translation))
         with clock.stage("resolve"):
-            plan = resolve(translation, question)
+            plan = resolve(translation, question, self.scope)
         if translation.intent == "report" and translation.status == "ok":
             from ..reports.ask import report_answer  # a whole business report (chatbi.reports)
 
@@ -131,10 +133,11 @@ class Pipeline:
                data: pd.DataFrame, narrator: LLMTranslator | None) -> Answer:
         """present -> explain (why) -> the model's wording (share_data), as the options allow."""
         shown = why = worded = None
+        period = covered_period(self.scope, plan.query, compiled)
         if self.options.present and plan.query is not None:
             with clock.stage("present"):
-                shown = present(self.scope, plan.query, data, period=compiled.period if compiled else None,
-                                intent=plan.intent, language=plan.language)
+                shown = present(self.scope, plan.query, data, period=period, intent=plan.intent,
+                                language=plan.language)
         if self.options.explain and plan.intent == "why" and plan.query is not None and compiled is not None:
             with clock.stage("explain"):
                 why = explain(self.scope, plan.query, compiled, plan.language)
@@ -142,21 +145,21 @@ class Pipeline:
             worded, cost = narrate_with_model(narrator, plan.question, data, plan.query, plan.language)
             clock.add(cost)
         return _build(plan, clock, compiled=compiled, checked=checked, data=data, shown=shown, why=why,
-                      worded=worded)
+                      worded=worded, period=period)
 
 
 def _build(plan: Plan, clock: Stopwatch, *, compiled: CompiledQuery | None = None, failure: Failure | None = None,
            checked: Checked | None = None, data: pd.DataFrame | None = None, shown: Presentation | None = None,
-           why: Explanation | None = None, worded: str | None = None) -> Answer:
+           why: Explanation | None = None, worded: str | None = None, period: Period | None = None) -> Answer:
     """The answer, built once from the records of the stages that ran."""
     if plan.kind == "clarify":
         return Answer(status="clarify", question=plan.question, text=plan.text, language=plan.language,
                       clarification=plan.options, understood=plan.understood, intent=plan.intent,
                       issues=plan.issues, timings=clock.read())
-    period = None
-    if compiled is not None and compiled.period is not None:
-        period = (compiled.period[0].isoformat(), compiled.period[1].isoformat())
-    common = {"question": plan.question, "query": plan.query, "language": plan.language, "period": period,
+    if period is None and compiled is not None:
+        period = compiled.period
+    shown_period = (period[0].isoformat(), period[1].isoformat()) if period is not None else None
+    common = {"question": plan.question, "query": plan.query, "language": plan.language, "period": shown_period,
               "understood": plan.understood, "intent": plan.intent, "governed": plan.governed}
     if failure is not None:
         text = failure.text

@@ -72,6 +72,11 @@ class Scope(Protocol):
     def anchor(self) -> Any: ...
 
     @property
+    def extent(self) -> tuple[Any, Any] | None:
+        """First and last date of the data: what an answer over all data covers."""
+        ...
+
+    @property
     def members(self) -> MemberIndex: ...
 
     @property

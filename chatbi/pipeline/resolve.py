@@ -2,18 +2,21 @@
 
 A complete semantic query is governed and runs through the compiler; SQL a language model
 wrote (free SQL, opt-in) is *not* governed and runs only through the guard; anything else
-is a clarification or a refusal, answered without touching the warehouse.
+is a clarification or a refusal, answered without touching the warehouse. A query that names
+no period gets the model's default one here (:mod:`~chatbi.pipeline.periods`), noted in
+``understood`` so every surface can say it was assumed.
 """
 
 from __future__ import annotations
 
 from ..translate.base import Translation
-from .records import Plan
+from .periods import with_default_period
+from .records import Plan, Scope
 
 __all__ = ["resolve"]
 
 
-def resolve(translation: Translation, question: str) -> Plan:
+def resolve(translation: Translation, question: str, scope: Scope) -> Plan:
     common = {"language": translation.language, "question": question, "intent": translation.intent,
               "understood": translation.understood}
     sql = getattr(translation, "sql", None)  # only a model's translation can carry SQL
@@ -22,4 +25,8 @@ def resolve(translation: Translation, question: str) -> Plan:
     if translation.status == "clarify" or translation.query is None:
         return Plan("clarify", text=translation.text, options=translation.options, issues=translation.issues,
                     **common)  # type: ignore[arg-type]
-    return Plan("query", query=translation.query, **common)  # type: ignore[arg-type]
+    # a question that names no period is answered for the model's default one, and says so
+    query, assumed = with_default_period(scope.model, translation.query, scope.anchor)
+    if assumed is not None:
+        common["understood"] = (*translation.understood, assumed)
+    return Plan("query", query=query, **common)  # type: ignore[arg-type]

@@ -106,6 +106,11 @@ class ScopedChatBI(ChatBI):
         """The facade's time anchor (read once, from all rows: it is the same for everyone)."""
         return self.base.anchor
 
+    @property
+    def extent(self) -> tuple[dt.date, dt.date] | None:
+        """The dates "all data" spans, read once on the facade like the anchor (dates only)."""
+        return self.base.extent
+
     # -- per user: computed through the policy -----------------------------------------------------
     @property
     def policy(self) -> AccessPolicy:

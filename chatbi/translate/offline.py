@@ -7,14 +7,14 @@ validated ``SemanticQuery``.
 
 Readings a question leaves open are settled the same way every time (the dev set relies on them):
 
-* no time words: all data; a month or quarter without a year: its latest occurrence by the anchor;
+* no time words: no period (the ask pipeline answers for the model's default period and says so);
+  a month or quarter without a year: its latest occurrence by the anchor;
 * "近三个月" / "last 3 months": three calendar months including the anchor's; "近一年" / "past
   year": the last 12 months; relative words stay ``RelativeTimeFilter`` so they follow the data;
 * several members of one dimension ("广东和浙江", "5G vs 4G"): one row each (filter + breakdown);
 * "highest X" without a number: the single top row (a plural English noun keeps all rows, ranked);
   "best"/"worst" follow the metric's favourable direction (the best churn rate is the lowest);
-* a period comparison or a "why" without a period: the latest month; a trend without a grain:
-  days up to two months, months up to two years, quarters beyond;
+* a trend without a grain: days up to two months, months up to two years, quarters beyond;
 * a threshold in percent on a ``format: percent`` metric is a fraction (2% -> 0.02).
 
 Refusals (weather, jokes, "delete all data") are ``status="clarify"`` with
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from semantic_layer import IssueCode, RelativeTimeFilter, validate_query
+from semantic_layer import IssueCode, validate_query
 from semantic_layer.compiler import resolve_period
 from semantic_layer.errors import QueryError
 
@@ -119,9 +119,6 @@ class OfflineTranslator:
 
         if draft.intent == "why":
             draft = draft.with_(compare=draft.compare or "previous_period")
-        if (draft.compare or draft.intent == "why") and not draft.has_time and not draft.time_grain(time_dim):
-            draft = draft.with_(relative=(RelativeTimeFilter(op="relative", unit="month", n=1, offset=0),))
-            understood.append({"text": "", "kind": "time", "value": "default: the latest month"})
         if p.trend and not draft.time_grain(time_dim):
             grain = self._trend_grain(draft, ctx)
             draft = draft.with_(dimensions=(f"{time_dim}.{grain}", *draft.dimensions))

@@ -12,7 +12,7 @@ from ..computed import qualify
 from ..model import SemanticModel
 from .dialects import column, ident
 
-__all__ = ["latest_date_sql", "member_values_sql"]
+__all__ = ["latest_date_sql", "date_range_sql", "member_values_sql"]
 
 
 def latest_date_sql(model: SemanticModel, fact: str, dialect: str) -> str | None:
@@ -27,6 +27,20 @@ def latest_date_sql(model: SemanticModel, fact: str, dialect: str) -> str | None
         return None
     return exp.select(exp.Max(this=_column(model, fact, col, dialect))).from_(
         exp.Table(this=ident(fact, dialect))).sql(dialect=dialect)
+
+
+def date_range_sql(model: SemanticModel, fact: str, dialect: str) -> str | None:
+    """``SELECT MIN(time_column), MAX(time_column) FROM fact`` (what "all data" covers), or None.
+
+    >>> from sample_data import TELECOM_MODEL
+    >>> date_range_sql(SemanticModel.from_yaml(TELECOM_MODEL), "fact_daily", "duckdb")
+    'SELECT MIN("date"), MAX("date") FROM fact_daily'
+    """
+    col = model.tables[fact].time_column
+    if not col:
+        return None
+    return exp.select(exp.Min(this=_column(model, fact, col, dialect)), exp.Max(this=_column(model, fact, col, dialect))
+                      ).from_(exp.Table(this=ident(fact, dialect))).sql(dialect=dialect)
 
 
 def _column(model: SemanticModel, table: str, name: str, dialect: str) -> exp.Expr:

@@ -35,7 +35,7 @@ def test_single_value_with_change(sample_bi, lang):
     row = frame.iloc[0]
     pct = f"{abs(row['revenue__change_pct']) * 100:.1f}%"
     if lang == "en":
-        assert text == (f"Revenue in Guangdong in Nov 2025 was {money(row['revenue'], 'en')}, down {pct} "
+        assert text == (f"Revenue in Guangdong in November 2025 was {money(row['revenue'], 'en')}, down {pct} "
                         f"from the previous period ({money(row['revenue__previous'], 'en')}).")
     else:
         assert text == (f"2025年11月广东收入为 {money(row['revenue'], 'zh')}，环比下降 {pct}"
@@ -78,7 +78,7 @@ def test_trend_first_last_and_peak(sample_bi, lang):
     peak_row = ordered.loc[ordered["new_subscribers"].idxmax()]
     if peak_row.name not in (ordered.index[0], ordered.index[-1]):
         assert fmt(peak_row["new_subscribers"]) in text
-    first_month, last_month = ("Jan 2025", "Dec 2025") if lang == "en" else ("2025年1月", "2025年12月")
+    first_month, last_month = ("January 2025", "December 2025") if lang == "en" else ("2025年1月", "2025年12月")
     assert first_month in text and last_month in text
 
 
@@ -109,7 +109,7 @@ def test_series_over_time_reports_the_latest_leader(sample_bi, lang):
     latest = frame[frame["date__month"] == frame["date__month"].max()]
     top = latest.loc[latest["revenue"].idxmax()]
     assert money(top["revenue"], lang) in text and "5G" in text
-    assert ("In Dec 2025" in text) if lang == "en" else text.startswith("2025年12月")
+    assert ("In December 2025" in text) if lang == "en" else text.startswith("2025年12月")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -122,7 +122,7 @@ def test_lists_count_members(sample_bi, lang):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_empty_results_say_no_data(sample_bi, lang):
     _, text = ask(sample_bi, lang, metrics=["revenue"], time_range=("2023-01-01", "2023-01-31"))
-    assert text == ("No data for revenue in Jan 2023." if lang == "en" else "2023年1月收入没有数据。")
+    assert text == ("No data for revenue in January 2023." if lang == "en" else "2023年1月收入没有数据。")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -159,7 +159,7 @@ def test_anomalies_are_counted_from_the_frame(sample_model):
                           "revenue__expected": [2e8] * 5, "revenue__lower": [1.8e8] * 5, "revenue__upper": [2.2e8] * 5,
                           "revenue__is_anomaly": [False, False, True, False, True]})
     assert narrate(query, frame, sample_model, language="en") == \
-        "2 anomalies in revenue; the latest was ¥100M in 2025-11-05 (expected ¥200M)."
+        "2 anomalies in revenue; the latest was ¥100M on November 5, 2025 (expected ¥200M)."
     assert narrate(query, frame, sample_model, language="zh") == \
         "收入共有 2 个异常点，最近一次在2025年11月5日，为 1.00 亿元（预期 2.00 亿元）。"
 

@@ -22,6 +22,7 @@ openai_stub, clean_llm_env = stub.openai_stub, stub.clean_llm_env  # fixtures
 pytestmark = pytest.mark.usefixtures("clean_llm_env")
 
 NOV = {"start": "2025-11-01", "end": "2025-11-30"}
+DEC = {"start": "2025-12-01", "end": "2025-12-31"}  # the sample's default period
 REVENUE_BY_PROVINCE = {"metrics": ["revenue"], "dimensions": ["province"], "time_range": NOV}
 
 
@@ -192,7 +193,8 @@ def test_injection_through_the_llm_cannot_change_data(make_bi, openai_stub: Open
                        tool_reply("semantic_query", {"metrics": ["revenue"]}))
     bi = make_bi("llm")
     answer = bi.ask(INJECTION)
-    assert answer.ok and answer.query == SemanticQuery(metrics=["revenue"]) and answer.governed
+    # no period in the question: the model's default one (the latest complete month)
+    assert answer.ok and answer.query == SemanticQuery(metrics=["revenue"], time_range=DEC) and answer.governed
     assert "drop" not in (answer.sql or "").lower()
     assert bi.query(metrics=["revenue"]).ok  # the table is still there
 
@@ -255,4 +257,5 @@ def test_a_custom_translator_object_is_used_as_is(sample_model, sample_db_path, 
     openai_stub.script(tool_reply("semantic_query", {"metrics": ["arpu"]}))
     llm = LLMTranslator(base_url=openai_stub.base_url, max_retries=0)
     with ChatBI(sample_model, sample_db_path, translator=HybridTranslator(OfflineTranslator(), llm)) as bi:
-        assert bi.ask("what is the average spend of each user, roughly?").query == SemanticQuery(metrics=["arpu"])
+        assert bi.ask("what is the average spend of each user, roughly?").query == \
+            SemanticQuery(metrics=["arpu"], time_range=DEC)
