@@ -83,6 +83,8 @@ class Answer:
     issues: tuple[Issue, ...] = ()
     #: how the question was read: [{"text": "收入", "kind": "metric", "value": "revenue"}, ...]
     understood: tuple[dict[str, str], ...] = ()
+    #: words of the question left out because they named nothing of the data ("老板要的", "quick question")
+    ignored: tuple[str, ...] = ()
     #: resolved time range of the answer, ISO dates
     period: tuple[str, str] | None = None
     #: the root-cause report for "why" questions (``chatbi.analysis.RootCauseReport``)

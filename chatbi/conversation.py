@@ -105,7 +105,8 @@ class Conversation:
 def understood_line(answer: Answer, model: Any = None) -> str:
     """One line for people: ``understood as: revenue · by province · 2025-11-01..2025-11-30``.
 
-    It describes the whole query that ran (a follow-up shows what it inherited too). With the
+    It describes the whole query that ran (a follow-up shows what it inherited too), says when the
+    period was the model's default or all data, and lists the words left out as ignored. With the
     ``model``, metrics and dimensions are named by their labels in the answer's language (a CSV
     header 金额 rather than the column name ``col3`` the view gave it).
     """
@@ -129,14 +130,21 @@ def understood_line(answer: Answer, model: Any = None) -> str:
         parts += [("按" if zh else "by ") + name(d) for d in q.dimensions]
         parts += [p for p in (_filter_words(f, name) for f in q.filters) if p]
         if answer.period:
-            parts.append(f"{answer.period[0]}..{answer.period[1]}")
+            assumed = any(u.get("kind") == "default_period" for u in answer.understood)
+            no_period = q.time_range is None and not any(getattr(f, "op", "") == "relative" for f in q.filters)
+            note = ("（默认时间）" if zh else " (default period)") if assumed else \
+                ("（全部数据）" if zh else " (all data)") if no_period else ""
+            parts.append(f"{answer.period[0]}..{answer.period[1]}{note}")
         if q.compare:
             parts.append(q.compare)
         if q.share:
             parts.append("share")
         if q.limit:
             parts.append(f"{'top' if not q.order_by or q.order_by[0].startswith('-') else 'bottom'} {q.limit}")
-    return f"{'理解为' if zh else 'understood as'}: " + " · ".join(dict.fromkeys(parts))
+    line = f"{'理解为' if zh else 'understood as'}: " + " · ".join(dict.fromkeys(parts))
+    if answer.ignored:  # words left out are shown, never dropped silently
+        line += f" | {'已忽略' if zh else 'ignored'}: " + ("、" if zh else ", ").join(answer.ignored)
+    return line
 
 
 def _filter_words(f: Filter, name: Callable[[str], str]) -> str | None:

@@ -183,9 +183,9 @@ def format_period(start: Any, end: Any, language: str = "en", *, spelled: bool =
     if a.day == 1 and nxt.day == 1:
         months = (nxt.year - a.year) * 12 + nxt.month - a.month
         if months == 12 and a.month == 1:
-            return format_bucket(a, "year", language, long=True)
+            return format_bucket(a, "year", language, long=True, spelled=spelled)
         if months == 3 and a.month in (1, 4, 7, 10):
-            return format_bucket(a, "quarter", language, long=True)
+            return format_bucket(a, "quarter", language, long=True, spelled=spelled)
         if months == 1:
             return format_bucket(a, "month", language, long=True, spelled=spelled)
         first = format_bucket(a, "month", language, long=True, spelled=spelled)

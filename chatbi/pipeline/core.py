@@ -154,13 +154,14 @@ def _build(plan: Plan, clock: Stopwatch, *, compiled: CompiledQuery | None = Non
     """The answer, built once from the records of the stages that ran."""
     if plan.kind == "clarify":
         return Answer(status="clarify", question=plan.question, text=plan.text, language=plan.language,
-                      clarification=plan.options, understood=plan.understood, intent=plan.intent,
-                      issues=plan.issues, timings=clock.read())
+                      clarification=plan.options, understood=plan.understood, ignored=plan.ignored,
+                      intent=plan.intent, issues=plan.issues, timings=clock.read())
     if period is None and compiled is not None:
         period = compiled.period
     shown_period = (period[0].isoformat(), period[1].isoformat()) if period is not None else None
     common = {"question": plan.question, "query": plan.query, "language": plan.language, "period": shown_period,
-              "understood": plan.understood, "intent": plan.intent, "governed": plan.governed}
+              "understood": plan.understood, "ignored": plan.ignored, "intent": plan.intent,
+              "governed": plan.governed}
     if failure is not None:
         text = failure.text
         if plan.sql_by == "model":  # the model's SQL failed: say so, whoever refused it

@@ -115,6 +115,8 @@ class Plan:
     sql_by: Literal["user", "model"] = "user"
     intent: Intent = "query"
     understood: tuple[Understood, ...] = ()
+    #: words of the question the translator left out as incidental
+    ignored: tuple[str, ...] = ()
     #: a clarification's (or refusal's) text, options and the problems behind it
     text: str = ""
     options: tuple[ClarifyOption, ...] = ()

@@ -18,7 +18,7 @@ __all__ = ["resolve"]
 
 def resolve(translation: Translation, question: str, scope: Scope) -> Plan:
     common = {"language": translation.language, "question": question, "intent": translation.intent,
-              "understood": translation.understood}
+              "understood": translation.understood, "ignored": translation.ignored}
     sql = getattr(translation, "sql", None)  # only a model's translation can carry SQL
     if translation.intent == "free_sql" and sql:
         return Plan("sql", sql=sql, sql_by="model", **common)  # type: ignore[arg-type]

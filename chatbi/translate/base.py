@@ -118,6 +118,8 @@ class Translation:
     confidence: float = 1.0
     followup: bool = False
     notes: tuple[str, ...] = field(default=())
+    #: words of the question left out as incidental (a clause that names nothing of the data)
+    ignored: tuple[str, ...] = ()
 
 
 @runtime_checkable

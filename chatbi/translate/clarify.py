@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from semantic_layer import SemanticQuery, suggest, validate_query
 
 from ..answer import ClarifyOption, Intent
+from .accounting import Unaccounted
 from .base import Draft, Translation, TranslationContext
 from .lexicon import Lexicon
 from .normalize import is_cjk
@@ -158,6 +159,60 @@ class Clarifier:
         text = self._msg("ask_unreachable", metric=metric, dimension=self.model.label(dimension, self.lang))
         return self._clarify(text, options, pending=kept, kind="dimension")
 
+    def ask_unaccounted(self, draft: Draft, word: Unaccounted, question: str) -> Translation:
+        """A word the model lacks would change the answer: say so, offer the closest model terms (the
+        question with the word replaced) and the question without it (its query, resolved)."""
+        options: list[ClarifyOption] = []
+        for *_, label in self.closest_terms(word.text):
+            options.append(ClarifyOption(label, _spliced(question, word.source, label)))
+        kept = draft.with_(thresholds=()) if word.qualifies else draft
+        query = self._valid(kept) if kept.metrics else None
+        if query is not None:
+            label = self._msg("without_word", word=word.text, query=self.describe(kept))
+            options.append(ClarifyOption(label, _spliced(question, word.source, ""), query))
+        if not kept.metrics:  # nothing to keep: the metrics one could ask about instead
+            options += self.metric_options(kept, self.model.visible_metrics)
+        seen: set[str] = set()
+        unique = [o for o in options if not (o.label in seen or seen.add(o.label))]  # type: ignore[func-returns-value]
+        key = "ask_number" if word.number else "ask_unaccounted"
+        return self._clarify(self._msg(key, word=word.text), tuple(unique[:MAX_OPTIONS]), pending=kept,
+                             kind="unaccounted")
+
+    def closest_terms(self, word: str) -> list[tuple[str, str, str, str]]:
+        """(kind, name, member value, label) of model names that look like ``word`` (spelling or
+        shared characters), best first."""
+        pool: dict[str, tuple[str, str, str]] = {}
+        for (kind, name, value), aliases in self.lex.aliases_of.items():
+            if kind == "metric" and self.model.metrics[name].hidden:
+                continue
+            for alias in aliases:
+                pool.setdefault(alias, (kind, name, value))
+        key = word.lower()
+        found = [pool[a] for a in suggest(key, pool, n=4, cutoff=0.75)]
+        if not key.isascii() and len(key) >= 2:
+            # Chinese: names sharing a two-character word with it (营业额 -> 营业收入, 营业厅), most shared first
+            pairs = {key[k:k + 2] for k in range(len(key) - 1)}
+            shared = sorted(((sum(p in a for p in pairs), a) for a in pool if len(a) >= 2), reverse=True)
+            found += [pool[a] for n, a in shared if n]
+        out: list[tuple[str, str, str, str]] = []
+        for kind, name, value in dict.fromkeys(found):
+            if kind == "member":
+                label = self.ctx.members.label(name, value, self.lang) if self.ctx.members else value
+            else:
+                label = self.model.label(name, self.lang)
+            out.append((kind, name, value, label))
+        return out[:3]
+
+    def describe(self, draft: Draft) -> str:
+        """A short description of a draft for an option: "收入 · 按省份 · 广东"."""
+        parts = [self.metric_label(m) for m in draft.metrics]
+        parts += [self.dimension_followup(d.partition(".")[0]) for d in draft.dimensions]
+        for f in draft.members:
+            names = [self.ctx.members.label(f.dimension, v, self.lang) if self.ctx.members else str(v)
+                     for v in f.values]
+            parts.append(("≠ " if f.op == "not_in" else "") + "、".join(names))
+        return " · ".join(parts)
+
     def invalid(self, detail: str) -> Translation:
         return self._clarify(self._msg("invalid", detail=detail), self.examples())
 
@@ -181,3 +236,11 @@ class Clarifier:
                 if len(word) >= 2 and (word in alias or alias in word) and name not in found:
                     found.append(name)
         return found[:MAX_OPTIONS]
+
+
+def _spliced(question: str, span: tuple[int, int], replacement: str) -> str:
+    """``question`` with ``span`` replaced (a word dropped or swapped for a model term), spaces tidied."""
+    start, end = span
+    text = question[:start] + (f" {replacement} " if replacement.isascii() and replacement else replacement) + \
+        question[end:]
+    return " ".join(text.split()) if any(c.isascii() and c.isalpha() for c in question) else text.replace(" ", "")

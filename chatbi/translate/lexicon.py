@@ -153,6 +153,16 @@ class Lexicon:
                 winners = winners[:1]  # "dropped call" / "dropped calls": the same name either way
         return winners[0] if len(winners) == 1 else None
 
+    def function_word(self, word: str) -> bool:
+        """Is an English ``word`` plain language (a function word, month or number word of the grammar)?
+
+        A word that only appears inside some longer name ("order" of "order by") is not: alone it
+        names nothing, so it is accounted for as unknown rather than dropped.
+        """
+        g = self.grammar
+        return word in g.stopwords or word in g.months or word in g.numbers or \
+            (word in g.keywords and word in self.entries)
+
     def mentions_domain(self, text: str) -> bool:
         """Does normalised ``text`` use a word of the model's names (without naming anything whole)?"""
         if any(w in self.model_words for w in _english_words(text)):

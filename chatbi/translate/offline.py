@@ -36,12 +36,14 @@ from semantic_layer import IssueCode, validate_query
 from semantic_layer.compiler import resolve_period
 from semantic_layer.errors import QueryError
 
+from .accounting import Accounting, account
 from .base import Draft, Translation, TranslationContext
 from .clarify import Clarifier
 from .followup import fresh_draft, is_followup, merge_draft, resolves_pending
 from .lexicon import lexicon_for
 from .parse import Parsed, parse
 from .scan import scan
+from .writes import asks_to_write
 
 __all__ = ["OfflineTranslator"]
 
@@ -58,7 +60,12 @@ class OfflineTranslator:
         lang = (context.language or scanned.language or context.fallback_language
                 or ("en" if any(c.isascii() and c.isalpha() for c in question) else model.spec.default_language))
         p = parse(scanned, lex)
-        clar = Clarifier(lex, context, lang, p.understood)
+        if p.refusal is None and asks_to_write(scanned.norm.text, scanned.tokens, lex.grammar):
+            p.refusal = "destructive"  # "把广东的收入改成50万", "set Guangdong revenue to zero"
+        acc = account(scanned, lex)
+        understood = [*p.understood, *({"text": w, "kind": "ignored", "value": "not about the data"}
+                                       for w in acc.ignored)]
+        clar = Clarifier(lex, context, lang, understood)
         if p.refusal:
             return clar.refuse(p.refusal)
         if "report" in p.intents and not (p.metrics or p.fragments or p.dims or p.members or p.thresholds):
@@ -78,18 +85,25 @@ class OfflineTranslator:
             if not p.mapped and not (p.intents - {"which", "vs"}):
                 if lex.mentions_domain(scanned.norm.text):
                     return clar.ask_metric(Draft(), _phrases(p))  # about the data, but too vague to answer
+                if scanned.has("kw", "polite") and not p.unknown:
+                    return clar.refuse("oos")  # "hello", "谢谢": small talk
                 return clar.refuse("nothing")
             draft = fresh_draft(p, model)
-        return self._finish(draft, p, clar, context, lang, followup)
+        return self._finish(draft, p, clar, context, lang, followup, acc, question)
 
     # -- checks: clarify rather than guess -----------------------------------------------
     def _finish(self, draft: Draft, p: Parsed, clar: Clarifier, ctx: TranslationContext, lang: str,
-                followup: bool) -> Translation:
+                followup: bool, acc: Accounting, question: str) -> Translation:
         model = ctx.model
         time_dim = model.time_dimension
-        understood = list(p.understood)
+        understood = list(clar.understood)
         if followup:
             understood.insert(0, {"text": "", "kind": "context", "value": "follow-up of the previous question"})
+        by_unknown = p.unknown_dimension is not None and not p.dims  # "by department": asked below, by name
+        if acc.unaccounted and not by_unknown and (draft.metrics or draft.intent == "list" or draft.dimensions
+                                                   or p.fragments):
+            # a word the model lacks, in a clause about the data: it could change the answer (accounting.py)
+            return clar.ask_unaccounted(draft, acc.unaccounted[0], question)
         open_fragments = [f for f in p.fragments if not set(f.value) & set(p.metrics)]
         if open_fragments:
             frag = open_fragments[0]
@@ -102,7 +116,7 @@ class OfflineTranslator:
             return clar.ask_unknown_dimension(draft, p.unknown_dimension.text)
         if p.empty_period:
             return clar.empty_period(p.empty_period, draft)
-        attached = _attached_unknown(p)
+        attached = [w for w in _attached_unknown(p) if w not in acc.named]
         if attached and draft.metrics and not followup:
             # "water cut", "oil per well": a word the model lacks changes what the metric means
             return clar.ask_metric(draft, attached)
@@ -169,11 +183,14 @@ class OfflineTranslator:
                 return clar.ask_unreachable(draft, issue.subject.name)
         if issues:
             return clar.invalid("; ".join(str(i) for i in issues))
-        unknown = len(p.unknown) if p else 0
+        # words left out as incidental lower the confidence (a hybrid translator asks its model); words
+        # read as part of a name next to them do not
+        ignored = tuple(u["text"] for u in understood if u["kind"] == "ignored" and u["text"])
         typos = sum(1 for u in understood if u["kind"] == "typo")
-        confidence = max(0.2, 1.0 - 0.15 * unknown - 0.1 * typos)
+        confidence = max(0.2, 1.0 - 0.15 * len(ignored) - 0.1 * typos)
         return Translation(status="ok", language=lang, intent=draft.intent, query=query, draft=draft,
-                           understood=tuple(understood), confidence=round(confidence, 2), followup=followup)
+                           understood=tuple(understood), confidence=round(confidence, 2), followup=followup,
+                           ignored=ignored)
 
 
 def _attached_unknown(p: Parsed) -> list[str]:

@@ -31,7 +31,7 @@ _OPS = {"threshold_gt": ">", "threshold_ge": ">=", "threshold_lt": "<", "thresho
 class Token:
     start: int
     end: int
-    kind: str  # metric dimension member fragment kw grain time top threshold unknown
+    kind: str  # metric dimension member fragment kw grain time top threshold number unknown
     name: str = ""
     value: Any = None
     targets: tuple[Target, ...] = ()
@@ -82,6 +82,9 @@ def _patterns(grammar: Grammar) -> dict[str, re.Pattern[str]]:
         "compare": re.compile(compare),
         "threshold": re.compile(rf"(?:{op_any})\s*(?:{fillers})?\s*{num}\s*{unit}"),
         "threshold_post": re.compile(rf"{num}\s*{unit}\s*(?P<post>{_alternation(tuple(q.after))})"),
+        # a number no pass above read (a value to write, a count the grammar does not know): kept as a
+        # token so it is accounted for, never silently dropped
+        "number": re.compile(rf"(?<![a-z0-9.\-_])(?P<num>\d[\d,]*(?:\.\d+)?)\s*{unit}"),
     }
     for i, top in enumerate(q.top_patterns):
         tags = {tag: _alternation(phrases) or "(?!)" for tag, phrases in top.keywords}
@@ -150,9 +153,28 @@ def scan(question: str, lexicon: Lexicon, anchor: dt.date) -> Scan:
                 g = m.groupdict()
                 way = "desc" if g.get("d") else "best" if g.get("best") else "worst" if g.get("worst") else "asc"
                 add(Token(m.start(), m.end(), "top", way, int(n)))
+    masked = "".join(chars)
+    for m in pats["number"].finditer(masked):
+        if _in_a_name(lexicon, masked, m.start()):
+            continue  # digits of a name ("5G", "1800M", "Beiling Block 2"), read by the lexicon
+        value = _number(m.group("num"), grammar.quantities.decimal_marks)
+        if value is not None:
+            unit = m.group("unit") or ""
+            add(Token(m.start(), m.end(), "number", unit, value * grammar.quantities.scales.get(unit, 1.0)))
     _scan_lexicon(result, lexicon, "".join(chars), None)
     result.tokens.sort(key=lambda t: t.start)
     return result
+
+
+def _in_a_name(lexicon: Lexicon, text: str, pos: int, reach: int = 40) -> bool:
+    """Does a lexicon entry starting at most ``reach`` characters before ``pos`` cover ``pos``?"""
+    for start in range(max(0, pos - reach), pos + 1):
+        if text[start] == _MASK:
+            continue
+        match = lexicon.longest(text, start)
+        if match is not None and match.end > pos:
+            return True
+    return False
 
 
 def _language(question: str, text: str, grammar: Grammar) -> str | None:
@@ -212,7 +234,7 @@ def _scan_lexicon(result: Scan, lexicon: Lexicon, masked: str, origin: list[int]
                 if fixed is not None:
                     edits.append((i, j, fixed))
                     result.corrections.append((norm.original(i, j), fixed))
-            if word not in lexicon.words and not word.isdigit() and not any(e[0] == i for e in edits):
+            if not lexicon.function_word(word) and not word.isdigit() and not any(e[0] == i for e in edits):
                 s, e = pos(i), pos(j - 1) + 1
                 result.tokens.append(Token(s, e, "unknown", word, text=norm.original(s, e)))
             i = j

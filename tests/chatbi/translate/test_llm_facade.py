@@ -169,10 +169,20 @@ def test_hybrid_falls_back_to_the_offline_answer(make_bi, openai_stub: OpenAIStu
     bi = make_bi("hybrid", timeout=0.4)
     _ = bi.members, bi.translator.llm.client  # warm up outside the clock
     start = time.perf_counter()
-    answer = bi.ask("revenue of the zorblax kind")  # an unknown word the offline reading can leave out
+    # an incidental remark the offline reading leaves out (and lists), so it is not sure: the model is asked
+    answer = bi.ask("a note from zorblax: revenue in 2025")
     assert time.perf_counter() - start < 10  # the server would take 20 s
     assert answer.ok and answer.query is not None and answer.query.metrics == ("revenue",)
+    assert answer.ignored == ("a note from zorblax",)
     assert answer.timings["llm_fallback"] == 1
+
+
+def test_an_unknown_word_that_could_change_the_answer_asks_the_model_then_the_user(make_bi, openai_stub: OpenAIStub
+                                                                                  ) -> None:
+    openai_stub.script(Reply(body="<html>bad gateway</html>"))
+    answer = make_bi("hybrid", timeout=0.4).ask("revenue of the zorblax kind")
+    assert len(openai_stub.completions) >= 1  # the clarification is exactly when the model is asked
+    assert answer.status == "clarify" and "zorblax kind" in answer.text and "unusable answer" in answer.text
 
 
 def test_hybrid_clarifies_with_the_reason_when_the_endpoint_is_down(make_bi, openai_stub: OpenAIStub) -> None:
