@@ -76,6 +76,8 @@ class Conversation:
         if answer.status == "clarify":
             if translation.pending is not None:
                 self.pending, self.pending_kind = translation.pending, translation.pending_kind
+            elif translation.draft is not None and any(i.code == "too_many_rows" for i in answer.issues):
+                self.previous = translation.draft  # "按月" / "只看广东" narrows the question that was too large
         elif answer.status == "ok" and translation.draft is not None:
             self.previous = translation.draft
             self.pending, self.pending_kind = None, ""

@@ -53,6 +53,10 @@ class IssueCode(StrEnum):
     # by a user or a model that the SQL guard refused
     EXPLAIN_FAILED = "explain_failed"
     SQL_REJECTED = "sql_rejected"
+    # a question whose whole answer is over the row cap (asked back); an answer showing only the first
+    # rows of a larger result (chatbi.pipeline.size)
+    TOO_MANY_ROWS = "too_many_rows"
+    TRUNCATED = "truncated"
 
 
 class SubjectKind(StrEnum):

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from semantic_layer import SemanticQuery
+from semantic_layer import Issue, SemanticQuery
 from semantic_layer.compiler import CompiledQuery
 from semantic_layer.compiler.timeframe import Period
 
 from ..answer import Answer, Intent
 from ..conversation import Conversation
+from ..narrative import phrases
 from ..translate.hybrid import data_narrator
 from ..translate.llm_result import say
 from .compile import compile_query
@@ -20,7 +21,7 @@ from .execute import execute
 from .explain import explain
 from .guard import guard_compiled, guard_text
 from .periods import covered_period
-from .present import narrate_with_model, present
+from .present import narrate_with_model, present, truncation_text
 from .records import (
     AskOptions,
     Checked,
@@ -32,6 +33,7 @@ from .records import (
     Stopwatch,
 )
 from .resolve import resolve
+from .size import TOO_MANY_ROWS, TRUNCATED, cut_off, oversized, row_cap, too_large_options
 from .translate import model_costs, translate
 
 if TYPE_CHECKING:
@@ -107,6 +109,8 @@ class Pipeline:
         if plan.kind == "clarify":
             return _build(plan, clock)
         compiled, checked = self._checked(plan, clock)
+        if isinstance(checked, Plan):  # too large to answer in one: asked back
+            return _build(checked, clock)
         if isinstance(checked, Failure):
             return _build(plan, clock, compiled=compiled, failure=checked)
         with clock.stage("execute"):
@@ -115,10 +119,14 @@ class Pipeline:
             return _build(plan, clock, compiled=compiled, failure=data)
         if compiled is not None and compiled.per_month:
             data.attrs["per_month"] = compiled.per_month  # text, chart and table say 月均 / per month
-        return self._shown(plan, clock, compiled, checked, data, narrator)
+        notes = self._measured(plan, clock, compiled, data)
+        if isinstance(notes, Plan):
+            return _build(notes, clock)
+        return self._shown(plan, clock, compiled, checked, data, narrator, notes)
 
-    def _checked(self, plan: Plan, clock: Stopwatch) -> tuple[CompiledQuery | None, Checked | Failure]:
-        """compile (a semantic query, once) -> guard; SQL text goes to the guard directly."""
+    def _checked(self, plan: Plan, clock: Stopwatch) -> tuple[CompiledQuery | None, Checked | Failure | Plan]:
+        """compile (a semantic query, once) -> guard; SQL text goes to the guard directly. A question
+        whose whole answer is over the row cap becomes a clarification (a ``Plan``) before it runs."""
         if plan.query is None:
             with clock.stage("guard"):
                 return None, guard_text(self.scope, plan.sql or "", plan.language)
@@ -126,11 +134,31 @@ class Pipeline:
             compiled = compile_query(self.scope, plan.query)
         if isinstance(compiled, Failure):
             return None, compiled
+        if plan.asked:  # asked back, never cut
+            with clock.stage("size"):
+                big = oversized(self.scope, plan.query, compiled)
+            if big is not None:
+                return compiled, _too_large(self.scope, plan, compiled, big.rows)
         with clock.stage("guard"):
             return compiled, guard_compiled(self.scope, compiled)
 
+    def _measured(self, plan: Plan, clock: Stopwatch, compiled: CompiledQuery | None, data: pd.DataFrame
+                  ) -> Plan | tuple[Issue, ...]:
+        """A result that filled the row cap (or that the engine cut) is counted: a question whose rows
+        were cut is asked back; anything else says "first N of M rows" (``attrs``, an issue, the text)."""
+        if not (len(data) >= (row_cap(self.scope) or len(data) + 1) or data.attrs.get("truncated")):
+            return ()
+        with clock.stage("size"):
+            total = cut_off(self.scope, data, compiled=compiled, sql=None if compiled is not None else plan.sql)
+        if total is None:
+            return ()
+        if plan.asked and compiled is not None:
+            return _too_large(self.scope, plan, compiled, total)
+        data.attrs.update(truncated=True, total_rows=total, row_cap=len(data))
+        return (Issue(TRUNCATED, f"the result has {total} rows; the first {len(data)} are shown"),)
+
     def _shown(self, plan: Plan, clock: Stopwatch, compiled: CompiledQuery | None, checked: Checked,
-               data: pd.DataFrame, narrator: LLMTranslator | None) -> Answer:
+               data: pd.DataFrame, narrator: LLMTranslator | None, notes: tuple[Issue, ...] = ()) -> Answer:
         """present -> explain (why) -> the model's wording (share_data), as the options allow."""
         shown = why = worded = None
         period = covered_period(self.scope, plan.query, compiled)
@@ -138,6 +166,8 @@ class Pipeline:
             with clock.stage("present"):
                 shown = present(self.scope, plan.query, data, period=period, intent=plan.intent,
                                 language=plan.language)
+        if shown is None and self.options.present and data.attrs.get("truncated"):
+            shown = Presentation(truncation_text(data, plan.language))  # SQL text: its cut is said too
         if self.options.explain and plan.intent == "why" and plan.query is not None and compiled is not None:
             with clock.stage("explain"):
                 why = explain(self.scope, plan.query, compiled, plan.language)
@@ -145,12 +175,13 @@ class Pipeline:
             worded, cost = narrate_with_model(narrator, plan.question, data, plan.query, plan.language)
             clock.add(cost)
         return _build(plan, clock, compiled=compiled, checked=checked, data=data, shown=shown, why=why,
-                      worded=worded, period=period)
+                      worded=worded, period=period, notes=notes)
 
 
 def _build(plan: Plan, clock: Stopwatch, *, compiled: CompiledQuery | None = None, failure: Failure | None = None,
            checked: Checked | None = None, data: pd.DataFrame | None = None, shown: Presentation | None = None,
-           why: Explanation | None = None, worded: str | None = None, period: Period | None = None) -> Answer:
+           why: Explanation | None = None, worded: str | None = None, period: Period | None = None,
+           notes: tuple[Issue, ...] = ()) -> Answer:
     """The answer, built once from the records of the stages that ran."""
     if plan.kind == "clarify":
         return Answer(status="clarify", question=plan.question, text=plan.text, language=plan.language,
@@ -170,7 +201,21 @@ def _build(plan: Plan, clock: Stopwatch, *, compiled: CompiledQuery | None = Non
                       timings=clock.read(), **common)  # type: ignore[arg-type]
     assert checked is not None
     text = worded or (why.text if why is not None else "") or (shown.text if shown is not None else "")
+    if data is not None and data.attrs.get("truncated") and shown is not None:
+        text = shown.text  # "first N of M rows": a model's wording or an analysis must not read more into them
     return Answer(status="ok", sql=checked.sql, data=data, text=text,
                   figure_factory=shown.figure if shown is not None else None,
-                  report=why.report if why is not None else None, issues=why.issues if why is not None else (),
+                  report=why.report if why is not None else None,
+                  issues=(*notes, *(why.issues if why is not None else ())),
                   timings=clock.read(), **common)  # type: ignore[arg-type]
+
+
+def _too_large(scope: Scope, plan: Plan, compiled: CompiledQuery, rows: int) -> Plan:
+    """The clarification of a question whose whole answer is over the row cap."""
+    assert plan.query is not None
+    cap = row_cap(scope) or rows
+    words = phrases(plan.language)
+    text = words["too_many_rows"].format(rows=f"{rows:,}", cap=f"{cap:,}")
+    options = too_large_options(scope, plan.query, compiled.period, plan.language)
+    issue = Issue(TOO_MANY_ROWS, f"the answer has {rows} rows, over the row cap of {cap}")
+    return replace(plan, kind="clarify", intent="clarify", text=text, options=options, issues=(issue,))

@@ -26,7 +26,7 @@ from .records import Presentation, Scope
 if TYPE_CHECKING:
     from ..translate.llm import LLMTranslator
 
-__all__ = ["present", "narrate_with_model"]
+__all__ = ["present", "narrate_with_model", "truncation_text"]
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,25 @@ def present(scope: Scope, query: SemanticQuery, data: pd.DataFrame, *, period: P
             log.warning("chart failed for %s", query, exc_info=True)
             return None
 
+    if data.attrs.get("truncated"):
+        return Presentation(truncation_text(data, language), figure)
     try:
         text = narrative.narrate(query, data, model, **context)
     except Exception:  # nor a sentence that fails
         log.warning("narrative failed for %s", query, exc_info=True)
         text = ""
     return Presentation(text, figure)
+
+
+def truncation_text(data: pd.DataFrame, language: str) -> str:
+    """"Showing the first N of M rows": a cut result gets no narrative (its last row is not the latest
+    period, its sums are not totals)."""
+    words = narrative.phrases(language)
+    total = data.attrs.get("total_rows")
+    shown = f"{len(data):,}"
+    if isinstance(total, int) and total > len(data) + 1:
+        return words["truncated"].format(n=shown, total=f"{total:,}") + words["end"]
+    return words["truncated_unknown"].format(n=shown) + words["end"]
 
 
 def narrate_with_model(narrator: LLMTranslator, question: str, data: pd.DataFrame, query: SemanticQuery | None,

@@ -117,6 +117,9 @@ class Plan:
     understood: tuple[Understood, ...] = ()
     #: words of the question the translator left out as incidental
     ignored: tuple[str, ...] = ()
+    #: a question someone asked (``resolve``), as opposed to a structured query or SQL run as given:
+    #: a question whose whole answer is over the row cap is asked back rather than cut
+    asked: bool = False
     #: a clarification's (or refusal's) text, options and the problems behind it
     text: str = ""
     options: tuple[ClarifyOption, ...] = ()

@@ -29,4 +29,4 @@ def resolve(translation: Translation, question: str, scope: Scope) -> Plan:
     query, assumed = with_default_period(scope.model, translation.query, scope.anchor)
     if assumed is not None:
         common["understood"] = (*translation.understood, assumed)
-    return Plan("query", query=query, **common)  # type: ignore[arg-type]
+    return Plan("query", query=query, asked=True, **common)  # type: ignore[arg-type]

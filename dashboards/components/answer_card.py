@@ -47,9 +47,16 @@ def _chips(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
     if not chips:
         return None
     words = _words_by_chip(answer)
+    assumed = any(_kind(u) == "default_period" for u in answer.understood or ())
     items: list[Any] = [html.Span(t("card.understood", lang), className="chips-label")]
     for chip in chips:
-        body: list[Any] = [html.Span(chip.label)]
+        label = chip.label
+        if chip.kind == "period" and assumed:  # the question named no period: say it was the default
+            label = t("card.default_period", lang, period=label)
+            words.setdefault("period", t("card.default_period_hint", lang))
+        elif chip.kind == "period" and not chip.removable:  # no period asked for: all the data
+            label = t("card.all_data", lang, period=label)
+        body: list[Any] = [html.Span(label)]
         if chip.removable:
             body.append(html.Button("×", id={"type": "chip-x", "answer": answer_id, "key": chip.key},
                                     className="chip-x", title=t("card.remove_chip", lang), n_clicks=0))
@@ -57,6 +64,20 @@ def _chips(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
         items.append(html.Span(body, className=f"chip chip-{chip.kind}", title=said or None,
                                **{"data-key": chip.key}))
     return html.Div(items, className="chips")
+
+
+def _kind(item: Any) -> str:
+    return str(item.get("kind") if isinstance(item, dict) else getattr(item, "kind", ""))
+
+
+def _ignored(answer: Any, lang: str) -> Any:
+    """Words of the question that were left out, shown rather than dropped silently."""
+    words = tuple(getattr(answer, "ignored", ()) or ())
+    if not words:
+        return None
+    items: list[Any] = [html.Span(t("card.ignored", lang), className="chips-label")]
+    items += [html.Span(w, className="chip chip-ignored", title=t("card.ignored_hint", lang)) for w in words]
+    return html.Div(items, className="chips chips-ignored")
 
 
 def _words_by_chip(answer: Any) -> dict[str, str]:
@@ -148,7 +169,7 @@ def answer_card(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
     body: list[Any] = [html.Div([html.P(view.text, className="answer-text mb-1"), *badges],
                                 className="d-flex align-items-start"),
                        html.Small(note, className="text-muted d-block foreign-note") if note else None,
-                       _chips(chatbi, answer, answer_id, lang), tabs]
+                       _chips(chatbi, answer, answer_id, lang), _ignored(answer, lang), tabs]
     if answer.report is not None:
         body.append(report_section(answer.report, lang, key=answer_id, text=answer.text, figure=False))
     follow = _suggestions(chatbi, answer, answer_id, lang)

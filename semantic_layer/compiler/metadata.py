@@ -6,13 +6,14 @@ layer builds (and the guard checks).
 
 from __future__ import annotations
 
+import sqlglot
 from sqlglot import exp
 
 from ..computed import qualify
 from ..model import SemanticModel
 from .dialects import column, ident
 
-__all__ = ["latest_date_sql", "date_range_sql", "member_values_sql"]
+__all__ = ["latest_date_sql", "date_range_sql", "member_values_sql", "row_count_expression", "row_count_sql"]
 
 
 def latest_date_sql(model: SemanticModel, fact: str, dialect: str) -> str | None:
@@ -65,3 +66,30 @@ def member_values_sql(model: SemanticModel, dimension: str, dialect: str, limit:
     return (exp.select(*cols).distinct().from_(exp.Table(this=ident(dim.table, dialect)))
             .where(exp.Not(this=exp.Is(this=cols[0].copy(), expression=exp.Null())))
             .order_by(cols[0].copy()).limit(limit).sql(dialect=dialect))
+
+
+def row_count_expression(tree: exp.Expression, limit: int | None = None) -> exp.Select:
+    """``SELECT COUNT(*) FROM (<tree>)``: how many rows a compiled query has in full.
+
+    The tree's outermost LIMIT (a row cap a guard put there) is replaced by ``limit`` -- the query's
+    own, when it asked for one -- so the count is of the whole answer, never of what was fetched.
+
+    >>> t = sqlglot.parse_one("SELECT city, SUM(x) AS x FROM f GROUP BY city LIMIT 10000")
+    >>> row_count_expression(t).sql()
+    'SELECT COUNT(*) AS n FROM (SELECT city, SUM(x) AS x FROM f GROUP BY city) AS q'
+    """
+    inner = tree.copy()
+    inner.set("limit", exp.Limit(expression=exp.Literal.number(limit)) if limit is not None else None)
+    return exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(inner.subquery("q", copy=False), copy=False)
+
+
+def row_count_sql(sql: str, dialect: str) -> str:
+    """``SELECT COUNT(*) FROM (<sql>)`` for SQL text (its own LIMIT kept); check it with the guard before
+    it runs, like any text.
+
+    >>> row_count_sql("SELECT * FROM fact_daily", "duckdb")
+    'SELECT COUNT(*) AS n FROM (SELECT * FROM fact_daily) AS q'
+    """
+    tree = sqlglot.parse_one(sql, read=dialect)
+    return exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(tree.subquery("q", copy=False),
+                                                                         copy=False).sql(dialect=dialect)

@@ -288,6 +288,19 @@ def test_typed_questions_follow_ups_and_clarifications(ctx):
     assert picked.ok and picked.query.metrics and picked.query.time_range.start.year == 2025
 
 
+@pytest.mark.parametrize(("question", "period", "ignored"), [
+    ("老板要的，各省收入", "2025年12月（默认）", "老板要的"),
+    ("FYI for the board deck, revenue by province", "(default)", "FYI for the board deck")])
+def test_the_card_says_which_period_ran_and_what_was_ignored(ctx, question, period, ignored):
+    lang = "zh" if question.startswith("老板") else "en"
+    turns = ask.ask_question(ctx, new_session_id(), question, lang)
+    chip = find(turns, cls="chip-period")[0]
+    assert period in text_of(chip) and "2025" in text_of(chip)  # the question named no period: the default, said so
+    assert [text_of(c) for c in find(turns, cls="chip-ignored")] == [ignored]
+    all_data = ask.ask_question(ctx, new_session_id(), "收入月度趋势" if lang == "zh" else "monthly revenue", lang)
+    assert text_of(find(all_data, cls="chip-period")[0]).startswith("全部数据" if lang == "zh" else "All data")
+
+
 def test_typed_follow_up_builds_on_a_removed_chip(ctx):
     sid = new_session_id()
     ask.ask_question(ctx, sid, "revenue by province and channel in November 2025", "en")

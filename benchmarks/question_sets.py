@@ -1,0 +1,67 @@
+"""Accuracy and confident-wrong answers on every question set of the samples.
+
+    python -m benchmarks.question_sets [--sets dev holdout trust_dev oilfield] [--label before|after]
+
+Runs ``chatbi eval``'s harness (``chatbi.evaluation.evaluate``) on the telecom dev, hold-out and
+trust sets and on the oil-field set with its refined model (the oil-field warehouse is built into
+a temporary directory, about a second). A **confident-wrong** answer came back ``ok`` and answered
+something else -- the figure issue 16 exists to drive to zero. Writes
+``benchmarks/results/question_sets[_<label>].json`` and prints one line per set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from chatbi import ChatBI
+from chatbi.evaluation import evaluate, load_items
+
+from ._common import print_table, write_result
+
+ROOT = Path(__file__).resolve().parent.parent / "sample_data"
+SETS = {
+    "dev": ROOT / "telecom" / "questions" / "dev.yaml",
+    "holdout": ROOT / "telecom" / "questions" / "holdout.yaml",
+    "trust_dev": ROOT / "telecom" / "questions" / "trust_dev.yaml",
+    "oilfield": ROOT / "oilfield" / "questions.yaml",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", nargs="+", choices=sorted(SETS), default=list(SETS))
+    parser.add_argument("--label", default="", help="suffix of the results file (before, after ...)")
+    args = parser.parse_args()
+    rows, payload = [], {}
+    telecom = ChatBI.sample(translator="offline")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.sets:
+            if name == "oilfield":
+                from sample_data.oilfield import build_warehouse
+
+                bi = ChatBI(ROOT / "oilfield" / "model.yaml", build_warehouse(Path(tmp) / "oilfield.duckdb"),
+                            translator="offline")
+            else:
+                bi = telecom
+            report = evaluate(bi, load_items(SETS[name]))
+            d = report.to_dict()
+            overall = d["overall"]
+            rows.append({"set": name, "items": overall["n"], "right": overall["passed"],
+                         "accuracy": overall["accuracy"], "confident_wrong": overall["confident_wrong"],
+                         "clarify_or_refuse": f"{d['clarify_or_refuse']['passed']}/{d['clarify_or_refuse']['n']}",
+                         "seconds": round(report.seconds, 1)})
+            payload[name] = {"overall": overall, "by_category": d["by_category"], "by_language": d["by_language"],
+                             "failures": [{"id": f["id"], "confident_wrong": f["confident_wrong"], "reason": f["reason"]}
+                                          for f in d["failures"]]}
+            if bi is not telecom:
+                bi.close()
+    telecom.close()
+    path = write_result("question_sets" + (f"_{args.label}" if args.label else ""), {"sets": payload})
+    print_table(rows, ["set", "items", "right", "accuracy", "confident_wrong", "clarify_or_refuse", "seconds"])
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
