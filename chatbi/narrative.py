@@ -99,7 +99,8 @@ class _Narrator:
     def member(self, column: str, value: Any) -> str:
         ref = self.refs.get(column)
         if ref is not None and self._is_time(ref):
-            return format_bucket(value, ref.grain or "day", self.lang, long=True, spelled=True)
+            grain = ref.grain or "day"  # months spelled out in prose; days stay ISO after the templates' "in"
+            return format_bucket(value, grain, self.lang, long=True, spelled=grain != "day")
         return member_label(self.members, ref.name if ref else column, value, self.lang)
 
     def _is_time(self, ref: DimensionRef) -> bool:

@@ -106,7 +106,7 @@ def count_rows(scope: Scope, *, compiled: CompiledQuery | None = None, sql: str 
             checked = scope.guard.check(row_count_sql(sql, scope.engine.dialect))
         else:
             return None
-        return int(scope.engine.execute(checked).iloc[0, 0])
+        return int(str(scope.engine.execute(checked).iloc[0, 0]))
     except (ChatBIError, SemanticLayerError, ValueError, IndexError, TypeError):
         return None
 

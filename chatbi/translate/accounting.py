@@ -97,7 +97,7 @@ def account(scan: Scan, lex: Lexicon) -> Accounting:
 def lex_gap(gap: str, lex: Lexicon) -> bool:
     """Does ``gap`` (text between two tokens) hold anything but spaces and function words?"""
     return any(not lex.function_word(w) for w in gap.split() if w.isascii() and w.isalpha()) or \
-        any(is_cjk(c) and c not in lex.grammar.stopwords for c in gap if c not in "的")
+        any(is_cjk(c) and c not in lex.grammar.stopwords for c in gap if c != "的")
 
 
 def _model_spans(tokens: list[Token]) -> set[int]:

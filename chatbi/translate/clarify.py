@@ -208,7 +208,7 @@ class Clarifier:
         parts = [self.metric_label(m) for m in draft.metrics]
         parts += [self.dimension_followup(d.partition(".")[0]) for d in draft.dimensions]
         for f in draft.members:
-            names = [self.ctx.members.label(f.dimension, v, self.lang) if self.ctx.members else str(v)
+            names = [self.ctx.members.label(f.dimension, str(v), self.lang) if self.ctx.members else str(v)
                      for v in f.values]
             parts.append(("≠ " if f.op == "not_in" else "") + "、".join(names))
         return " · ".join(parts)

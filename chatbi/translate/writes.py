@@ -37,7 +37,7 @@ def clauses(text: str) -> list[tuple[int, int]]:
     """(start, end) of each clause of a normalised question.
 
     >>> clauses("quick question: revenue in 2025?")
-    [(0, 14), (15, 32)]
+    [(0, 14), (15, 31)]
     """
     out: list[tuple[int, int]] = []
     start = 0

@@ -68,7 +68,7 @@ def member_values_sql(model: SemanticModel, dimension: str, dialect: str, limit:
             .order_by(cols[0].copy()).limit(limit).sql(dialect=dialect))
 
 
-def row_count_expression(tree: exp.Expression, limit: int | None = None) -> exp.Select:
+def row_count_expression(tree: exp.Expr, limit: int | None = None) -> exp.Select:
     """``SELECT COUNT(*) FROM (<tree>)``: how many rows a compiled query has in full.
 
     The tree's outermost LIMIT (a row cap a guard put there) is replaced by ``limit`` -- the query's
@@ -80,7 +80,7 @@ def row_count_expression(tree: exp.Expression, limit: int | None = None) -> exp.
     """
     inner = tree.copy()
     inner.set("limit", exp.Limit(expression=exp.Literal.number(limit)) if limit is not None else None)
-    return exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(inner.subquery("q", copy=False), copy=False)
+    return exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(_as_q(inner), copy=False)
 
 
 def row_count_sql(sql: str, dialect: str) -> str:
@@ -91,5 +91,8 @@ def row_count_sql(sql: str, dialect: str) -> str:
     'SELECT COUNT(*) AS n FROM (SELECT * FROM fact_daily) AS q'
     """
     tree = sqlglot.parse_one(sql, read=dialect)
-    return exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(tree.subquery("q", copy=False),
-                                                                         copy=False).sql(dialect=dialect)
+    return exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(_as_q(tree), copy=False).sql(dialect=dialect)
+
+
+def _as_q(tree: exp.Expr) -> exp.Subquery:
+    return exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier("q")))

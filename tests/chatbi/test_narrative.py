@@ -159,7 +159,7 @@ def test_anomalies_are_counted_from_the_frame(sample_model):
                           "revenue__expected": [2e8] * 5, "revenue__lower": [1.8e8] * 5, "revenue__upper": [2.2e8] * 5,
                           "revenue__is_anomaly": [False, False, True, False, True]})
     assert narrate(query, frame, sample_model, language="en") == \
-        "2 anomalies in revenue; the latest was ¥100M on November 5, 2025 (expected ¥200M)."
+        "2 anomalies in revenue; the latest was ¥100M in 2025-11-05 (expected ¥200M)."
     assert narrate(query, frame, sample_model, language="zh") == \
         "收入共有 2 个异常点，最近一次在2025年11月5日，为 1.00 亿元（预期 2.00 亿元）。"
 

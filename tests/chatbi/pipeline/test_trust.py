@@ -48,7 +48,8 @@ def test_a_write_is_refused_even_as_a_follow_up(sample_bi: ChatBI, question: str
 
 
 # -- results over the row cap: asked back before running, or the cut said ---------------------------
-@pytest.mark.parametrize(("question", "coarser"), [("2025年每天各城市的收入", "按周"), ("daily revenue by city in 2025", "weekly")])
+@pytest.mark.parametrize(("question", "coarser"), [("2025年每天各城市的收入", "按周"),
+                                                   ("daily revenue by city in 2025", "weekly")])
 def test_a_question_whose_answer_is_over_the_cap_is_asked_back_with_what_fits(sample_bi: ChatBI, question: str,
                                                                             coarser: str) -> None:
     conv = Conversation()

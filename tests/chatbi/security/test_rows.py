@@ -100,7 +100,10 @@ def test_questions_and_follow_ups_cannot_reach_other_provinces(views):
     assert again.ok and "plan_type" in again.data and not leaked(again.data.to_csv(), HIDDEN_FROM_ALICE)
     total = alice.ask("全国收入是多少")
     assert total.ok and not leaked(total.text, HIDDEN_FROM_ALICE)
-    assert total.data.iloc[0, 0] == pytest.approx(alice.query(metrics=["revenue"]).data.iloc[0, 0])
+    # no period named: the default (the latest complete month), over her rows only
+    assert total.period == ("2025-12-01", "2025-12-31")
+    assert total.data.iloc[0, 0] == pytest.approx(
+        alice.query(metrics=["revenue"], time_range=("2025-12-01", "2025-12-31")).data.iloc[0, 0])
 
 
 def test_root_cause_drill_down_and_anomalies_see_only_allowed_rows(views):

@@ -139,7 +139,8 @@ def test_clauses_end_at_punctuation_but_not_at_list_marks_or_decimals() -> None:
 
 
 # -- writes, however phrased ---------------------------------------------------------------------
-WRITES = ["把广东的收入改成50万", "将5G套餐的ARPU设为100元", "把深圳的投诉量清零", "帮我把11月的收入调整为3亿", "把四川的离网率改为1%",
+WRITES = ["把广东的收入改成50万", "将5G套餐的ARPU设为100元", "把深圳的投诉量清零", "帮我把11月的收入调整为3亿",
+          "把四川的离网率改为1%",
           "删掉上个月的离网数据", "set Guangdong revenue to zero", "change the churn rate of Sichuan to 1%",
           "zero out complaints for Shenzhen", "update ARPU for 5G plans to 100", "please make December revenue 10 million",
           "can you set the complaints of Guangzhou to 0?"]
