@@ -159,7 +159,8 @@ class Clarifier:
         text = self._msg("ask_unreachable", metric=metric, dimension=self.model.label(dimension, self.lang))
         return self._clarify(text, options, pending=kept, kind="dimension")
 
-    def ask_unaccounted(self, draft: Draft, word: Unaccounted, question: str) -> Translation:
+    def ask_unaccounted(self, draft: Draft, word: Unaccounted, question: str,
+                        metrics: Sequence[str] = ()) -> Translation:
         """A word the model lacks would change the answer: say so, offer the closest model terms (the
         question with the word replaced) and the question without it (its query, resolved)."""
         options: list[ClarifyOption] = []
@@ -171,7 +172,7 @@ class Clarifier:
             label = self._msg("without_word", word=word.text, query=self.describe(kept))
             options.append(ClarifyOption(label, _spliced(question, word.source, ""), query))
         if not kept.metrics:  # nothing to keep: the metrics one could ask about instead
-            options += self.metric_options(kept, self.model.visible_metrics)
+            options += self.metric_options(kept, [*metrics, *self.model.visible_metrics])
         seen: set[str] = set()
         unique = [o for o in options if not (o.label in seen or seen.add(o.label))]  # type: ignore[func-returns-value]
         key = "ask_number" if word.number else "ask_unaccounted"

@@ -103,6 +103,9 @@ class OfflineTranslator:
         if acc.unaccounted and not by_unknown and (draft.metrics or draft.intent == "list" or draft.dimensions
                                                    or p.fragments):
             # a word the model lacks, in a clause about the data: it could change the answer (accounting.py)
+            open_metric = [m for f in p.fragments if not set(f.value) & set(p.metrics) for m in f.value]
+            if open_metric:  # "用户" left open too: the metrics it may mean, not the query without them
+                return clar.ask_unaccounted(draft.with_(metrics=()), acc.unaccounted[0], question, open_metric)
             return clar.ask_unaccounted(draft, acc.unaccounted[0], question)
         open_fragments = [f for f in p.fragments if not set(f.value) & set(p.metrics)]
         if open_fragments:

@@ -190,3 +190,26 @@ def test_phone_layout(chromium, live_app):
     page.locator(".alert-rules").wait_for()
     assert "广东收入" in page.locator(".alert-rules").inner_text()
     screenshot(page, "phone-alerts")
+
+
+@pytest.mark.parametrize(("lang", "question", "period", "ignored", "unknown", "word"), [
+    ("zh-CN", "老板要的，各省收入", "2025年12月（默认）", "老板要的", "各省用户年龄分布", "年龄"),
+    ("en-US", "FYI for the board deck, revenue by province", "(default)", "FYI for the board deck",
+     "churn rate for female customers", "female"),
+])
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)], ids=["desktop", "phone"])
+def test_the_card_says_which_period_ran_what_was_ignored_and_asks_about_unknown_words(
+        chromium, live_app, lang, question, period, ignored, unknown, word, width, height):
+    page = new_page(chromium, lang=lang, width=width, height=height)
+    page.goto(live_app.url)
+    page.locator("#ask-input").wait_for()
+    turn = ask(page, question)
+    turn.locator(CHART).first.wait_for()
+    assert "2025" in turn.locator(".answer-text").first.inner_text()  # the text names the period
+    assert period in turn.locator(".chip-period").inner_text()
+    assert turn.locator(".chip-ignored").all_inner_texts() == [ignored]
+    asked = ask(page, unknown)
+    assert word in asked.locator(".answer-text").first.inner_text()
+    assert asked.locator(".clarify-option").count() >= 1
+    screenshot(page, f"trust-card-{lang[:2]}-{'phone' if width < 500 else 'desktop'}")
+    assert page.js_errors == []

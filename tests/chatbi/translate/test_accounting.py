@@ -160,3 +160,12 @@ def test_the_same_verbs_without_a_value_are_reads(sample_bi: Any, question: str)
     lex = lexicon_for(sample_bi.model, sample_bi.members)
     found = scan(question, lex, sample_bi.anchor)
     assert not asks_to_write(found.norm.text, found.tokens, load_grammar())
+
+
+def test_an_open_fragment_next_to_an_unknown_word_offers_its_metrics_not_the_query_without_them(
+        ctx: TranslationContext) -> None:
+    t = translate(ctx, "各省用户年龄分布")
+    assert t.status == "clarify" and "年龄分布" in t.text
+    labels = [o.label for o in t.options]
+    assert labels[0] == "在网用户数" and "新增用户数" in labels  # what "用户" may mean
+    assert not any(o.label.startswith("不考虑") for o in t.options)
