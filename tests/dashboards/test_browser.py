@@ -213,3 +213,37 @@ def test_the_card_says_which_period_ran_what_was_ignored_and_asks_about_unknown_
     assert asked.locator(".clarify-option").count() >= 1
     screenshot(page, f"trust-card-{lang[:2]}-{'phone' if width < 500 else 'desktop'}")
     assert page.js_errors == []
+
+
+@pytest.mark.parametrize(("lang", "question", "grain", "cut"), [
+    ("zh-CN", "2025年每天各城市的收入", "按周", "前 10,000 行"),
+    ("en-US", "revenue of each city on each day of 2025", "weekly", "first 10,000 of"),
+])
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)], ids=["desktop", "phone"])
+def test_a_result_over_the_row_cap_is_asked_back_and_cut_sql_says_so(
+        chromium, live_app, lang, question, grain, cut, width, height):
+    page = new_page(chromium, lang=lang, width=width, height=height)
+    page.goto(live_app.url)
+    page.locator("#ask-input").wait_for()
+    asked = ask(page, question)
+    assert "12,045" in asked.locator(".answer-text").first.inner_text()  # the whole answer's size
+    options = asked.locator(".clarify-option")
+    assert options.first.inner_text() == grain
+    before = page.locator("#thread > .turn").count()
+    options.first.click()
+    page.wait_for_function(f"document.querySelectorAll('#thread > .turn').length > {before}")
+    page.locator("#thread > .turn").nth(before).locator(CHART).first.wait_for()
+    turn = page.locator("#thread > .turn").nth(before)
+    turn.get_by_role("tab", name="SQL").click()
+    sql = turn.locator("textarea.sql-editor")
+    sql.wait_for()
+    sql.fill("SELECT * FROM fact_daily")
+    before = page.locator("#thread > .turn").count()
+    turn.locator(".sql-run").click()
+    page.wait_for_function(f"document.querySelectorAll('#thread > .turn').length > {before}")
+    custom = page.locator("#thread > .turn").nth(before)
+    custom.locator(".answer-text").first.wait_for()
+    text = custom.locator(".answer-text").first.inner_text()
+    assert cut in text and "1,157,904" in text  # first N of M rows, M counted
+    screenshot(page, f"trust-truncation-{lang[:2]}-{'phone' if width < 500 else 'desktop'}")
+    assert page.js_errors == []
