@@ -113,7 +113,7 @@ def test_a_remark_of_its_own_is_listed_as_ignored(ctx: TranslationContext, quest
 
 @pytest.mark.parametrize("question", ["请问咱们2025年的收入一共是多少", "2024年全年收入", "how did revenue perform in 2025",
                                       "which channel brought the most new subscribers in 2025", "2025年11月各省收入，谢谢",
-                                      "thanks! revenue in 2025"])
+                                      "thanks! revenue in 2025", "2025年11月广东流失了多少人"])
 def test_function_words_of_the_grammar_change_nothing(ctx: TranslationContext, question: str) -> None:
     t = translate(ctx, question)
     assert t.status == "ok" and t.ignored == (), (question, t.text)
