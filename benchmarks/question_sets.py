@@ -1,6 +1,6 @@
 """Accuracy and confident-wrong answers on every question set of the samples.
 
-    python -m benchmarks.question_sets [--sets dev holdout trust_dev oilfield] [--label before|after]
+    python -m benchmarks.question_sets [--sets dev holdout trust_dev phrasing_dev oilfield] [--label before|after]
 
 Runs ``chatbi eval``'s harness (``chatbi.evaluation.evaluate``) on the telecom dev, hold-out and
 trust sets and on the oil-field set with its refined model (the oil-field warehouse is built into
@@ -25,6 +25,7 @@ SETS = {
     "dev": ROOT / "telecom" / "questions" / "dev.yaml",
     "holdout": ROOT / "telecom" / "questions" / "holdout.yaml",
     "trust_dev": ROOT / "telecom" / "questions" / "trust_dev.yaml",
+    "phrasing_dev": ROOT / "telecom" / "questions" / "phrasing_dev.yaml",
     "oilfield": ROOT / "oilfield" / "questions.yaml",
 }
 
