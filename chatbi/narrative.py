@@ -25,7 +25,7 @@ import pandas as pd
 
 from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.model import DimensionRef
-from semantic_layer.query import MemberFilter
+from semantic_layer.query import MemberFilter, RangeFilter
 
 from . import messages as _messages
 from .charts.formatting import (
@@ -117,6 +117,10 @@ class _Narrator:
                 names = [member_label(self.members, f.dimension, v, self.lang) for v in f.values[:3]]
                 joined = sep.join(names) + ("…" if len(f.values) > 3 else "")
                 parts.append(self.say("excluding" if f.op == "not_in" else "filters", names=joined))
+            elif isinstance(f, RangeFilter) and f.dimension and self._is_time(DimensionRef.parse(f.dimension)):
+                # "closed in Feb 2025": a named date column's own period
+                words = format_period(_day(f.low), _day(f.high), self.lang)
+                parts.append(self.say("dated", name=self.label(f.dimension, inner=True), period=words))
         period_text = ""
         as_of = self.as_of()
         if as_of is not None and period:

@@ -15,6 +15,7 @@ from semantic_layer import (
     ComparisonFilter,
     Issue,
     MemberFilter,
+    RangeFilter,
     RelativeTimeFilter,
     SemanticModel,
     SemanticQuery,
@@ -47,6 +48,8 @@ class Draft:
     thresholds: tuple[ComparisonFilter, ...] = ()
     time_range: TimeRange | None = None
     relative: tuple[RelativeTimeFilter, ...] = ()
+    #: periods of a named date column other than the metric's time ("closed in 2019")
+    dated: tuple[RangeFilter, ...] = ()
     compare: str | None = None
     share: bool = False
     order: str | None = None  # "desc" | "asc": rank rows by ``rank_metric``
@@ -59,7 +62,7 @@ class Draft:
 
     @property
     def has_time(self) -> bool:
-        return self.time_range is not None or bool(self.relative)
+        return self.time_range is not None or bool(self.relative) or bool(self.dated)
 
     def time_grain(self, time_dimension: str) -> str | None:
         for d in self.dimensions:
@@ -74,7 +77,7 @@ class Draft:
             metric = self.rank_metric if self.rank_metric in self.metrics else self.metrics[0]
             order_by = (("-" if self.order == "desc" else "") + metric,)
         return SemanticQuery(metrics=self.metrics, dimensions=self.dimensions,
-                             filters=(*self.members, *self.thresholds, *self.relative),
+                             filters=(*self.members, *self.thresholds, *self.relative, *self.dated),
                              time_range=self.time_range, compare=self.compare,  # type: ignore[arg-type]
                              share=self.share and bool(self.metrics), order_by=order_by, limit=self.limit)
 

@@ -80,6 +80,7 @@ def fresh_draft(p: Parsed, model: SemanticModel) -> Draft:
     intent = _intent(p)
     return Draft(metrics=tuple(p.metrics), dimensions=tuple(dict.fromkeys(dims)), members=members,
                  thresholds=tuple(p.thresholds), time_range=p.time_range, relative=tuple(p.relative),
+                 dated=tuple(p.dated),
                  compare=p.compare or ("previous_period" if p.growth else None), share=p.share,
                  order=p.order, rank_metric=p.rank_metric, limit=p.limit, intent=intent)
 

@@ -335,6 +335,7 @@ def _term_rules(grammar: Grammar) -> TermRules:
         cut_words=frozenset(normalize_alias(x) for x in t.get("cut_words", ())),
         date_words=frozenset(normalize_alias(x) for x in t.get("date_words", ())),
         date_forms=tuple(str(x) for x in t.get("date_forms", ())),
+        event_marks=frozenset(normalize_alias(x) for x in t.get("event_marks", ())),
         abbreviations={normalize_alias(k): normalize_alias(v) for k, v in (t.get("abbreviations") or {}).items()},
         table_prefixes=tuple(str(x).lower() for x in t.get("table_prefixes", ())),
         quantity_nouns=tuple(normalize_alias(x) for x in t.get("quantity_nouns", ())),

@@ -39,6 +39,7 @@ from semantic_layer.errors import QueryError
 from .accounting import Accounting, account
 from .base import Draft, Translation, TranslationContext
 from .clarify import Clarifier
+from .eventdates import attach_event_dates
 from .followup import fresh_draft, is_followup, merge_draft, resolves_pending
 from .lexicon import lexicon_for
 from .parse import Parsed, parse
@@ -60,6 +61,7 @@ class OfflineTranslator:
         lang = (context.language or scanned.language or context.fallback_language
                 or ("en" if any(c.isascii() and c.isalpha() for c in question) else model.spec.default_language))
         p = parse(scanned, lex)
+        attach_event_dates(p, scanned, lex, context.anchor)
         if p.refusal is None and asks_to_write(scanned.norm.text, scanned.tokens, lex.grammar):
             p.refusal = "destructive"  # "把广东的收入改成50万", "set Guangdong revenue to zero"
         acc = account(scanned, lex)

@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
-from semantic_layer import ComparisonFilter, MemberFilter, RelativeTimeFilter, SemanticModel, TimeRange
+from semantic_layer import ComparisonFilter, MemberFilter, RangeFilter, RelativeTimeFilter, SemanticModel, TimeRange
 from semantic_layer.compiler.timeframe import add_units, previous_period
 
 from .lexicon import Lexicon
@@ -39,6 +39,8 @@ class Parsed:
     thresholds: list[ComparisonFilter] = field(default_factory=list)
     time_range: TimeRange | None = None
     relative: list[RelativeTimeFilter] = field(default_factory=list)
+    #: periods said of a named date column ("closed in 2019"), as ranges on that column
+    dated: list[RangeFilter] = field(default_factory=list)
     time_group: str | None = None
     empty_period: str | None = None
     compare: str | None = None
@@ -63,7 +65,7 @@ class Parsed:
 
     @property
     def has_time(self) -> bool:
-        return self.time_range is not None or bool(self.relative)
+        return self.time_range is not None or bool(self.relative) or bool(self.dated)
 
     @property
     def bare_metrics(self) -> bool:

@@ -41,6 +41,7 @@ class TermRules:
     cut_words: frozenset[str]
     date_words: frozenset[str]
     date_forms: tuple[str, ...]
+    event_marks: frozenset[str]
     abbreviations: dict[str, str]
     table_prefixes: tuple[str, ...]
     quantity_nouns: tuple[str, ...]
@@ -142,8 +143,8 @@ def _dimension_terms(model: SemanticModel, rules: TermRules) -> Iterator[tuple[s
                 forms.add(" ".join(words[-2:]))  # company order number -> order number
             if dim.type == "time" and len(words) >= 2 and words[-1] in rules.date_words:
                 event = words[:-1]
-                if event[-1].endswith("ed"):
-                    forms.add(" ".join(event))  # closed, first ordered
+                if event[-1].endswith("ed") or words[-1] in rules.event_marks:
+                    forms.add(" ".join(event))  # closed, first ordered; won_at: won
                 for base in _bases(event[-1]):
                     verb = " ".join([*event[:-1], base])
                     forms.update(f.format(verb=verb) for f in rules.date_forms)

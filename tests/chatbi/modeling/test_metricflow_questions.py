@@ -4,14 +4,17 @@ thing, members in the plural -- and asks back when a word it does not know quali
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from chatbi import ChatBI
 from chatbi.modeling import import_metricflow
+from semantic_layer import RangeFilter
 
 PROJECT = Path(__file__).parent / "mf_project"
+GOLDEN = Path(__file__).parent / "golden" / "duckdb"
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +43,43 @@ def test_model_words(bi: ChatBI, question: str, metrics: tuple[str, ...], dimens
 def test_unknown_qualifiers_are_asked_about(bi: ChatBI, question: str) -> None:
     answer = bi.ask(question)
     assert answer.status == "clarify", answer.text
+
+
+# A period said of a named date column filters that column, not the metric's own time (created_at):
+# in February 2025 two deals closed (d1, d2) but only one was created (d2).
+@pytest.mark.parametrize(("question", "value", "closed"), [
+    ("deals closed in February 2025", 2, ("2025-02-01", "2025-02-28")),
+    ("how many deals closed last month", 2, ("2025-02-01", "2025-02-28")),  # the anchor is in March 2025
+    ("number of deals with a close date in March 2025", 1, ("2025-03-01", "2025-03-31")),
+    ("deals created in February 2025", 1, None),  # the deals' own created_at: the ordinary period
+    ("deals in February 2025", 1, None),
+])
+def test_period_of_a_named_date_column(bi: ChatBI, question: str, value: int, closed: tuple[str, str] | None) -> None:
+    answer = bi.ask(question)
+    assert answer.status == "ok", answer.text
+    assert answer.query.dimensions == ()  # the date column is no breakdown
+    dated = [(f.low, f.high) for f in answer.query.filters if isinstance(f, RangeFilter) and f.dimension == "closed_at"]
+    assert dated == ([closed] if closed else [])
+    assert (answer.query.time_range is None) == bool(closed)
+    assert int(answer.data["deals"].iloc[0]) == value
+    if closed:
+        assert "close date in" in answer.text, answer.text
+
+
+def test_period_of_a_named_date_column_keeps_a_breakdown(bi: ChatBI) -> None:
+    answer = bi.ask("deals closed in March 2025 by deal stage")
+    assert answer.status == "ok", answer.text
+    assert answer.query.dimensions == ("deal_stage",)
+    assert dict(zip(answer.data["deal_stage"], answer.data["deals"], strict=True)) == {"won": 1}
+    # "by close date": a breakdown, the period stays the metric's own
+    grouped = bi.ask("pipeline value by close date month in 2025")
+    assert grouped.query.dimensions == ("closed_at.month",) and grouped.query.time_range is not None
+
+
+def test_golden_sql_of_closed_in(bi: ChatBI) -> None:
+    sql = bi.ask("deals closed in February 2025").sql + "\n"
+    path = GOLDEN / "mf_question_closed_in.sql"
+    if os.environ.get("CHATBI_UPDATE_GOLDEN"):
+        path.write_text(sql, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path.name}; run with CHATBI_UPDATE_GOLDEN=1"
+    assert sql == path.read_text(encoding="utf-8")
