@@ -28,7 +28,7 @@ from semantic_layer import SemanticModel
 from ..members import MemberIndex
 from .grammar import Grammar, load_grammar
 from .normalize import is_cjk, is_word_char, normalize_alias
-from .terms import TermRules, derived_terms
+from .terms import TermRules, derived_terms, member_heads
 
 __all__ = ["Target", "Match", "Lexicon", "lexicon_for"]
 
@@ -270,6 +270,11 @@ def _build(model: SemanticModel, members: MemberIndex | None, grammar: Grammar) 
                 if key in grammar.stopwords or key in grammar.keywords:
                     continue
                 lex.add(key, Target("member", dim_name, m.value))
+    if members:
+        named = {d: [(m.value, m.aliases) for m in items] for d, items in members.members.items()}
+        for key, dim_name, value in member_heads(model, named, lex.entries):
+            if key not in grammar.stopwords and key not in grammar.keywords:
+                lex.add(key, Target("member", dim_name, value))  # "Xihe" for Xihe Field
     for key, kind, name in derived_terms(model, _term_rules(grammar), lex.entries):
         lex.add(key, Target(kind, name, plural=kind == "dimension" and _is_plural(key)))
     _add_fragments(lex, metric_aliases)

@@ -9,7 +9,9 @@ The lexicon's exact entries are names, labels and synonyms. People also say:
 * a time dimension by its **event**: *closed_at* is "closed", "close date"; *first_ordered_at* is
   "first order", "first order date" (the date words are grammar: ``terms.date_words``);
 * a column **of its table's thing**: "customer first order" for *first_ordered_at* of ``customers``;
-* a member in the **plural** ("jaffles" for the product type *jaffle*).
+* a member in the **plural** ("jaffles" for the product type *jaffle*);
+* a member by its **own name** without its dimension's word: "Xihe" for the field labelled
+  *Xihe Field* (``member_heads``).
 
 Every derived name is added only when it is not already a name and exactly one object claims it:
 a derived name never shadows a real one and never guesses between two.
@@ -18,7 +20,7 @@ a derived name never shadows a real one and never guesses between two.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from semantic_layer import SemanticModel
@@ -26,7 +28,7 @@ from semantic_layer.spec import SemiAdditiveMetricSpec, SimpleMetricSpec
 
 from .normalize import normalize_alias
 
-__all__ = ["TermRules", "derived_terms"]
+__all__ = ["TermRules", "derived_terms", "member_heads"]
 
 _WORD = re.compile(r"[a-z][a-z0-9']*")
 _UNIT = re.compile(r"\s*[\(（][^\)）]{1,12}[\)）]\s*$")  # a unit in brackets at the end of a label
@@ -189,3 +191,41 @@ def derived_terms(model: SemanticModel, rules: TermRules, taken: Iterable[str]) 
             kind, name = chosen[0]
             out.append((key, kind, name))
     return out
+
+
+def member_heads(model: SemanticModel, members: Mapping[str, Iterable[tuple[str, Iterable[str]]]],
+                 taken: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(alias, dimension, member value): a member's name without the word of its dimension.
+
+    "Xihe Field" of ``field_name`` (named "field") is also "Xihe"; "西河油田" of a dimension named
+    "油田" is also "西河". Added only when no entry has the name and exactly one member claims it.
+    """
+    existing = set(taken)
+    claims: dict[str, set[tuple[str, str]]] = {}
+    for dim_name, items in members.items():
+        dim = model.dimensions.get(dim_name)
+        if dim is None:
+            continue
+        words = {normalize_alias(a) for a in (dim_name.replace("_", " "), *dim.label.values(), *dim.synonyms) if a}
+        words |= {w.split()[0] for w in words if " " in w}  # "field name" names the field too
+        for value, aliases in items:
+            for alias in (value, *aliases):
+                key = normalize_alias(str(alias)) if alias else ""
+                head = _without_tail(key, words)
+                if head and head not in existing:
+                    claims.setdefault(head, set()).add((dim_name, value))
+    return [(head, *next(iter(owners))) for head, owners in claims.items() if len(owners) == 1]
+
+
+def _without_tail(key: str, words: set[str]) -> str | None:
+    """``key`` without a last word (or Chinese suffix) that names the dimension; None when nothing is left."""
+    if key.isascii():
+        parts = key.split()
+        if len(parts) >= 2 and (parts[-1] in words or _singular(parts[-1]) in words):
+            head = " ".join(parts[:-1])
+            return head if len(head) >= 3 and not head.isdigit() else None
+        return None
+    for w in sorted(words, key=len, reverse=True):
+        if not w.isascii() and key.endswith(w) and len(key) - len(w) >= 2:
+            return key[: -len(w)]
+    return None

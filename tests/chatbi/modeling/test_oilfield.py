@@ -113,3 +113,14 @@ def test_question_set_accuracy_with_chatbi_eval(oil_db_path: Path, tmp_path: Pat
 
         drafted = evaluate(bi, load_items(QUESTIONS)[:10])
     assert drafted.accuracy < 0.5  # without the domain's words in the model the translator cannot answer
+
+
+@pytest.mark.parametrize(("question", "op"), [
+    ("oil output of Xihe in 2025", "in"),  # the member labelled "Xihe Field" of the dimension named "field"
+    ("oil output by block excluding Xihe in 2025", "not_in"),
+])
+def test_drafted_model_knows_a_member_by_its_own_name(oil_db_path: Path, question: str, op: str) -> None:
+    with ChatBI(DRAFTED_MODEL, oil_db_path) as bi:
+        answer = bi.ask(question)
+    assert answer.status == "ok", answer.text
+    assert [(f.op, f.dimension, f.values) for f in answer.query.filters] == [(op, "field_name", ("西河油田",))]
