@@ -45,8 +45,16 @@ def time_bound(model: SemanticModel, metrics: tuple[str, ...]) -> bool:
 def _names_period(model: SemanticModel, query: SemanticQuery) -> bool:
     if query.time_range is not None:
         return True
-    return any(isinstance(f, RelativeTimeFilter) or (isinstance(f, RangeFilter) and f.dimension == model.time_dimension)
-               for f in query.filters)
+    facts = {t for m in query.metrics if m in model.metrics for t in model.metric_tables(m)}
+    return any(isinstance(f, RelativeTimeFilter) or (isinstance(f, RangeFilter) and (
+        f.dimension == model.time_dimension or _fact_date(model, f.dimension, facts))) for f in query.filters)
+
+
+def _fact_date(model: SemanticModel, name: str | None, facts: set[str]) -> bool:
+    """A date column of the metric's own rows ("deals closed in 2019"): the question's period.
+    A date of a related table (wells drilled in 2019) leaves the metric's own period open."""
+    dim = model.dimensions.get(name or "")
+    return dim is not None and dim.type == "time" and dim.table in facts
 
 
 def _time_grain(model: SemanticModel, query: SemanticQuery) -> str | None:

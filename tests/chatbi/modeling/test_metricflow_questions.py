@@ -83,3 +83,15 @@ def test_golden_sql_of_closed_in(bi: ChatBI) -> None:
         path.write_text(sql, encoding="utf-8")
     assert path.exists(), f"missing golden file {path.name}; run with CHATBI_UPDATE_GOLDEN=1"
     assert sql == path.read_text(encoding="utf-8")
+
+
+def test_a_named_date_columns_period_is_the_questions_period(crm_db: Path) -> None:
+    """With a default period (the latest complete month, February 2025 here), "closed in February"
+    is the question's period: no default on top of it (which would count only d2, created then)."""
+    model = import_metricflow(PROJECT).model
+    model["default_period"] = "latest_complete_month"
+    with ChatBI(model, crm_db) as bi:
+        answer = bi.ask("deals closed in February 2025")
+        assert answer.status == "ok", answer.text
+        assert answer.query.time_range is None and int(answer.data["deals"].iloc[0]) == 2
+        assert bi.ask("how many deals").query.time_range is not None  # no period named: the default
