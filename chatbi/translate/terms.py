@@ -4,6 +4,8 @@ The lexicon's exact entries are names, labels and synonyms. People also say:
 
 * **how many X** for a count metric labelled or described "Number of X" / "Count of X" / "Orders"
   (the count phrases are grammar: ``terms.count_of`` and ``terms.how_many`` in ``resources``);
+* **key phrases of a description**: "customers who placed orders" for a metric described "Count of
+  customers placing orders", "share of revenue from food" for "The % of order revenue from food";
 * the **tail** of a long name -- "gross profit" for *Order Gross Profit*, "order number" for the
   split identifier ``company_order_number`` -- when no other name ends the same way;
 * a time dimension by its **event**: *closed_at* is "closed", "close date"; *first_ordered_at* is
@@ -44,6 +46,9 @@ class TermRules:
     date_words: frozenset[str]
     date_forms: tuple[str, ...]
     event_marks: frozenset[str]
+    qualifier_forms: tuple[str, ...]
+    percent_words: tuple[str, ...]
+    articles: frozenset[str]
     abbreviations: dict[str, str]
     table_prefixes: tuple[str, ...]
     quantity_nouns: tuple[str, ...]
@@ -80,18 +85,66 @@ def _bases(word: str) -> list[str]:
     return out
 
 
-def _count_subject(text: str, rules: TermRules) -> str | None:
-    """X in "Number of X ...", cut before the first word that starts a qualifier."""
-    for phrase in sorted(rules.count_of, key=len, reverse=True):
-        if text.startswith(phrase + " "):
-            rest = _words(text[len(phrase):])
-            subject: list[str] = []
-            for w in rest:
-                if w in rules.cut_words:
-                    break
-                subject.append(w)
-            return " ".join(subject) if 0 < len(subject) <= 3 else None
+def _count_phrase(text: str, rules: TermRules) -> tuple[str, list[str]] | None:
+    """(X, the words after it) in "Number of X ...", X cut before the first word that starts a qualifier.
+
+    One word the count phrases do not know may come first ("Distict count of ...", a typo in a
+    description is still a description)."""
+    words = text.split()
+    for skip in (0, 1):
+        rest_text = " ".join(words[skip:])
+        for phrase in sorted(rules.count_of, key=len, reverse=True):
+            if rest_text.startswith(phrase + " "):
+                rest = _words(rest_text[len(phrase):])
+                subject: list[str] = []
+                for w in rest:
+                    if w in rules.cut_words:
+                        break
+                    subject.append(w)
+                return (" ".join(subject), rest[len(subject):]) if 0 < len(subject) <= 3 else None
     return None
+
+
+def _count_subject(text: str, rules: TermRules) -> str | None:
+    found = _count_phrase(text, rules)
+    return found[0] if found else None
+
+
+def _qualified(text: str, rules: TermRules) -> Iterator[str]:
+    """Key phrases of "Count of customers placing orders": customers placing orders, customers who
+    placed orders, ... (``terms.qualifier_forms``): the qualifier is a verb in -ing and its object."""
+    found = _count_phrase(text, rules)
+    if not found or len(found[1]) < 2 or not found[1][0].endswith("ing") or len(found[1][0]) < 6:
+        return
+    verb, rest = found[1][0], found[1][1:]
+    obj: list[str] = []
+    for w in rest[:2]:
+        if w in rules.cut_words:
+            break
+        obj.append(w)
+    if not obj:
+        return
+    stem = verb[:-3]
+    past = stem + ("d" if stem.endswith("e") else "ed")  # placing -> placed, ordering -> ordered
+    for form in rules.qualifier_forms:
+        yield form.format(subject=found[0], verb=verb, past=past, object=" ".join(obj))
+
+
+def _percent_of(text: str, rules: TermRules) -> Iterator[str]:
+    """Key phrases of "The % of order revenue from food": share of order revenue from food and
+    share of revenue from food (``terms.percent_words``)."""
+    words = text.split()
+    if words and words[0] in rules.articles:
+        words = words[1:]
+    if len(words) < 3 or words[0] not in rules.percent_words or words[1] != "of":
+        return
+    tails = [words[2:]] + ([words[3:]] if len(words) >= 5 else [])  # "revenue from food" too
+    for tail in tails:
+        if len(tail) > 5:
+            continue
+        for pw in rules.percent_words:
+            if pw.isalpha():
+                yield f"{pw} of {' '.join(tail)}"
 
 
 def _metric_terms(model: SemanticModel, rules: TermRules) -> Iterator[tuple[str, str, str, bool]]:
@@ -116,6 +169,12 @@ def _metric_terms(model: SemanticModel, rules: TermRules) -> Iterator[tuple[str,
                     head.append(w)
                 if 0 < len(head) <= 3 and head[-1].endswith("s"):
                     subjects[" ".join(head)] = " ".join(head) == t  # the label itself: preferred
+        if sentence:
+            described = _expand(sentence, rules)
+            for phrase in _qualified(described, rules):
+                subjects.setdefault(phrase, False)
+            for phrase in _percent_of(described, rules):
+                yield phrase, name, "metric", False
         for subject, preferred in subjects.items():
             yield subject, name, "metric", preferred  # "downtime events" counts them
             for how in rules.how_many:

@@ -146,6 +146,20 @@ def test_imported_metrics_compute_the_right_numbers(report, shop_db: Path) -> No
         assert monthly.data["orders"].tolist() == [2, 3]
 
 
+@pytest.mark.parametrize(("question", "metric"), [
+    # key phrases of descriptions: "Distict count of customers placing orders" (sic), "The % of order revenue from food"
+    ("how many customers placed orders", "customers_with_orders"),
+    ("number of customers who placed orders", "customers_with_orders"),
+    ("share of revenue from food", "food_revenue_pct"),
+    ("percentage of order revenue from food", "food_revenue_pct"),
+])
+def test_description_key_phrases(report, shop_db: Path, question: str, metric: str) -> None:
+    with ChatBI(report.model, shop_db) as bi:
+        answer = bi.ask(question)
+    assert answer.status == "ok", answer.text
+    assert answer.query.metrics == (metric,)
+
+
 def test_cli_import_writes_yaml_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "mf.yaml"
     assert main(["model", "import-metricflow", str(PROJECT), "--out", str(out)]) == 0
