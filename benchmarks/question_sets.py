@@ -1,6 +1,7 @@
 """Accuracy and confident-wrong answers on every question set of the samples.
 
-    python -m benchmarks.question_sets [--sets dev holdout trust_dev phrasing_dev oilfield oilfield_drafted] [--label before|after]
+    python -m benchmarks.question_sets [--sets dev holdout trust_dev phrasing_dev oilfield oilfield_drafted]
+                                       [--label before|after]
 
 Runs ``chatbi eval``'s harness (``chatbi.evaluation.evaluate``) on the telecom dev, hold-out and
 trust sets and on the oil-field set with its refined model and with the model as drafted from the
