@@ -68,7 +68,7 @@ def report_answer(bi: Any, question: str, translation: Any) -> Answer:
     return Answer(status="ok", question=question, text=text, language=lang, intent="report", report=report,
                   data=report.kpis(), period=(period[0].isoformat(), period[1].isoformat()),
                   sql=";\n\n".join(e.sql for e in report.sql[:3]) or None, understood=translation.understood,
-                  timings=dict(report.timings))
+                  ignored=translation.ignored, timings=dict(report.timings))
 
 
 def _ask_period(bi: Any, question: str, spec: ReportSpec, lang: str, translation: Any) -> Answer:
@@ -80,4 +80,4 @@ def _ask_period(bi: Any, question: str, spec: ReportSpec, lang: str, translation
         options.append(ClarifyOption(label=label, followup=say("ask.followup", lang, period=label, title=title)))
     text = say("ask.which_period", lang, title=title, unit=say(f"grain.{spec.period}", lang))
     return Answer(status="clarify", question=question, text=text, language=lang, intent="report",
-                  clarification=tuple(options), understood=translation.understood)
+                  clarification=tuple(options), understood=translation.understood, ignored=translation.ignored)

@@ -33,7 +33,7 @@ __all__ = ["Accounting", "Unaccounted", "account"]
 _ABOUT_DATA = frozenset({"metric", "dimension", "member", "fragment", "grain", "time", "top", "threshold", "number"})
 #: grammar keywords that do too: they only make sense of something of the data ("excluding students")
 _OPERATIVE_KEYWORDS = frozenset({"neg", "neg_after", "only", "highest", "lowest", "best", "worst", "rank", "share",
-                                 "growth", "pop", "yoy", "vs"})
+                                 "growth", "pop", "yoy", "vs", "report"})
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ def account(scan: Scan, lex: Lexicon) -> Accounting:
             word = Unaccounted(t.text, before.start, t.end, qualifies=True)
         unaccounted.append(word)
     covered = _model_spans(tokens)
-    phrases = tuple(_located(_widened(w, text, covered), scan) for w in _phrases(unaccounted, scan))
+    phrases = tuple(_located(_widened(w, text, covered, lex.grammar.stopwords), scan)
+                   for w in _phrases(unaccounted, scan))
     return Accounting(phrases, tuple(dict.fromkeys(w.text for w in ignored if w.text)), tuple(named))
 
 
@@ -109,15 +110,17 @@ def _model_spans(tokens: list[Token]) -> set[int]:
     return out
 
 
-def _widened(w: Unaccounted, text: str, covered: set[int]) -> Unaccounted:
+def _widened(w: Unaccounted, text: str, covered: set[int], function_words: frozenset[str]) -> Unaccounted:
     """A Chinese unknown word with the characters around it that name nothing, so the user sees the
     word they wrote ("年龄分布", not "龄": 年 is a function character, 分 a one-character keyword)."""
     if w.number or not is_cjk(text[w.start]):
         return w
     start, end = w.start, w.end
-    while start > 0 and is_cjk(text[start - 1]) and start - 1 not in covered and text[start - 1] not in _PARTICLES:
+    while start > 0 and is_cjk(text[start - 1]) and start - 1 not in covered and text[start - 1] not in _PARTICLES \
+            and not any(len(f) > 1 and text.endswith(f, 0, start) for f in function_words):  # "一份关于|年龄"
         start -= 1
-    while end < len(text) and is_cjk(text[end]) and end not in covered and text[end] not in _PARTICLES:
+    while end < len(text) and is_cjk(text[end]) and end not in covered and text[end] not in _PARTICLES \
+            and not any(len(f) > 1 and text.startswith(f, end) for f in function_words):
         end += 1
     return Unaccounted(w.text, start, end, number=w.number, qualifies=w.qualifies)
 

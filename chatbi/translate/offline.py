@@ -72,9 +72,12 @@ class OfflineTranslator:
             return clar.refuse(p.refusal)
         if "report" in p.intents and not (p.metrics or p.fragments or p.dims or p.members or p.thresholds):
             # "生成11月经营分析报告": a whole report (chatbi.reports), about the period the question names
-            return Translation(status="ok", language=lang, intent="report", understood=tuple(p.understood),
-                               draft=Draft(time_range=p.time_range, relative=tuple(p.relative)),
-                               confidence=round(max(0.2, 1.0 - 0.15 * len(p.unknown)), 2))
+            report = Draft(time_range=p.time_range, relative=tuple(p.relative))
+            if acc.unaccounted:  # "关于年龄的经营分析报告": a word no report part answers is asked back
+                return clar.ask_unaccounted(report, acc.unaccounted[0], question)
+            return Translation(status="ok", language=lang, intent="report", understood=tuple(understood),
+                               draft=report, confidence=round(max(0.2, 1.0 - 0.15 * len(p.unknown)), 2),
+                               ignored=tuple(acc.ignored))
         followup = False
         if context.pending is not None and resolves_pending(p, context.pending_kind):
             draft = merge_draft(context.pending, p, model, add_metrics=context.pending_kind == "metric_add",

@@ -40,3 +40,21 @@ def test_report_words_with_a_metric_or_member_are_not_a_whole_report(sample_bi) 
     assert sample_bi.ask("revenue report by province").query.dimensions == ("province",)
     regional = sample_bi.ask("华东的经营分析报告")      # a regional report is not built: it is asked back
     assert regional.status == "clarify" and regional.intent != "report"
+
+
+@pytest.mark.parametrize(("question", "remark"), [("老板要的，生成2025年11月经营分析报告", "老板要的"),
+                                                  ("FYI for the board deck, write me the November business review",
+                                                   "FYI for the board deck")])
+def test_a_remark_around_a_report_question_is_listed_as_ignored(sample_bi, question: str, remark: str) -> None:
+    answer = sample_bi.ask(question)
+    assert answer.intent == "report" and answer.period == ("2025-11-01", "2025-11-30")
+    assert answer.ignored == (remark,)
+
+
+@pytest.mark.parametrize(("question", "word"), [("生成一份关于年龄的经营分析报告", "“年龄”"),
+                                                ("write me the November business review for female customers",
+                                                 '"female"')])
+def test_a_word_no_report_part_answers_is_asked_back_by_name(sample_bi, question: str, word: str) -> None:
+    answer = sample_bi.ask(question)
+    assert answer.status == "clarify" and answer.report is None
+    assert word in answer.text and answer.clarification
