@@ -96,6 +96,8 @@ class Answer:
     timings: Mapping[str, float] = field(default_factory=dict)
     error: str | None = None
     intent: Intent = "query"
+    #: the newest date in the data when the answer was computed (ISO): how fresh the numbers are
+    as_of: str | None = None
     #: the chart, built on first access of ``figure`` (a plain callable is wrapped in a ``LazyFigure``)
     figure_factory: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 

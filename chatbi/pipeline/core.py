@@ -175,13 +175,13 @@ class Pipeline:
             worded, cost = narrate_with_model(narrator, plan.question, data, plan.query, plan.language)
             clock.add(cost)
         return _build(plan, clock, compiled=compiled, checked=checked, data=data, shown=shown, why=why,
-                      worded=worded, period=period, notes=notes)
+                      worded=worded, period=period, notes=notes, as_of=_as_of(self.scope))
 
 
 def _build(plan: Plan, clock: Stopwatch, *, compiled: CompiledQuery | None = None, failure: Failure | None = None,
            checked: Checked | None = None, data: pd.DataFrame | None = None, shown: Presentation | None = None,
            why: Explanation | None = None, worded: str | None = None, period: Period | None = None,
-           notes: tuple[Issue, ...] = ()) -> Answer:
+           notes: tuple[Issue, ...] = (), as_of: str | None = None) -> Answer:
     """The answer, built once from the records of the stages that ran."""
     if plan.kind == "clarify":
         return Answer(status="clarify", question=plan.question, text=plan.text, language=plan.language,
@@ -207,7 +207,16 @@ def _build(plan: Plan, clock: Stopwatch, *, compiled: CompiledQuery | None = Non
                   figure_factory=shown.figure if shown is not None else None,
                   report=why.report if why is not None else None,
                   issues=(*notes, *(why.issues if why is not None else ())),
-                  timings=clock.read(), **common)  # type: ignore[arg-type]
+                  timings=clock.read(), as_of=as_of, **common)  # type: ignore[arg-type]
+
+
+def _as_of(scope: Scope) -> str | None:
+    """The data's newest date (``ChatBI.as_of``), which every answer states; None when unknown."""
+    try:
+        day = getattr(scope, "as_of", None)
+    except Exception:  # noqa: BLE001 - the warehouse's metadata is unreadable: the answer stands without it
+        return None
+    return day.isoformat() if day is not None else None
 
 
 def _too_large(scope: Scope, plan: Plan, compiled: CompiledQuery, rows: int) -> Plan:
