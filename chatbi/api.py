@@ -25,6 +25,7 @@ from .answer import Answer, Intent
 from .errors import ConfigError, EngineError
 from .members import MemberIndex, build_member_index
 from .pipeline import AskOptions, Guard, Pipeline
+from .pipeline.cache import DEFAULT_MAX_BYTES, ResultCache
 from .translate.base import Translator
 from .values import is_missing
 from .warehouse import Engine, connect
@@ -60,6 +61,8 @@ class Shared:
     language: str
     #: ``ChatBI(language=...)`` as given: the language of ``query()`` and ``run_sql()`` answers
     answer_language: str | None
+    #: results by (SQL, policy, data version), shared by every view (``chatbi.pipeline.cache``)
+    result_cache: ResultCache
 
 
 class ChatBI:
@@ -72,14 +75,18 @@ class ChatBI:
     def __init__(self, model: ModelSource, database: str | os.PathLike[str] | Engine | None = None, *,
                  row_cap: int = DEFAULT_ROW_CAP, clock: Clock | None = None, language: str | None = None,
                  translator: str | Translator | None = None,
-                 llm: LLMSettings | Mapping[str, Any] | None = None) -> None:
+                 llm: LLMSettings | Mapping[str, Any] | None = None, result_cache: ResultCache | bool = True) -> None:
         """``language`` answers ``query()``, ``run_sql()`` and the analysis in that language when a
         call names none (questions are answered in their own language); without it, structured
-        queries answer in English and the analysis in the model's ``default_language``."""
+        queries answer in English and the analysis in the model's ``default_language``.
+        ``result_cache``: ``True`` (an in-memory cache of ``$CHATBI_RESULT_CACHE_MB``, default 64 MB),
+        ``False`` (none) or a ``chatbi.pipeline.cache.ResultCache`` (e.g. with a shared tier)."""
         loaded = SemanticModel.load(model)
         engine = connect(database)
+        cache = result_cache if isinstance(result_cache, ResultCache) else ResultCache(
+            DEFAULT_MAX_BYTES if result_cache else 0)
         self._shared = Shared(loaded, engine, _make_translator(translator, llm), clock or dt.datetime.now, row_cap,
-                              language or loaded.spec.default_language, language)
+                              language or loaded.spec.default_language, language, cache)
         self._lock = threading.Lock()
 
     # -- what every view of this facade shares (``for_user``) -------------------------------
@@ -108,6 +115,36 @@ class ChatBI:
     def language(self) -> str:
         """The language of answers no question decides (analysis, empty questions)."""
         return self._shared.language
+
+    @property
+    def result_cache(self) -> ResultCache:
+        """Results by SQL, access policy and data version (``chatbi.pipeline.cache``)."""
+        return self._shared.result_cache
+
+    @property
+    def cache_source(self) -> str:
+        """Which warehouse and model results belong to (part of every result cache key)."""
+        found = self.__dict__.get("_cache_source")
+        if found is None:
+            engine = self.engine
+            where = getattr(engine, "path", None) or getattr(engine, "url", None) or id(engine)
+            digest = hashlib.sha256(self.model.spec.model_dump_json().encode("utf-8")).hexdigest()[:16]
+            found = self.__dict__["_cache_source"] = f"{type(engine).__name__}:{where}:{digest}"
+        return str(found)
+
+    def refresh(self) -> str | None:
+        """Look at the warehouse now instead of waiting for the data-version probe's next look
+        (``$CHATBI_DATA_VERSION_TTL`` seconds): after loading data, the next question sees it --
+        the time anchor ("this month"), the member index and the result cache all follow.
+        Returns the new data version (None when the engine cannot tell)."""
+        self.result_cache.clear()
+        probe = getattr(self, "data_version", None)
+        if not callable(probe):
+            return None
+        try:
+            return str(probe(refresh=True))
+        except Exception:  # noqa: BLE001 - an unreachable warehouse: the next question reports it
+            return None
 
     # -- what depends on who asks (a user's view overrides these) ---------------------------
     @property
@@ -219,6 +256,17 @@ class ChatBI:
         if not found:
             return None
         return min(a for a, _ in found), max(b for _, b in found)
+
+    @property
+    def as_of(self) -> dt.date | None:
+        """The newest date in the data (the latest day of any fact table): what answers say their
+        numbers are as of. None when no fact table has dates."""
+        metadata = getattr(self, "metadata", None)
+        if metadata is not None and hasattr(metadata, "latest_date"):
+            return metadata.latest_date()  # type: ignore[no-any-return]
+        if self.model.spec.time_anchor == "latest":
+            return self.anchor
+        return None
 
     @property
     def members(self) -> MemberIndex:

@@ -2,7 +2,10 @@
 
 The scope's engine runs the checked text (a user's view masks the frame and keeps database
 errors from quoting hidden values); SQL a person or a model wrote goes to the engine's
-``execute_untrusted`` when it has one (a cost check first, see ``chatbi.warehouse.base``). Engine failures come back as a
+``execute_untrusted`` when it has one (a cost check first, see ``chatbi.warehouse.base``). A result
+already computed for the same SQL, the same access policy and the same data version comes from the
+result cache instead (:mod:`chatbi.pipeline.cache`; a user's view is told, so the audit log still
+lists the statement). Engine failures come back as a
 :class:`~chatbi.pipeline.records.Failure`, never as a traceback.
 """
 
@@ -12,6 +15,7 @@ import pandas as pd
 
 from ..errors import ChatBIError, WithheldEngineError
 from ..warehouse.base import UntrustedSQLEngine
+from .cache import data_version_of
 from .records import Checked, Failure, Scope
 
 __all__ = ["execute"]
@@ -19,12 +23,27 @@ __all__ = ["execute"]
 
 def execute(scope: Scope, checked: Checked, language: str | None = None) -> pd.DataFrame | Failure:
     engine = scope.engine
+    cache = getattr(scope, "result_cache", None)
+    version = data_version_of(scope) if cache is not None and cache.enabled else None
+    key = cache.key(checked.sql, scope.policy, version, scope.cache_source) if version is not None else None
+    if key is not None:
+        found = cache.get(key, version)  # type: ignore[union-attr,arg-type]
+        if found is not None:
+            note = getattr(engine, "note", None)
+            if callable(note):
+                note(checked.sql, len(found))
+            found.attrs["cached"] = True
+            return found
     try:
         if checked.written and isinstance(engine, UntrustedSQLEngine):
             # SQL a person or a model wrote: the engine refuses a too costly plan before running it
-            return engine.execute_untrusted(checked.sql, dict(checked.views))
-        return engine.execute(checked.sql)
+            frame = engine.execute_untrusted(checked.sql, dict(checked.views))
+        else:
+            frame = engine.execute(checked.sql)
     except WithheldEngineError as exc:  # a restricted user's database error: a sentence in their language
         return Failure("execute", exc.worded(language), exc.worded(language), sql=checked.sql)
     except ChatBIError as exc:
         return Failure("execute", str(exc), str(exc), sql=checked.sql)
+    if key is not None:
+        cache.put(key, frame, version)  # type: ignore[union-attr,arg-type]
+    return frame

@@ -93,6 +93,11 @@ class Scope(Protocol):
         """The user's access policy (unrestricted for the facade): part of any cache key."""
         ...
 
+    @property
+    def cache_source(self) -> str:
+        """Which warehouse and model results belong to (the result cache's key)."""
+        ...
+
     def compile(self, query: SemanticQuery) -> CompiledQuery: ...
 
     def explain_change(self, metric: str, period: Any, baseline: Any = None, filters: Any = None,

@@ -143,6 +143,10 @@ class ScopedEngine:
         self._note(sql, len(frame))
         return frame
 
+    def note(self, sql: str, rows: int | None) -> None:
+        """A statement answered without the engine (the result cache): the audit log still lists it."""
+        self._note(sql, rows)
+
     def close(self) -> None:
         """The connection belongs to the facade the view was made from."""
 

@@ -111,6 +111,22 @@ class ScopedChatBI(ChatBI):
         """The dates "all data" spans, read once on the facade like the anchor (dates only)."""
         return self.base.extent
 
+    def data_version(self, *, refresh: bool = False) -> str:
+        """The facade's data version (one warehouse, one version, whoever asks)."""
+        return self.base.data_version(refresh=refresh)  # type: ignore[attr-defined,no-any-return]
+
+    def refresh(self) -> str | None:
+        return self.base.refresh()
+
+    @property
+    def cache_source(self) -> str:
+        return self.base.cache_source
+
+    @property
+    def as_of(self) -> dt.date | None:  # type: ignore[override]
+        """The facade's as-of date of the data (like the anchor, the same for everyone)."""
+        return self.base.as_of
+
     # -- per user: computed through the policy -----------------------------------------------------
     @property
     def policy(self) -> AccessPolicy:
