@@ -17,7 +17,7 @@ from typing import Any
 
 from semantic_layer import ModelError, SemanticLayerError, SemanticModel
 
-from .cli_support import OneLineParser, check_port_free, column_labels, port_number, progress, user_language
+from .cli_support import OneLineParser, column_labels, progress, user_language
 from .errors import ChatBIError
 
 __all__ = ["main", "build_parser", "parse_filter"]
@@ -93,15 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--full", action="store_true", help="also build charts, texts and root-cause reports")
     evaluate.set_defaults(func=_cmd_eval)
 
-    serve = sub.add_parser("serve", help="start the web app (ask, dashboards, explorer)")
-    _add_source_args(serve)
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    serve.add_argument("--port", type=port_number, default=8050, help="port (default: 8050)")
-    serve.add_argument("--app-db", type=Path, help="app database for dashboards (default: in the ChatBI cache)")
-    serve.add_argument("--alert-rules", type=Path, help="alert rules YAML for the Alerts page "
-                                                        "(default: $CHATBI_ALERT_RULES, or the sample's rules)")
-    serve.add_argument("--debug", action="store_true", help="Dash debug mode (reloads on code changes)")
-    serve.set_defaults(func=_cmd_serve)
+    from .serve_cli import add_serve_command  # `chatbi serve`: the app under a production server
+
+    add_serve_command(sub, _add_source_args)
 
     from .alerts.cli import add_alerts_commands  # the alerts commands live with the alerts package
 
@@ -238,27 +232,6 @@ def _cmd_query(args: argparse.Namespace) -> int:
     answer = bi.query(metrics=args.metric, dimensions=args.dimension, filters=filters, time_range=time_range,
                       compare=args.compare, order_by=args.order_by, limit=args.limit, share=args.share)
     return print_answer(answer, fmt=args.format, sql_only=args.sql_only, model=bi.model, labels=args.format == "table")
-
-
-def _cmd_serve(args: argparse.Namespace) -> int:
-    check_port_free(args.host, args.port)  # before minutes of warm-up, and before saying "serving"
-    from dashboards import create_app
-
-    bi = open_chatbi(args)
-    rules = args.alert_rules or os.environ.get("CHATBI_ALERT_RULES")
-    if rules is None and args.model is None and args.database is None:
-        from sample_data import TELECOM_DIR
-
-        rules = TELECOM_DIR / "alerts.yaml"  # the sample's rules go with the sample warehouse
-    from .security.cli import open_security
-
-    # --security / $CHATBI_SECRET_KEY: sign-in, each user sees their own rows and masked columns
-    security = open_security(args.security, bi.model)
-    app = create_app(bi, app_db=args.app_db, warm=True, alert_rules=rules, security=security)
-    check_port_free(args.host, args.port)  # still free after the warm-up?
-    print(f"ChatBI is serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr)
-    app.run(host=args.host, port=args.port, debug=args.debug)
-    return 0
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:

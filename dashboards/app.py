@@ -21,12 +21,14 @@ from dash.exceptions import PreventUpdate
 from .appdb import DashboardStore
 from .components.chart import preload
 from .components.navbar import navbar
-from .context import AppContext, SessionStore
+from .context import AppContext
+from .health import install_health
+from .sessions import DEFAULT_CACHE_BYTES, SessionStore
 from .i18n import LANGUAGES, preferred_language, t
 from .pages import Page, pages, resolve
 from .pages._session import ensure_session_cookie, set_session_cookie
 
-__all__ = ["create_app", "shell", "render", "warm_up", "ASSETS_DIR", "MAX_REQUEST_BYTES"]
+__all__ = ["create_app", "shell", "render", "warm_up", "wsgi_app", "ASSETS_DIR", "MAX_REQUEST_BYTES"]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 #: the largest request body the app reads (Dash callbacks send a few kilobytes; SQL is at most 100 000 characters)
@@ -34,38 +36,54 @@ MAX_REQUEST_BYTES = 2 * 1024 * 1024
 
 
 def create_app(chatbi: Any, *, app_db: str | os.PathLike[str] | DashboardStore | None = None,
-               sessions: int = 200, title: str | None = None, warm: bool = False,
+               state: Any = None, title: str | None = None, warm: bool = False,
                alert_rules: str | os.PathLike[str] | None = None, security: Any = None,
-               audit: Any = None, max_request_bytes: int = MAX_REQUEST_BYTES) -> dash.Dash:
+               audit: Any = None, root_path: str = "/", answer_cache_bytes: int = DEFAULT_CACHE_BYTES,
+               max_request_bytes: int = MAX_REQUEST_BYTES) -> dash.Dash:
     """A Dash app serving ``chatbi``.
 
     ``app_db`` is the app database (dashboards) — a path, a ``DashboardStore``, or ``None`` for
-    ``app.sqlite3`` in the ChatBI cache directory. ``sessions`` bounds the browser sessions whose
-    conversations are kept in memory (least recently used are dropped first). ``warm`` reads the
-    warehouse metadata and answers one example now, so the first visitor does not wait for it.
+    ``app.sqlite3`` in the ChatBI cache directory. ``state`` is where browser sessions, their
+    conversations and answers, and the progress of long work are kept so that every worker process
+    sees them: a ``chatbi.state.StateStore``, a ``postgresql://`` or ``redis://`` URL, or ``None``
+    for the app database (SQLite, WAL mode). ``answer_cache_bytes`` bounds the answers a worker
+    keeps decoded in memory. ``warm`` reads the warehouse metadata and answers one example now, so
+    the first visitor does not wait for it (``/readyz`` says ready once it is done).
     ``alert_rules`` is the alert rules YAML listed on the Alerts page (default: $CHATBI_ALERT_RULES).
     ``security`` (a ``chatbi.security.Security``) requires sign-in and shows each user their own rows
     and masked columns (:mod:`dashboards.auth`); ``audit`` is the ``chatbi.security.AuditLog``
-    (default: the app database's when ``security`` is given). A request body larger than
-    ``max_request_bytes`` is refused (413) before it is read.
+    (default: the app database's when ``security`` is given). ``root_path`` is the URL prefix the
+    app is served under behind a reverse proxy (``/bi``); serve :func:`wsgi_app` of the result.
+    A request body larger than ``max_request_bytes`` is refused (413) before it is read.
     """
-    if warm:
-        warm_up(chatbi)
+    from chatbi.state import open_state
+    from chatbi.state.records import answer_from_record
+
+    from .jobs import JobRunner
+
     store = app_db if isinstance(app_db, DashboardStore) else DashboardStore(app_db)
     default_language = getattr(chatbi.model.spec, "default_language", "en")
     rules = alert_rules if alert_rules is not None else os.environ.get("CHATBI_ALERT_RULES") or None
-    ctx = AppContext(chatbi=chatbi, store=store, sessions=SessionStore(sessions), default_language=default_language,
-                     alert_rules=Path(rules) if rules else None)
+    shared = state if state is not None and not isinstance(state, (str, os.PathLike)) else \
+        open_state(state if state is not None else store.path)
+    prefix = "/" + root_path.strip("/") if root_path and root_path.strip("/") else ""
+    ctx = AppContext(chatbi=chatbi, store=store, default_language=default_language,
+                     sessions=SessionStore(shared, rehydrate=lambda record: answer_from_record(record, chatbi),
+                                           cache_bytes=answer_cache_bytes),
+                     alert_rules=Path(rules) if rules else None, prefix=prefix)
+    ctx.jobs = JobRunner(ctx)
     registry = pages()
     app = dash.Dash(
         __name__, assets_folder=str(ASSETS_DIR), suppress_callback_exceptions=True, update_title=None,
         title=title or t("app.title", default_language), serve_locally=True,
+        requests_pathname_prefix=prefix + "/", routes_pathname_prefix="/",
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     # werkzeug refuses a larger body (413) from its Content-Length, or stops reading a chunked one
     app.server.config["MAX_CONTENT_LENGTH"] = max_request_bytes
     app.server.before_request(ensure_session_cookie)
     app.server.after_request(set_session_cookie)
+    install_health(app, ctx)
     if security is not None:
         from chatbi.security import AuditLog
 
@@ -77,7 +95,23 @@ def create_app(chatbi: Any, *, app_db: str | os.PathLike[str] | DashboardStore |
     for page in registry:
         page.register(app, ctx)
     app.chatbi_context = ctx  # type: ignore[attr-defined]  # for tests and embedding
+    if warm:
+        warm_up(chatbi)
+    ctx.ready.set()
     return app
+
+
+def wsgi_app(app: dash.Dash) -> Any:
+    """The WSGI callable to serve: the Flask server, mounted under the app's prefix when it has one
+    (``/healthz`` and ``/readyz`` answer at the root too, for the proxy's and orchestrator's probes)."""
+    ctx: AppContext = app.chatbi_context  # type: ignore[attr-defined]
+    if not ctx.prefix:
+        return app.server
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from .health import root_app
+
+    return DispatcherMiddleware(root_app(app, ctx), {ctx.prefix: app.server})
 
 
 def warm_up(chatbi: Any) -> None:
@@ -110,10 +144,11 @@ def render(ctx: AppContext, registry: tuple[Page, ...], pathname: str | None, se
            session_id: str) -> tuple[Any, Any]:
     """The navbar and the page for a URL (a plain function: the router callback and tests call it)."""
     lang = lang if lang in LANGUAGES else ctx.default_language
-    page, rest = resolve(pathname, registry)
-    nav_pages = [(p.path, p.title_key) for p in registry]
+    path = ctx.strip(pathname)
+    page, rest = resolve(path, registry)
+    nav_pages = [(ctx.href(p.path), p.title_key) for p in registry]
     brand = t("app.title", lang)
-    bar = navbar(nav_pages, lang, pathname, brand=brand,
+    bar = navbar(nav_pages, lang, ctx.href(path), brand=brand, home=ctx.href("/"),
                  extra=ctx.auth.user_menu(lang) if getattr(ctx, "auth", None) is not None else None)
     if page is None:
         return bar, html.Div(t("notfound", lang), className="text-muted p-4")

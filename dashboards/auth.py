@@ -183,7 +183,7 @@ class Auth:
     def before_request(self) -> Any:
         request = flask.request
         path = request.path
-        if path == "/login" or _static(path):
+        if path in ("/login", "/healthz", "/readyz") or _static(path):
             return None
         if path == "/logout":
             return None  # its own CSRF check; signing out needs no valid user

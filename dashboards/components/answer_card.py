@@ -166,9 +166,12 @@ def answer_card(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
         actions.append(dbc.Button(t("card.pin", lang), id={"type": "pin", "answer": answer_id}, size="sm",
                                   color="secondary", outline=True, className="pin-button ms-auto", n_clicks=0))
     note = foreign_note(view, lang)
+    as_of = getattr(answer, "as_of", None)
     body: list[Any] = [html.Div([html.P(view.text, className="answer-text mb-1"), *badges],
                                 className="d-flex align-items-start"),
                        html.Small(note, className="text-muted d-block foreign-note") if note else None,
+                       html.Small(t("card.as_of", lang, date=as_of), className="text-muted d-block as-of")
+                       if as_of else None,
                        _chips(chatbi, answer, answer_id, lang), _ignored(answer, lang), tabs]
     if answer.report is not None:
         body.append(report_section(answer.report, lang, key=answer_id, text=answer.text, figure=False))

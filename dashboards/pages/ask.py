@@ -22,8 +22,10 @@ from ..components.answer_card import error_turn, turn
 from ..components.data_view import sorted_rows, table_of
 from ..context import AppContext
 from ..i18n import t
+from ..jobs import user_key
 from ..querytools import dimension_label, period_label, remove_part, suggestions
 from . import Page
+from ._progress import job_turns, register_progress
 from ._session import current_session_id, fresh_click, triggered_value
 from .ask_actions import explain, pin_answer, run_sql
 
@@ -58,11 +60,11 @@ def ask_question(ctx: AppContext, session_id: str, question: str | None, lang: s
     if not hasattr(ctx.chatbi, "ask"):
         return [turn_for_error(ctx, session_id, text, t("ask.unavailable", lang), lang)]
     state = ctx.session(session_id)
-    with state.lock:
-        if state.conversation is not None:
-            answer = ctx.chatbi.ask(text, conversation=state.conversation)
-        else:
-            answer = ctx.chatbi.ask(text)
+    with ctx.jobs.slot(user_key(ctx, session_id)) as allowed:
+        if not allowed:  # this user already occupies their share of the server: say so at once
+            return [error_turn(t("busy.questions", lang, n=ctx.jobs.per_user), lang, question=text)]
+        with state.turn() as conversation:
+            answer = ctx.chatbi.ask(text, conversation=conversation)
     return _show(ctx, session_id, answer, lang)
 
 
@@ -84,9 +86,12 @@ def pick_clarification(ctx: AppContext, session_id: str, answer_id: str, index: 
 def _run_query(ctx: AppContext, session_id: str, query: SemanticQuery, question: str, language: str,
                lang: str) -> list[Any]:
     state = ctx.session(session_id)
-    with state.lock:
-        answer = ctx.chatbi.run(query, question=question, language=language)
-        _remember(ctx, state.conversation, question, answer)
+    with ctx.jobs.slot(user_key(ctx, session_id)) as allowed:
+        if not allowed:
+            return [error_turn(t("busy.questions", lang, n=ctx.jobs.per_user), lang, question=question)]
+        with state.turn() as conversation:
+            answer = ctx.chatbi.run(query, question=question, language=language)
+            _remember(ctx, conversation, question, answer)
     return _show(ctx, session_id, answer, lang)
 
 
@@ -147,8 +152,11 @@ def csv_download(ctx: AppContext, session_id: str, answer_id: str, lang: str | N
 
 
 def thread_turns(ctx: AppContext, session_id: str, lang: str) -> list[Any]:
-    """The session's thread so far (navigating away and back keeps it)."""
-    return [turn(ctx.chatbi, answer, answer_id, lang) for answer_id, answer in ctx.session(session_id).history()]
+    """The session's thread so far (navigating away and back keeps it), with the progress of its
+    long work still running."""
+    state = ctx.session(session_id)
+    turns = [turn(ctx.chatbi, answer, answer_id, lang) for answer_id, answer in state.history()]
+    return turns + job_turns(ctx, state.pending_jobs(), lang)
 
 
 # -- layout -------------------------------------------------------------------------------
@@ -260,6 +268,8 @@ def _append(turns: list[Any]) -> tuple[Patch, str]:
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:
+    register_progress(app, ctx)
+
     @app.callback(
         Output("thread", "children", allow_duplicate=True), Output("ask-examples", "className", allow_duplicate=True),
         Output("ask-input", "value"), Output("ask-hint", "children"), Output("ask-input", "invalid"),

@@ -12,7 +12,9 @@ from ..appdb import AppDBError
 from ..components.answer_card import error_turn, turn
 from ..context import AppContext
 from ..i18n import t
+from ..jobs import JobRefused, Progress, user_key
 from ..querytools import period_label
+from ._progress import job_turns
 
 __all__ = ["explain", "run_sql", "pin_answer", "explain_kwargs"]
 
@@ -41,7 +43,8 @@ def explain_kwargs(answer: Any) -> dict[str, Any]:
 
 
 def explain(ctx: AppContext, session_id: str, answer_id: str, lang: str) -> list[Any]:
-    """Run the root-cause analysis for the changed metric of an answer and add its report to the thread."""
+    """Start the root-cause analysis for the changed metric of an answer, off the request thread:
+    the thread gets a progress turn now and the report when it is done (``dashboards.jobs``)."""
     from chatbi import Answer
 
     state = ctx.session(session_id)
@@ -51,11 +54,20 @@ def explain(ctx: AppContext, session_id: str, answer_id: str, lang: str) -> list
     language = answer.language or lang
     metric = answer.query.metrics[0]
     title = f"{t('card.why', language)} {ctx.chatbi.model.label(metric, language)} {period_label(answer.period, language) or ''}"
-    result = ctx.chatbi.explain_change(metric, answer.period, **explain_kwargs(answer))
-    shown = Answer(status="ok", question=title.strip(), text=result.text, report=result, data=result.to_frame(),
-                   sql=";\n\n".join(result.sql) or None, language=language, intent="root_cause")
-    new_id = state.add(shown)
-    return [turn(ctx.chatbi, shown, new_id, lang)]
+    period, kwargs = answer.period, explain_kwargs(answer)
+
+    def work(progress: Progress) -> None:
+        result = ctx.chatbi.explain_change(metric, period, **kwargs)
+        shown = Answer(status="ok", question=title.strip(), text=result.text, report=result, data=result.to_frame(),
+                       sql=";\n\n".join(result.sql) or None, language=language, intent="root_cause")
+        progress.add("0", shown, thread=True)
+
+    try:
+        job = ctx.jobs.submit(session_id, user_key(ctx, session_id), "why", work, title=title.strip())
+    except JobRefused:
+        return [error_turn(t("busy.jobs", lang, n=ctx.jobs.per_user), lang, question=title.strip())]
+    state.add_job(job.id)
+    return job_turns(ctx, [job.id], lang)
 
 
 def run_sql(ctx: AppContext, session_id: str, answer_id: str, sql: str, lang: str) -> list[Any]:

