@@ -83,6 +83,7 @@ def create_app(chatbi: Any, *, app_db: str | os.PathLike[str] | DashboardStore |
     app.server.config["MAX_CONTENT_LENGTH"] = max_request_bytes
     app.server.before_request(ensure_session_cookie)
     app.server.after_request(set_session_cookie)
+    app.server.after_request(_worker_header)
     install_health(app, ctx)
     if security is not None:
         from chatbi.security import AuditLog
@@ -99,6 +100,12 @@ def create_app(chatbi: Any, *, app_db: str | os.PathLike[str] | DashboardStore |
         warm_up(chatbi)
     ctx.ready.set()
     return app
+
+
+def _worker_header(response: flask.Response) -> flask.Response:
+    """Which worker process answered (operators reading logs and the multi-worker tests)."""
+    response.headers["X-ChatBI-Worker"] = str(os.getpid())
+    return response
 
 
 def wsgi_app(app: dash.Dash) -> Any:

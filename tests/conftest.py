@@ -12,8 +12,9 @@ if _TESTS_DIR not in sys.path:
     sys.path.append(_TESTS_DIR)
 
 from servers.postgres import postgres_url  # noqa: E402
+from servers.redis import redis_url  # noqa: E402
 
-__all__ = ["postgres_url"]
+__all__ = ["postgres_url", "redis_url"]
 
 import pytest  # noqa: E402
 

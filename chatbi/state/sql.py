@@ -129,22 +129,23 @@ class SQLStateStore:
                 # an expired record is as good as absent
                 con.execute(delete(STATE).where(STATE.c.kind == kind, STATE.c.key == key, ~_alive(now)))
             if version == 0:
-                done = con.execute(insert(STATE).values(kind=kind, key=key, version=1, **fields)
-                                   .on_conflict_do_nothing(index_elements=["kind", "key"]))
-                if done.rowcount != 1:
+                # RETURNING rather than rowcount: drivers disagree on rowcount after ON CONFLICT
+                made = con.execute(insert(STATE).values(kind=kind, key=key, version=1, **fields)
+                                   .on_conflict_do_nothing(index_elements=["kind", "key"])
+                                   .returning(STATE.c.version)).first()
+                if made is None:
                     return None
                 new = 1
             elif version is None:
                 statement = insert(STATE).values(kind=kind, key=key, version=1, **fields)
-                con.execute(statement.on_conflict_do_update(
-                    index_elements=["kind", "key"], set_={"version": STATE.c.version + 1, **fields}))
-                new = int(con.execute(select(STATE.c.version).where(STATE.c.kind == kind, STATE.c.key == key))
-                          .scalar_one())
+                new = int(con.execute(statement.on_conflict_do_update(
+                    index_elements=["kind", "key"], set_={"version": STATE.c.version + 1, **fields})
+                    .returning(STATE.c.version)).scalar_one())
             else:
-                done = con.execute(update(STATE).where(STATE.c.kind == kind, STATE.c.key == key,
-                                                       STATE.c.version == version, _alive(now))
-                                   .values(version=version + 1, **fields))
-                if done.rowcount != 1:
+                changed = con.execute(update(STATE).where(STATE.c.kind == kind, STATE.c.key == key,
+                                                          STATE.c.version == version, _alive(now))
+                                      .values(version=version + 1, **fields).returning(STATE.c.version)).first()
+                if changed is None:
                     return None
                 new = version + 1
         self._housekeeping()

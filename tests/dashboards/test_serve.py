@@ -64,3 +64,70 @@ def test_chatbi_serve_answers_over_http(sample_db_path, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# -- the production server: several workers, one state --------------------------------------------
+@pytest.mark.slow
+def test_two_workers_serve_one_sessions_follow_up(sample_db_path, tmp_path):
+    """A follow-up answered by another worker process than the question it follows still builds on
+    it: the conversation lives in the app database, not in the worker that asked first."""
+    from sample_data import TELECOM_MODEL
+
+    from .served import DashClient, Served, texts
+
+    args = ["--model", str(TELECOM_MODEL), "--database", str(sample_db_path), "--app-db", str(tmp_path / "app.sqlite3"),
+            "--workers", "2", "--threads", "2"]
+    with Served(args, cache_dir=tmp_path / "cache") as server:
+        assert "2 worker processes x 2 threads, gunicorn" in server.output()
+        crossed = 0
+        for _attempt in range(12):
+            with DashClient(server.url, fresh_connections=True) as browser:
+                first = browser.ask("2025年11月各省收入")
+                follow = browser.ask("只看5G")
+            said = " ".join(texts(follow.json()))
+            # the follow-up kept the question's month and breakdown and added the filter
+            assert "2025年11月5G" in said and "11 个省份" in said and "5.88 亿元" in said, said[:500]
+            if first.headers["X-ChatBI-Worker"] != follow.headers["X-ChatBI-Worker"]:
+                crossed += 1
+                if crossed >= 2:
+                    break
+        assert crossed >= 1, "every follow-up happened to land on the question's worker"
+        import httpx
+
+        workers = {httpx.get(server.url + "/healthz", headers={"Connection": "close"}).headers["X-ChatBI-Worker"]
+                   for _ in range(30)}
+        assert len(workers) == 2  # both workers answer
+
+
+def test_health_and_readiness(sample_db_path, tmp_path):
+    from sample_data import TELECOM_MODEL
+
+    from .served import Served
+
+    args = ["--model", str(TELECOM_MODEL), "--database", str(sample_db_path), "--app-db", str(tmp_path / "app.sqlite3"),
+            "--workers", "1", "--threads", "2", "--root-path", "/bi"]
+    with Served(args, cache_dir=tmp_path / "cache", prefix="/bi") as server:
+        import httpx
+
+        assert httpx.get(server.root + "/healthz").json() == {"status": "ok"}
+        ready = httpx.get(server.root + "/readyz").json()
+        assert ready["status"] == "ready" and ready["checks"]["warm"] == "ok" and ready["checks"]["state"] == "ok"
+        assert httpx.get(server.url + "/readyz").status_code == 200  # under the prefix too
+        page = httpx.get(server.url + "/")
+        assert page.status_code == 200 and "/bi/_dash-component-suites/" in page.text
+        assert httpx.get(server.root + "/", follow_redirects=False).headers["location"].endswith("/bi/")
+        assert httpx.get(server.root + "/alerts").status_code == 404  # outside the prefix: not the app
+        assert "serving on http://127.0.0.1:" in server.output() and "/bi/ (" in server.output()
+
+
+def test_bad_serve_options_are_one_line(capsys, tmp_path):
+    for argv, words in ((["--workers", "0"], "out of range (1-64)"), (["--threads", "many"], "not a whole number")):
+        with pytest.raises(SystemExit) as stop:
+            main(["serve", *argv])
+        assert stop.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and words in err
+    assert main(["serve", "--root-path", "bi prefix", "--port", str(_free_port())]) == 1
+    assert "--root-path 'bi prefix' is not a URL path" in capsys.readouterr().err
+    assert main(["serve", "--state", "mysql://x/y", "--port", str(_free_port())]) == 1
+    assert "unsupported state store mysql://" in capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pandas as pd
+import pytest
 
 from chatbi import Answer
 from chatbi.state import open_state
@@ -21,8 +22,14 @@ def _store(path, bi, **kwargs) -> SessionStore:
     return SessionStore(open_state(path), rehydrate=lambda record: answer_from_record(record, bi), **kwargs)
 
 
-def test_another_worker_sees_the_conversation_and_the_answers(sample_bi, tmp_path):
-    first, second = _store(tmp_path / "app.sqlite3", sample_bi), _store(tmp_path / "app.sqlite3", sample_bi)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "redis"])
+def app_state(request, tmp_path):
+    """Where the app's state lives: the SQLite app database, a real PostgreSQL or Redis server."""
+    return tmp_path / "app.sqlite3" if request.param == "sqlite" else request.getfixturevalue(f"{request.param}_url")
+
+
+def test_another_worker_sees_the_conversation_and_the_answers(sample_bi, app_state):
+    first, second = _store(app_state, sample_bi), _store(app_state, sample_bi)
     sid = new_session_id()
     with first.get(sid).turn() as conv:
         answer = sample_bi.ask("2025年11月各省收入", conversation=conv)
