@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         threads = [threading.Thread(target=user, args=(i, base, dash, stop, results, args), daemon=True)
                    for i in range(args.users)]
         began = time.monotonic()
-        for i, thread in enumerate(threads):
+        for _i, thread in enumerate(threads):
             thread.start()
             time.sleep(args.ramp / max(1, args.users))
         stop.wait(max(0.0, args.duration - (time.monotonic() - began)))

@@ -263,7 +263,8 @@ class ChatBI:
         numbers are as of. None when no fact table has dates."""
         metadata = getattr(self, "metadata", None)
         if metadata is not None and hasattr(metadata, "latest_date"):
-            return metadata.latest_date()  # type: ignore[no-any-return]
+            day: dt.date | None = metadata.latest_date()
+            return day
         if self.model.spec.time_anchor == "latest":
             return self.anchor
         return None

@@ -133,7 +133,7 @@ def _check_state(state: str | None, app_db: Path | None) -> None:
     """Open the state store once here, so an unreachable one is a one-line error, not a worker crash."""
     from .state import open_state
 
-    store = open_state(state if state else app_db) if state or app_db else open_state()
+    store = open_state(state or app_db) if state or app_db else open_state()
     try:
         store.ping()
     finally:

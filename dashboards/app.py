@@ -23,10 +23,10 @@ from .components.chart import preload
 from .components.navbar import navbar
 from .context import AppContext
 from .health import install_health
-from .sessions import DEFAULT_CACHE_BYTES, SessionStore
 from .i18n import LANGUAGES, preferred_language, t
 from .pages import Page, pages, resolve
 from .pages._session import ensure_session_cookie, set_session_cookie
+from .sessions import DEFAULT_CACHE_BYTES, SessionStore
 
 __all__ = ["create_app", "shell", "render", "warm_up", "wsgi_app", "ASSETS_DIR", "MAX_REQUEST_BYTES"]
 
@@ -111,7 +111,7 @@ def _worker_header(response: flask.Response) -> flask.Response:
 def wsgi_app(app: dash.Dash) -> Any:
     """The WSGI callable to serve: the Flask server, mounted under the app's prefix when it has one
     (``/healthz`` and ``/readyz`` answer at the root too, for the proxy's and orchestrator's probes)."""
-    ctx: AppContext = app.chatbi_context  # type: ignore[attr-defined]
+    ctx: AppContext = app.chatbi_context
     if not ctx.prefix:
         return app.server
     from werkzeug.middleware.dispatcher import DispatcherMiddleware

@@ -156,7 +156,7 @@ class JobRunner:
         try:
             work(Progress(self, job))
             job.state = "done"
-        except Exception as exc:  # noqa: BLE001 - the page shows a message; the worker goes on
+        except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)
             job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"[:300]
         finally:

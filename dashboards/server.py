@@ -131,7 +131,7 @@ def _gunicorn(factory: Callable[[], WSGIApp], options: ServerOptions) -> int:
         "post_fork": post_fork,
     }
 
-    class Application(BaseApplication):  # type: ignore[misc]
+    class Application(BaseApplication):
         def load_config(self) -> None:
             for key, value in settings.items():
                 self.cfg.set(key, value)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import ChatBIError, WithheldEngineError
 from ..warehouse.base import UntrustedSQLEngine
-from .cache import data_version_of
+from .cache import ResultCache, data_version_of
 from .records import Checked, Failure, Scope
 
 __all__ = ["execute"]
@@ -23,11 +23,12 @@ __all__ = ["execute"]
 
 def execute(scope: Scope, checked: Checked, language: str | None = None) -> pd.DataFrame | Failure:
     engine = scope.engine
-    cache = getattr(scope, "result_cache", None)
+    cache: ResultCache | None = getattr(scope, "result_cache", None)
     version = data_version_of(scope) if cache is not None and cache.enabled else None
-    key = cache.key(checked.sql, scope.policy, version, scope.cache_source) if version is not None else None
-    if key is not None:
-        found = cache.get(key, version)  # type: ignore[union-attr,arg-type]
+    key = None
+    if cache is not None and version is not None:
+        key = cache.key(checked.sql, scope.policy, version, scope.cache_source)
+        found = cache.get(key, version)
         if found is not None:
             note = getattr(engine, "note", None)
             if callable(note):
@@ -44,6 +45,6 @@ def execute(scope: Scope, checked: Checked, language: str | None = None) -> pd.D
         return Failure("execute", exc.worded(language), exc.worded(language), sql=checked.sql)
     except ChatBIError as exc:
         return Failure("execute", str(exc), str(exc), sql=checked.sql)
-    if key is not None:
-        cache.put(key, frame, version)  # type: ignore[union-attr,arg-type]
+    if cache is not None and key is not None and version is not None:
+        cache.put(key, frame, version)
     return frame

@@ -113,7 +113,8 @@ class ScopedChatBI(ChatBI):
 
     def data_version(self, *, refresh: bool = False) -> str:
         """The facade's data version (one warehouse, one version, whoever asks)."""
-        return self.base.data_version(refresh=refresh)  # type: ignore[attr-defined,no-any-return]
+        version: str = self.base.data_version(refresh=refresh)  # type: ignore[attr-defined]
+        return version
 
     def refresh(self) -> str | None:
         return self.base.refresh()
@@ -123,7 +124,7 @@ class ScopedChatBI(ChatBI):
         return self.base.cache_source
 
     @property
-    def as_of(self) -> dt.date | None:  # type: ignore[override]
+    def as_of(self) -> dt.date | None:
         """The facade's as-of date of the data (like the anchor, the same for everyone)."""
         return self.base.as_of
 

@@ -73,7 +73,7 @@ def _payload(frame: pd.DataFrame, total: int) -> dict[str, Any]:
     payload: dict[str, Any] = {"columns": columns, "dtypes": dtypes, "data": data, "rows": total,
                                "cut": len(frame) < total}
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
-        payload["index"] = list(_column(frame.index.to_series(index=range(len(frame))))) + [frame.index.name]
+        payload["index"] = [*list(_column(frame.index.to_series(index=pd.RangeIndex(len(frame))))), frame.index.name]
     attrs = {k: v for k, v in frame.attrs.items() if isinstance(k, str) and isinstance(v, _SCALARS)}
     if attrs:
         payload["attrs"] = attrs
@@ -139,7 +139,7 @@ def _restore(value: Any) -> Any:
 
 
 def _series(dtype: str, values: list[Any], name: Any = None) -> pd.Series:
-    if dtype.startswith("datetime64") or dtype.startswith("timedelta64"):
+    if dtype.startswith(("datetime64", "timedelta64")):
         numpy_kind = "M8" if dtype.startswith("datetime64") else "m8"
         if "," in dtype:  # tz-aware: datetime64[ns, Asia/Shanghai]
             unit, zone = dtype[dtype.index("[") + 1:-1].split(",", 1)

@@ -62,7 +62,7 @@ def conversation_from_record(record: dict[str, Any] | None) -> Conversation:
         return Conversation()
     try:
         return _conversation_adapter().validate_python(record)
-    except Exception:  # noqa: BLE001 - a record from an older version: start afresh rather than fail
+    except Exception:
         log.warning("a stored conversation could not be read; starting a new one", exc_info=True)
         return Conversation()
 
@@ -106,12 +106,12 @@ def answer_from_record(record: dict[str, Any], scope: Any = None) -> Answer:
         fields["as_of"] = record.get("as_of")
     figure = None
     if scope is not None and query is not None and data is not None and record.get("status") == "ok" \
-            and record.get("intent") not in ("root_cause",):
+            and record.get("intent") != "root_cause":
         figure = _figure_recipe(scope, query, data, record.get("language") or "en", period, record.get("intent"))
     return Answer(status=record["status"], question=record.get("question"), query=query, sql=record.get("sql"),
                   data=data, text=record.get("text") or "", language=record.get("language") or "en",
                   clarification=options, issues=_issue_adapter().validate_python(record.get("issues") or ()),
-                  understood=tuple(record.get("understood") or ()), period=period,  # type: ignore[arg-type]
+                  understood=tuple(record.get("understood") or ()), period=period,
                   governed=bool(record.get("governed", True)), timings=record.get("timings") or {},
                   error=record.get("error"), intent=record.get("intent") or "query", figure_factory=figure,
                   **fields)
@@ -124,7 +124,7 @@ def _figure_recipe(scope: Any, query: SemanticQuery, data: Any, language: str, p
         try:
             return build_figure(query, data, scope.model, language=language, members=scope.members, period=period,
                                 intent=intent)
-        except Exception:  # noqa: BLE001 - a chart that fails must not cost the card its numbers
+        except Exception:
             log.warning("chart failed for a stored answer", exc_info=True)
             return None
 

@@ -123,12 +123,11 @@ class _Guard:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         if exc is not None and isinstance(exc, self.store._errors):
             from .sql import StateStoreError
 
             raise StateStoreError(f"app state store {self.store.location}: {exc}") from None
-        return False
 
 
 def _without_password(url: str) -> str:

@@ -13,6 +13,7 @@ several worker processes on one host share the file safely.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -82,11 +83,9 @@ class SQLStateStore:
                                       "pip install 'chatbi[postgres]'") from None
         self.engine = engine
         # the dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL spell it alike)
-        if engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        self._insert = dialect_insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        self._insert: Any = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._writes = 0
         self._lock = threading.Lock()
         try:
@@ -196,10 +195,8 @@ class SQLStateStore:
             self._writes += 1
             due = self._writes % _PURGE_EVERY == 0
         if due:
-            try:
+            with contextlib.suppress(StateStoreError):  # housekeeping must never fail a write that succeeded
                 self.purge()
-            except StateStoreError:
-                pass  # housekeeping must never fail a write that succeeded
 
 
 class _Transaction:
@@ -216,14 +213,13 @@ class _Transaction:
         except SQLAlchemyError as exc:
             raise StateStoreError(f"app state store {self.store.location}: {_first_line(exc)}") from None
 
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         try:
             self._context.__exit__(kind, exc, tb)
         except SQLAlchemyError as error:
             raise StateStoreError(f"app state store {self.store.location}: {_first_line(error)}") from None
         if isinstance(exc, SQLAlchemyError):
             raise StateStoreError(f"app state store {self.store.location}: {_first_line(exc)}") from None
-        return False
 
 
 def _alive(now: float) -> Any:

@@ -37,8 +37,9 @@ def progress_card(job: Job, lang: str) -> Any:
         body.append(dbc.Progress(value=100 * job.done / job.total, label=t("job.parts", lang, done=job.done,
                                                                             total=job.total),
                                  className="job-progress mt-2", style={"height": "1.1rem"}))
+    marks: dict[str, Any] = {"data-job": job.id, "aria-busy": "true"}
     return html.Div(dbc.Card(dbc.CardBody(body), className=f"answer-card job-card job-{job.state}"),
-                    role="status", **{"data-job": job.id, "aria-busy": "true"})
+                    role="status", **marks)
 
 
 def job_turns(ctx: AppContext, job_ids: Sequence[str], lang: str) -> list[Any]:

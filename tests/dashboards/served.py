@@ -41,7 +41,7 @@ class Served:
 
     def __enter__(self) -> Served:
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        out = open(self.log, "wb")  # noqa: SIM115 - handed to the process
+        out = open(self.log, "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "chatbi", "serve", *self.args], stdout=out,
                                      stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + self.timeout

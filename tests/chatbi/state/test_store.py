@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -82,9 +83,9 @@ def test_unusable_stores_are_one_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="unsupported state store mysql://"):
         open_state("mysql://bi@localhost/app")
     (tmp_path / "not-a-db.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StateStoreError, match="not-a-db.sqlite3.*not a database"):
+    with pytest.raises(StateStoreError, match=r"not-a-db\.sqlite3.*not a database"):
         open_state(tmp_path / "not-a-db.sqlite3")
-    with pytest.raises(StateStoreError, match="127.0.0.1:9"):
+    with pytest.raises(StateStoreError, match=re.escape("127.0.0.1:9")):
         open_state("postgresql://nobody@127.0.0.1:9/app")
-    with pytest.raises(StateStoreError, match="redis://127.0.0.1:9/0"):
+    with pytest.raises(StateStoreError, match=re.escape("redis://127.0.0.1:9/0")):
         open_state("redis://127.0.0.1:9/0")
