@@ -35,7 +35,8 @@ from typing import Any
 
 from chatbi.state.frames import dumps, loads
 
-__all__ = ["JobRunner", "Job", "Progress", "JobRefused", "STALE_S", "DEFAULT_THREADS", "DEFAULT_PER_USER"]
+__all__ = ["JobRunner", "Job", "Progress", "JobRefused", "STALE_S", "DEFAULT_THREADS", "DEFAULT_PER_USER",
+           "user_key", "bound_chatbi"]
 
 log = logging.getLogger("dashboards.jobs")
 
@@ -111,8 +112,10 @@ Work = Callable[[Progress], None]
 class JobRunner:
     """The background threads of one app in one worker (see the module docstring)."""
 
-    def __init__(self, ctx: Any, *, threads: int = DEFAULT_THREADS, per_user: int = DEFAULT_PER_USER) -> None:
+    def __init__(self, ctx: Any, *, threads: int = DEFAULT_THREADS, per_user: int = DEFAULT_PER_USER,
+                 state: Any = None) -> None:
         self.ctx = ctx
+        self._state = state
         self.per_user = max(1, per_user)
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="chatbi-job")
         self._slots: dict[str, int] = {}
@@ -120,7 +123,8 @@ class JobRunner:
 
     @property
     def state(self) -> Any:
-        return self.ctx.sessions.state
+        """Where jobs are recorded: the app's state store (shared by the server's workers)."""
+        return self._state if self._state is not None else self.ctx.sessions.state
 
     # -- jobs ----------------------------------------------------------------------------------
     def submit(self, session_id: str, user: str, kind: str, work: Work, *, total: int = 1, title: str = "") -> Job:
@@ -229,6 +233,13 @@ def user_key(ctx: Any, session_id: str) -> str:
     except PermissionError:
         owner = ""
     return f"user:{owner}" if owner else f"session:{session_id}"
+
+
+def bound_chatbi(ctx: Any) -> Any:
+    """The ChatBI a job should use: the signed-in user's own view, resolved now (a job outlives the
+    request it came from), or the app's ChatBI without sign-in."""
+    current = getattr(ctx.chatbi, "current", None)
+    return current() if callable(current) else ctx.chatbi
 
 
 def parts_done(job: Job, parts: Sequence[str]) -> dict[str, str]:

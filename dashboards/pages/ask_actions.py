@@ -12,7 +12,7 @@ from ..appdb import AppDBError
 from ..components.answer_card import error_turn, turn
 from ..context import AppContext
 from ..i18n import t
-from ..jobs import JobRefused, Progress, user_key
+from ..jobs import JobRefused, Progress, bound_chatbi, user_key
 from ..querytools import period_label
 from ._progress import job_turns
 
@@ -55,9 +55,10 @@ def explain(ctx: AppContext, session_id: str, answer_id: str, lang: str) -> list
     metric = answer.query.metrics[0]
     title = f"{t('card.why', language)} {ctx.chatbi.model.label(metric, language)} {period_label(answer.period, language) or ''}"
     period, kwargs = answer.period, explain_kwargs(answer)
+    bi = bound_chatbi(ctx)  # the viewer's own access, fixed now: the job outlives this request
 
     def work(progress: Progress) -> None:
-        result = ctx.chatbi.explain_change(metric, period, **kwargs)
+        result = bi.explain_change(metric, period, **kwargs)
         shown = Answer(status="ok", question=title.strip(), text=result.text, report=result, data=result.to_frame(),
                        sql=";\n\n".join(result.sql) or None, language=language, intent="root_cause")
         progress.add("0", shown, thread=True)

@@ -21,9 +21,12 @@ def walk(node: Any) -> Iterator[Any]:
             yield from walk(child)
 
 
-def find(node: Any, *, cls: str | None = None, type_: str | None = None, id_type: str | None = None) -> list[Any]:
+def find(node: Any, *, cls: str | None = None, type_: str | None = None, id_type: str | None = None,
+         id_: str | None = None) -> list[Any]:
     out = []
     for c in walk(node):
+        if id_ is not None and getattr(c, "id", None) != id_:
+            continue
         classes = (getattr(c, "className", None) or "").split() if hasattr(c, "_prop_names") else []
         if cls is not None and cls not in classes:
             continue
