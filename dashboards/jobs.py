@@ -160,7 +160,7 @@ class JobRunner:
         try:
             work(Progress(self, job))
             job.state = "done"
-        except Exception as exc:
+        except Exception as exc:  # the page shows a message; the worker goes on
             log.exception("job %s (%s) failed", job.id, job.kind)
             job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"[:300]
         finally:

@@ -170,7 +170,7 @@ class ResultCache:
         try:
             entry = self.shared.get(_KIND, key)
             return decode_frame(loads(entry.value)) if entry is not None else None
-        except Exception:
+        except Exception:  # the shared tier is an optimisation: the warehouse still answers
             log.warning("shared result cache unavailable", exc_info=True)
             return None
 
@@ -187,5 +187,5 @@ class ResultCache:
                 due = self._shared_puts % 200 == 0
             if due:
                 self.shared.purge(_KIND, max_bytes=self.shared_max_bytes)
-        except Exception:
+        except Exception:  # as above: a failed write only costs a later query
             log.warning("shared result cache unavailable", exc_info=True)

@@ -38,9 +38,10 @@ def present(scope: Scope, query: SemanticQuery, data: pd.DataFrame, *, period: P
 
     def figure() -> Any:
         from ..charts import build_figure
+        from ..charts.memo import memo_figure
 
-        try:
-            return build_figure(query, data, model, **context)
+        try:  # an identical chart drawn before (same query, rows, language...) is not built again
+            return memo_figure(query, data, model, **context, build=lambda: build_figure(query, data, model, **context))
         except Exception:  # a chart that fails must not cost the user the numbers
             log.warning("chart failed for %s", query, exc_info=True)
             return None

@@ -62,7 +62,7 @@ def conversation_from_record(record: dict[str, Any] | None) -> Conversation:
         return Conversation()
     try:
         return _conversation_adapter().validate_python(record)
-    except Exception:
+    except Exception:  # a record from an older version: start afresh rather than fail
         log.warning("a stored conversation could not be read; starting a new one", exc_info=True)
         return Conversation()
 
@@ -120,11 +120,13 @@ def answer_from_record(record: dict[str, Any], scope: Any = None) -> Answer:
 def _figure_recipe(scope: Any, query: SemanticQuery, data: Any, language: str, period: Any, intent: Any) -> Any:
     def build() -> Any:
         from ..charts import build_figure
+        from ..charts.memo import memo_figure
 
         try:
-            return build_figure(query, data, scope.model, language=language, members=scope.members, period=period,
-                                intent=intent)
-        except Exception:
+            context = {"language": language, "members": scope.members, "period": period, "intent": intent}
+            return memo_figure(query, data, scope.model, **context,
+                               build=lambda: build_figure(query, data, scope.model, **context))
+        except Exception:  # a chart that fails must not cost the card its numbers
             log.warning("chart failed for a stored answer", exc_info=True)
             return None
 

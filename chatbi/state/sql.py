@@ -30,6 +30,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -85,7 +87,7 @@ class SQLStateStore:
         # the dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL spell it alike)
         from sqlalchemy.dialects import postgresql, sqlite
 
-        self._insert: Any = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._statements = _Statements(postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)
         self._writes = 0
         self._lock = threading.Lock()
         try:
@@ -111,39 +113,28 @@ class SQLStateStore:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        query = select(STATE.c.key, STATE.c.value, STATE.c.version).where(
-            STATE.c.kind == kind, STATE.c.key.in_(wanted), _alive(time.time()))
         with self._run() as con:
-            rows = con.execute(query).all()
+            rows = con.execute(self._statements.get_many, {"p_kind": kind, "p_keys": wanted, "p_now": time.time()}).all()
         return {row.key: Entry(bytes(row.value), int(row.version)) for row in rows}
 
     # -- writes ----------------------------------------------------------------------------------
     def put(self, kind: str, key: str, value: bytes, *, ttl_s: float | None = None,
             version: int | None = None) -> int | None:
         now = time.time()
-        fields = {"value": value, "size": len(value), "expires": now + ttl_s if ttl_s else None, "updated": now}
-        insert = self._insert
+        params = {"p_kind": kind, "p_key": key, "p_value": value, "p_size": len(value),
+                  "p_expires": now + ttl_s if ttl_s else None, "p_now": now}
+        run = self._statements
+        # RETURNING rather than rowcount: drivers disagree on rowcount after ON CONFLICT
         with self._run() as con:
-            if version is None or version == 0:
-                # an expired record is as good as absent
-                con.execute(delete(STATE).where(STATE.c.kind == kind, STATE.c.key == key, ~_alive(now)))
-            if version == 0:
-                # RETURNING rather than rowcount: drivers disagree on rowcount after ON CONFLICT
-                made = con.execute(insert(STATE).values(kind=kind, key=key, version=1, **fields)
-                                   .on_conflict_do_nothing(index_elements=["kind", "key"])
-                                   .returning(STATE.c.version)).first()
+            if version == 0:  # create, or replace a record that expired (as good as absent)
+                made = con.execute(run.create, params).first()
                 if made is None:
                     return None
                 new = 1
             elif version is None:
-                statement = insert(STATE).values(kind=kind, key=key, version=1, **fields)
-                new = int(con.execute(statement.on_conflict_do_update(
-                    index_elements=["kind", "key"], set_={"version": STATE.c.version + 1, **fields})
-                    .returning(STATE.c.version)).scalar_one())
+                new = int(con.execute(run.upsert, params).scalar_one())
             else:
-                changed = con.execute(update(STATE).where(STATE.c.kind == kind, STATE.c.key == key,
-                                                          STATE.c.version == version, _alive(now))
-                                      .values(version=version + 1, **fields).returning(STATE.c.version)).first()
+                changed = con.execute(run.replace, {**params, "p_version": version}).first()
                 if changed is None:
                     return None
                 new = version + 1
@@ -152,7 +143,7 @@ class SQLStateStore:
 
     def delete(self, kind: str, key: str) -> None:
         with self._run() as con:
-            con.execute(delete(STATE).where(STATE.c.kind == kind, STATE.c.key == key))
+            con.execute(self._statements.delete, {"p_kind": kind, "p_key": key})
 
     def purge(self, kind: str | None = None, *, max_bytes: int | None = None) -> int:
         """Drop expired records (of ``kind``, or all); past ``max_bytes`` of ``kind``, the oldest too."""
@@ -197,6 +188,33 @@ class SQLStateStore:
         if due:
             with contextlib.suppress(StateStoreError):  # housekeeping must never fail a write that succeeded
                 self.purge()
+
+
+class _Statements:
+    """The store's statements, built once (building a SQLAlchemy statement costs more than running it)."""
+
+    def __init__(self, insert: Any) -> None:
+        c = STATE.c
+        kind: Any = bindparam("p_kind")
+        key: Any = bindparam("p_key")
+        now: Any = bindparam("p_now")
+        alive = or_(c.expires.is_(None), c.expires > now)
+        values = {"kind": kind, "key": key, "value": bindparam("p_value"), "size": bindparam("p_size"),
+                  "expires": bindparam("p_expires"), "updated": now}
+        self.get_many = select(c.key, c.value, c.version).where(
+            c.kind == kind, c.key.in_(bindparam("p_keys", expanding=True)), alive)
+        fresh = insert(STATE).values(version=1, **values)
+        changes = {"value": fresh.excluded.value, "size": fresh.excluded.size, "expires": fresh.excluded.expires,
+                   "updated": fresh.excluded.updated}
+        self.create = fresh.on_conflict_do_update(
+            index_elements=["kind", "key"], set_={**changes, "version": 1},
+            where=and_(c.expires.is_not(None), c.expires <= now)).returning(c.version)
+        self.upsert = fresh.on_conflict_do_update(
+            index_elements=["kind", "key"], set_={**changes, "version": c.version + 1}).returning(c.version)
+        self.replace = update(STATE).where(c.kind == kind, c.key == key, c.version == bindparam("p_version"), alive) \
+            .values(version=c.version + 1, value=bindparam("p_value"), size=bindparam("p_size"),
+                    expires=bindparam("p_expires"), updated=now).returning(c.version)
+        self.delete = delete(STATE).where(c.kind == kind, c.key == key)
 
 
 class _Transaction:

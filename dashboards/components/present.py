@@ -95,12 +95,15 @@ def _present(chatbi: Any, answer: Any, lang: str) -> Shown:
         return Shown(answer.text or "", answer.figure)
     try:
         from chatbi.charts import build_figure
+        from chatbi.charts.memo import memo_figure
         from chatbi.narrative import narrate
 
         context = {"language": lang, "members": _members(chatbi), "period": answer.period,
                    "intent": getattr(answer, "intent", None)}
         text = narrate(answer.query, answer.data, chatbi.model, **context)
-        return Shown(text, build_figure(answer.query, answer.data, chatbi.model, **context))
+        figure = memo_figure(answer.query, answer.data, chatbi.model, **context,
+                             build=lambda: build_figure(answer.query, answer.data, chatbi.model, **context))
+        return Shown(text, figure)
     except Exception:
         log.warning("re-presenting an answer in %s failed", lang, exc_info=True)
         return Shown(answer.text or "", answer.figure, answer.language)

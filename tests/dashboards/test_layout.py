@@ -119,6 +119,8 @@ def test_charts_have_room_on_every_page(chromium, board_app, lang, view):
 
     page.goto(board_app.url + "/dashboards")
     page.locator(".dash-card").nth(4).wait_for()
+    # a board of five cards is computed off the request thread: wait for the last spinner to go
+    page.wait_for_function("document.querySelectorAll('.dash-card-pending').length === 0", timeout=60_000)
     assert_layout(page, expect=5, width=width)
     screenshot(page, f"dashboards-{lang}-{view}")
     page.set_viewport_size({"width": width // 2 + 200, "height": height})  # a resize keeps every box
