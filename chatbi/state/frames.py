@@ -30,8 +30,14 @@ import pandas as pd
 
 __all__ = ["encode_frame", "decode_frame", "frame_bytes", "dumps", "loads"]
 
-#: attrs values kept with a frame (``truncated``, ``row_cap`` ...): plain JSON scalars only
+#: attrs values kept with a frame (``truncated``, ``row_cap`` ...): plain JSON scalars, and tuples or
+#: lists of them (``per_month``, ``masked``: the table and chart words depend on them), read back as tuples
 _SCALARS = (str, int, float, bool, type(None))
+
+
+def _attr_value(value: Any) -> bool:
+    return isinstance(value, _SCALARS) or (isinstance(value, (tuple, list, frozenset, set))
+                                           and all(isinstance(v, _SCALARS) for v in value))
 
 
 def dumps(value: Any) -> bytes:
@@ -82,7 +88,8 @@ def _payload(frame: pd.DataFrame, total: int) -> dict[str, Any]:
                                "cut": len(frame) < total}
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
         payload["index"] = [*list(_column(frame.index.to_series(index=pd.RangeIndex(len(frame))))), frame.index.name]
-    attrs = {k: v for k, v in frame.attrs.items() if isinstance(k, str) and isinstance(v, _SCALARS)}
+    attrs = {k: v if isinstance(v, _SCALARS) else sorted(v, key=str) if isinstance(v, (set, frozenset)) else list(v)
+             for k, v in frame.attrs.items() if isinstance(k, str) and _attr_value(v)}
     if attrs:
         payload["attrs"] = attrs
     return payload
@@ -179,7 +186,7 @@ def decode_frame(payload: dict[str, Any]) -> pd.DataFrame:
     if "index" in payload:
         dtype, values, name = payload["index"]
         frame.index = pd.Index(_series(dtype, values), name=name)
-    frame.attrs.update(payload.get("attrs", {}))
+    frame.attrs.update({k: tuple(v) if isinstance(v, list) else v for k, v in payload.get("attrs", {}).items()})
     if payload.get("cut"):
         frame.attrs["cut"] = True
         frame.attrs["rows"] = payload.get("rows", len(frame))

@@ -72,6 +72,7 @@ def answer_record(answer: Answer, *, max_rows: int = ANSWER_ROWS, max_bytes: int
     record: dict[str, Any] = {
         "status": answer.status, "question": answer.question, "sql": answer.sql, "text": answer.text,
         "language": answer.language, "understood": [dict(u) for u in answer.understood],
+        "ignored": list(answer.ignored),
         "period": list(answer.period) if answer.period else None, "governed": answer.governed,
         "timings": {k: float(v) for k, v in answer.timings.items()}, "error": answer.error, "intent": answer.intent,
         "query": answer.query.model_dump(mode="json") if answer.query is not None else None,
@@ -111,7 +112,8 @@ def answer_from_record(record: dict[str, Any], scope: Any = None) -> Answer:
     return Answer(status=record["status"], question=record.get("question"), query=query, sql=record.get("sql"),
                   data=data, text=record.get("text") or "", language=record.get("language") or "en",
                   clarification=options, issues=_issue_adapter().validate_python(record.get("issues") or ()),
-                  understood=tuple(record.get("understood") or ()), period=period,
+                  understood=tuple(record.get("understood") or ()), ignored=tuple(record.get("ignored") or ()),
+                  period=period,
                   governed=bool(record.get("governed", True)), timings=record.get("timings") or {},
                   error=record.get("error"), intent=record.get("intent") or "query", figure_factory=figure,
                   **fields)

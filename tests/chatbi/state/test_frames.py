@@ -61,3 +61,10 @@ def test_nothing_but_json_is_read():
                "rows": 2, "cut": False}
     frame = decode_frame(payload)
     assert frame["x"][0] == dt.date(2025, 1, 1) and frame["x"][1] == {"__reduce__": "os.system"}
+
+
+def test_attrs_that_are_lists_of_names_come_back_as_tuples():
+    frame = pd.DataFrame({"arpu": [1.0]})
+    frame.attrs.update(per_month=("arpu",), masked=["phone"], rules={"x": 1})
+    back = decode_frame(loads(dumps(encode_frame(frame))))
+    assert back.attrs == {"per_month": ("arpu",), "masked": ("phone",)}  # a mapping is no plain value: left out

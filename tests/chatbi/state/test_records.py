@@ -50,3 +50,13 @@ def test_a_long_conversation_is_bounded():
 
 def test_an_unreadable_record_starts_a_new_conversation():
     assert conversation_from_record({"turns": "garbage"}) == Conversation()
+
+
+def test_an_answer_keeps_its_ignored_words_and_per_month_marks(sample_bi):
+    """The card of a stored answer (another worker's, say) says what the fresh one says: words left
+    out of the question, and that a per-user rate over a year is the average month's."""
+    answer = sample_bi.ask("老板要的，2025年各省ARPU")
+    assert answer.ignored and answer.data.attrs.get("per_month")
+    back = answer_from_record(loads(dumps(answer_record(answer))), sample_bi)
+    assert back.ignored == answer.ignored
+    assert tuple(back.data.attrs["per_month"]) == tuple(answer.data.attrs["per_month"])
