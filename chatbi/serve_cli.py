@@ -111,16 +111,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         kind = server_kind()
     except ImportError as exc:
         raise ConfigError(str(exc)) from None
+    opened: list[Any] = []  # in a worker process: the ChatBI it opened
+
+    def close_worker() -> None:
+        while opened:
+            opened.pop().close()
+
     options = ServerOptions(args.host, args.port, args.workers or default_workers(),
                             args.threads or default_threads(),
                             on_ready=lambda how: print(f"ChatBI is serving on {url} ({how}; Ctrl+C to stop)",
-                                                       file=sys.stderr, flush=True))
+                                                       file=sys.stderr, flush=True),
+                            on_worker_exit=close_worker)
     if kind == "gunicorn":
         bi.close()  # each worker process opens its own connection after the fork
         preload_modules()
 
         def factory() -> Any:
-            return build(open_chatbi(args))
+            opened.append(open_chatbi(args))
+            return build(opened[-1])
     else:
         def factory() -> Any:
             return build(bi)

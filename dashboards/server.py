@@ -18,6 +18,7 @@ threads`` threads.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -83,6 +84,9 @@ class ServerOptions:
     threads: int
     #: printed once the server listens (the "serving on" line)
     on_ready: Callable[[str], None] | None = None
+    #: run in each worker process as it stops (closes its warehouse connection: DuckDB's threads
+    #: must end before the interpreter does, else the process aborts instead of exiting)
+    on_worker_exit: Callable[[], None] | None = None
 
 
 def serve(factory: Callable[[], WSGIApp], options: ServerOptions) -> int:
@@ -91,6 +95,19 @@ def serve(factory: Callable[[], WSGIApp], options: ServerOptions) -> int:
     if kind == "gunicorn":
         return _gunicorn(factory, options)
     return _waitress(factory, options)
+
+
+def leave_forked_worker() -> None:
+    """End a worker process now, with the exit code gunicorn chose, without the interpreter's exit
+    handlers -- as a forked ``multiprocessing`` child leaves. DuckDB imported before the fork (the
+    main process checks the warehouse) aborts a forked process that used it in those handlers
+    ("terminate called without an active exception", SIGABRT on every reload or stop)."""
+    exc = sys.exc_info()[1]  # gunicorn calls worker_exit while its SystemExit propagates
+    code = exc.code if isinstance(exc, SystemExit) else 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
 
 
 # -- gunicorn ---------------------------------------------------------------------------------------
@@ -115,6 +132,14 @@ def _gunicorn(factory: Callable[[], WSGIApp], options: ServerOptions) -> int:
 
         threading.Thread(target=heartbeat, name="chatbi-boot-heartbeat", daemon=True).start()
 
+    def worker_exit(_server: Any, _worker: Any) -> None:
+        if options.on_worker_exit is not None:
+            try:
+                options.on_worker_exit()
+            except Exception:  # the worker is leaving anyway; say why it did not close cleanly
+                log.warning("a worker could not close its resources", exc_info=True)
+        leave_forked_worker()
+
     settings = {
         "bind": [_bind(options.host, options.port)],
         "workers": options.workers,
@@ -129,6 +154,7 @@ def _gunicorn(factory: Callable[[], WSGIApp], options: ServerOptions) -> int:
         "proc_name": "chatbi",
         "when_ready": when_ready,
         "post_fork": post_fork,
+        "worker_exit": worker_exit,
     }
 
     class Application(BaseApplication):

@@ -131,3 +131,50 @@ def test_bad_serve_options_are_one_line(capsys, tmp_path):
     assert "--root-path 'bi prefix' is not a URL path" in capsys.readouterr().err
     assert main(["serve", "--state", "mysql://x/y", "--port", str(_free_port())]) == 1
     assert "unsupported state store mysql://" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_new_data_after_a_reload_and_workers_that_leave_cleanly(sample_db_path, tmp_path):
+    """The README's way to load a DuckDB file under a running server: rows loaded into a copy, the
+    copy moved over the file, HUP to the main process. New workers open the new file: "this month"
+    and a new channel follow; the old workers finish and exit without aborting (DuckDB, imported
+    before the fork, used to end them with SIGABRT), and so do the new ones on stop."""
+    import shutil
+    import signal
+
+    import duckdb
+
+    from sample_data import TELECOM_MODEL
+
+    from .served import DashClient, Served, texts
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(sample_db_path, warehouse)
+    args = ["--model", str(TELECOM_MODEL), "--database", str(warehouse), "--app-db", str(tmp_path / "app.sqlite3"),
+            "--workers", "2", "--threads", "2"]
+    with Served(args, cache_dir=tmp_path / "cache") as server:
+        with DashClient(server.url) as browser:
+            said = " ".join(texts(browser.ask("本月收入").json()))
+        assert "2025年12月收入" in said and "数据截至 2025-12-31" in said, said[:300]
+        loading = tmp_path / "loading.duckdb"
+        shutil.copyfile(warehouse, loading)
+        with duckdb.connect(str(loading)) as con:  # five more days, and a channel nobody sold through before
+            con.execute("INSERT INTO fact_daily SELECT date + INTERVAL 5 DAY, city_id, plan_id, channel, segment, "
+                        "active_subscribers, new_subscribers, churned_subscribers, revenue, data_traffic_gb, "
+                        "voice_minutes, complaints FROM fact_daily WHERE date >= DATE '2025-12-27'")
+            con.execute("INSERT INTO fact_daily SELECT date, city_id, plan_id, '小程序', segment, 0, new_subscribers, "
+                        "0, revenue / 10, 0, 0, 0 FROM fact_daily WHERE date >= DATE '2026-01-01' AND channel = '线上'")
+        os.replace(loading, warehouse)
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 120
+        while True:
+            with DashClient(server.url, fresh_connections=True) as browser:
+                said = " ".join(texts(browser.ask("本月小程序渠道收入").json()))
+            if "数据截至 2026-01-05" in said or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert "2026年1月1日至2026年1月5日小程序收入" in said and "数据截至 2026-01-05" in said, said[:300]
+    assert server.proc.returncode == 0
+    log = server.output()
+    assert "SIGABRT" not in log and "terminate called" not in log, log[-2000:]
