@@ -104,10 +104,14 @@ def leave_forked_worker() -> None:
     ("terminate called without an active exception", SIGABRT on every reload or stop)."""
     exc = sys.exc_info()[1]  # gunicorn calls worker_exit while its SystemExit propagates
     code = exc.code if isinstance(exc, SystemExit) else 1
+    _leave_now(code if isinstance(code, int) else (0 if code is None else 1))
+
+
+def _leave_now(code: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
-    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+    os._exit(code)
 
 
 # -- gunicorn ---------------------------------------------------------------------------------------
@@ -123,12 +127,16 @@ def _gunicorn(factory: Callable[[], WSGIApp], options: ServerOptions) -> int:
         # building the app and warming it up can take longer than the silence the master allows:
         # tell it the worker is alive until the worker starts serving
         def heartbeat() -> None:
-            while not getattr(worker, "booted", False) and getattr(worker, "alive", True):
+            while not getattr(worker, "booted", False):
+                if not getattr(worker, "alive", True):
+                    # asked to stop (Ctrl+C, a reload) while still building: nothing is in flight,
+                    # so leave now instead of finishing a warm-up nobody will use
+                    _leave_now(0)
                 try:
                     worker.notify()
                 except (OSError, ValueError):
                     return
-                time.sleep(1.0)
+                time.sleep(0.25)
 
         threading.Thread(target=heartbeat, name="chatbi-boot-heartbeat", daemon=True).start()
 
