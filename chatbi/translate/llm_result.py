@@ -172,19 +172,22 @@ def draft_of(query: SemanticQuery, time_dimension: str = "date") -> Draft | None
     relative = tuple(f for f in query.filters if isinstance(f, RelativeTimeFilter))
     ranges = [f for f in query.filters if isinstance(f, RangeFilter)]
     time_range = query.time_range
-    if len(ranges) == 1 and ranges[0].dimension == time_dimension and time_range is None:
+    on_time = [f for f in ranges if f.dimension == time_dimension]
+    if len(on_time) == 1 and time_range is None:
         try:
-            time_range = TimeRange(start=ranges[0].low, end=ranges[0].high)  # type: ignore[arg-type]
+            time_range = TimeRange(start=on_time[0].low, end=on_time[0].high)  # type: ignore[arg-type]
         except ValidationError:
             return None
-        query = query.model_copy(update={"filters": tuple(f for f in query.filters if f is not ranges[0]),
+        query = query.model_copy(update={"filters": tuple(f for f in query.filters if f is not on_time[0]),
                                          "time_range": time_range})
     order = rank = None
     if query.order_by:
         key = query.order_by[0]
         order, rank = ("desc" if key.startswith("-") else "asc"), key.lstrip("-+")
+    # a range on another date column ("closed in 2019"); a range on a metric stays out (no draft holds it)
+    dated = tuple(f for f in query.filters if isinstance(f, RangeFilter) and f.dimension is not None)
     draft = Draft(metrics=query.metrics, dimensions=query.dimensions, members=members, thresholds=thresholds,
-                  time_range=time_range, relative=relative, compare=query.compare, share=query.share,
+                  time_range=time_range, relative=relative, dated=dated, compare=query.compare, share=query.share,
                   order=order, rank_metric=rank, limit=query.limit,
                   intent="list" if not query.metrics else "query")
     rebuilt = _query_of(draft)

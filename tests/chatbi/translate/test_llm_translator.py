@@ -321,3 +321,15 @@ def test_date_range_filter_becomes_the_drafts_time_range() -> None:
     ranged = SemanticQuery(metrics=["revenue"], dimensions=["city"],
                            filters=[{"op": "between", "metric": "revenue", "low": 1, "high": 2}])
     assert draft_of(ranged) is None  # a draft cannot hold it: follow-ups must not silently drop it
+
+
+def test_a_range_on_another_date_column_stays_in_the_draft() -> None:
+    """"deals closed in 2019" from a language model: follow-ups keep the close-date filter."""
+    q = SemanticQuery(metrics=["revenue"], filters=[{"op": "between", "dimension": "date",
+                                                     "low": "2025-03-01", "high": "2025-06-30"},
+                                                    {"op": "between", "dimension": "closed_at",
+                                                     "low": "2019-01-01", "high": "2019-12-31"}])
+    draft = draft_of(q)
+    assert draft is not None and [f.dimension for f in draft.dated] == ["closed_at"]
+    assert draft.time_range is not None and str(draft.time_range.end) == "2025-06-30"
+    assert [f.dimension for f in draft.to_query().filters] == ["closed_at"]
