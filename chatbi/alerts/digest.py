@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from semantic_layer import MemberFilter
 
 from ..charts.formatting import format_change, format_period, format_value, metric_format
+from ..messages import message
 from .evaluate import Evaluation, MemberResult
 from .rules import AnomalyCondition, ChangeCondition, Rule, ThresholdCondition
 
@@ -176,7 +177,17 @@ def subject_line(bi: Any, evaluations: Sequence[Evaluation], language: str, miss
         text += f" · {failed} 项规则无法计算" if zh else f" · {failed} rule{'s' if failed != 1 else ''} could not be evaluated"
     if missed:
         text += f" · 错过 {missed} 次运行" if zh else f" · {missed} scheduled run{'s' if missed != 1 else ''} missed"
+    unfresh = sum(1 for e in evaluations if e.status in ("stale", "no_data"))
+    if unfresh:
+        text += message("alerts.subject_unfresh", language, n=unfresh)
     return text
+
+
+def format_day(day: dt.date | None, language: str) -> str:
+    """A date as the digest writes it (``2025年12月31日`` / ``2025-12-31``); ``""`` for none."""
+    if day is None:
+        return ""
+    return message("alerts.day", language, year=day.year, month=day.month, day=day.day, iso=day.isoformat())
 
 
 def _missed_view(rule: Rule | None, item: Any, language: str) -> dict[str, Any]:
@@ -239,6 +250,10 @@ def _view(bi: Any, ev: Evaluation, key: str) -> dict[str, Any]:
         "cid": f"chart-{rule.id}.{key[:12]}@chatbi" if ev.chart_png else None,
         "error": ev.error,
         "notes": list(ev.notes),
+        # how fresh the data was (chatbi.alerts.freshness): a stale or missing period is announced
+        "freshness": ev.status if ev.status in ("stale", "no_data") else "fresh",
+        "data_end": format_day(ev.data_end, lang),
+        "expected_end": format_day(ev.expected_end, lang),
     }
 
 
@@ -263,9 +278,12 @@ def render_digest(bi: Any, group: DigestGroup, evaluations: Sequence[Evaluation]
         "subject": subject_line(bi, evaluations, lang, sum(int(m.count) for m in missed)),
         "failed": [v for v, ev in zip(views, evaluations) if ev.error],
         "missed": missed_views,
+        # data missing for the period, or older than the schedule implies: announced like failures
+        "stale": [v for v, ev in zip(views, evaluations) if ev.status in ("stale", "no_data")],
         "triggered": [v for v, ev in zip(views, evaluations) if ev.triggered],
-        # a rule that could not be evaluated did not "not trigger": it is in the notices above
-        "quiet": [v for v, ev in zip(views, evaluations) if not ev.triggered and not ev.error],
+        # a rule that could not be evaluated, or had no data to look at, did not "not trigger"
+        "quiet": [v for v, ev in zip(views, evaluations)
+                  if not ev.triggered and not ev.error and ev.status != "no_data"],
         "dashboard_url": dashboard_url,
         "generated": when.astimezone(group.rules[0].schedule.zone).strftime("%Y-%m-%d %H:%M %Z"),
     }

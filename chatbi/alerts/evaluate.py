@@ -22,11 +22,13 @@ import pandas as pd
 from semantic_layer import SemanticQuery
 from semantic_layer.query import MemberFilter
 
+from ..errors import ChatBIError
 from ..pipeline import NUMBERS_ONLY
+from .freshness import FRESH, assess, has_data
 from .rules import AnomalyCondition, ChangeCondition, Rule, ThresholdCondition
 
-__all__ = ["Evaluation", "MemberResult", "Contributor", "resolve_period", "compare_period", "evaluate_rule", "explain",
-           "shift_months"]
+__all__ = ["Evaluation", "MemberResult", "Contributor", "resolve_period", "schedule_period", "compare_period",
+           "evaluate_rule", "explain", "shift_months"]
 
 log = logging.getLogger("chatbi.alerts")
 
@@ -73,10 +75,26 @@ class Evaluation:
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: a ready figure to send instead of the default trend line (the anomaly chart with its band)
     figure: Any = field(default=None, repr=False, compare=False)
+    #: ``fresh``, ``stale`` (the data ends before the schedule implies) or ``no_data`` (the period
+    #: has none): :mod:`chatbi.alerts.freshness`
+    freshness: str = "fresh"
+    #: the data's newest date when the rule was evaluated, and the date the schedule expects it to reach
+    data_end: dt.date | None = None
+    expected_end: dt.date | None = None
 
     @property
     def triggered(self) -> bool:
         return self.error is None and any(r.triggered for r in self.rows)
+
+    @property
+    def status(self) -> str:
+        """``error``, ``no_data``, ``stale``, ``triggered`` or ``ok`` -- the first that applies: a rule
+        that could not look at current data never reads as quiet."""
+        if self.error is not None:
+            return "error"
+        if self.freshness in ("no_data", "stale"):
+            return self.freshness
+        return "triggered" if self.triggered else "ok"
 
 
 # -- periods ---------------------------------------------------------------------------------
@@ -110,14 +128,31 @@ def _add_units(start: dt.date, unit: str, n: int) -> dt.date:
     return shift_months(start, n * {"month": 1, "quarter": 3, "year": 12}[unit])
 
 
+def schedule_period(rule: Rule, fire: dt.datetime | None) -> tuple[dt.date, dt.date]:
+    """The period the schedule itself points at when the rule fires at ``fire`` (as
+    ``relative_to: schedule`` reads it): what the data should reach."""
+    spec = rule.spec.period
+    ref = rule.schedule.local(fire).date() if fire is not None else dt.date.today()
+    start = _add_units(_unit_start(ref, spec.unit), spec.unit, -spec.offset)
+    return start, _add_units(start, spec.unit, 1) - dt.timedelta(days=1)
+
+
 def resolve_period(rule: Rule, fire: dt.datetime | None, anchor: dt.date | None) -> tuple[dt.date, dt.date]:
     """The dates the rule looks at when it fires at ``fire`` (see :class:`~chatbi.alerts.rules.PeriodSpec`).
 
     The reference day is the fire instant's local date in the rule's time zone, so a rule firing
     at 00:30 Shanghai on 1 December looks at November even though it is still 30 November in UTC.
+    ``relative_to: auto`` reads the schedule's period while the data (``anchor``) reaches its end,
+    and the data's last complete period once the data ends before it.
     """
     spec = rule.spec.period
-    if spec.relative_to == "data" and anchor is not None:
+    relative_to = spec.relative_to
+    if relative_to == "auto":
+        scheduled = schedule_period(rule, fire)
+        if anchor is None or anchor >= scheduled[1]:
+            return scheduled
+        relative_to = "data"
+    if relative_to == "data" and anchor is not None:
         ref = anchor
         # the anchor's own (possibly partial) unit counts as complete when the data ends there
         offset = spec.offset - 1 if spec.offset > 0 and _add_units(_unit_start(anchor, spec.unit), spec.unit, 1) \
@@ -165,16 +200,30 @@ def evaluate_rule(bi: Any, rule: Rule, period: tuple[dt.date, dt.date], *,
         # the same weekday four weeks earlier (monthly grain: a year earlier)
         baseline = compare_period(period, "year_over_year") if cond.grain == "month" else \
             (period[0] - dt.timedelta(weeks=4), period[1] - dt.timedelta(weeks=4))
-    base = Evaluation(rule, period, baseline, fire)
+    base = Evaluation(rule, period, baseline, fire, data_end=_as_of(bi))
     try:
         rows = _value_rows(bi, rule, period, mode)
         figure = None
-        if isinstance(cond, AnomalyCondition):
+        if isinstance(cond, AnomalyCondition) and has_data(rows):
             rows, figure = _anomaly_rows(bi, rule, cond, period, rows)
     except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the digest
         log.warning("alert rule %s could not be evaluated: %s", rule.id, exc)
         return _replace(base, error=str(exc) or type(exc).__name__)
-    return _replace(base, rows=tuple(rows), headline=_headline(rows, cond), figure=figure)
+    freshness, expected = assess(rule, period, fire, base.data_end, rows)
+    if freshness != FRESH:
+        log.warning("alert rule %s: %s for %s..%s (data ends %s, expected through %s)", rule.id, freshness,
+                    period[0], period[1], base.data_end, expected)
+    return _replace(base, rows=tuple(rows), headline=_headline(rows, cond), figure=figure, freshness=freshness,
+                    expected_end=expected)
+
+
+def _as_of(bi: Any) -> dt.date | None:
+    """The data's newest date (``ChatBI.as_of``), or None when it cannot be read."""
+    try:
+        day = getattr(bi, "as_of", None)
+    except ChatBIError:  # the warehouse is down: the evaluation itself will say so
+        return None
+    return day if isinstance(day, dt.date) else None
 
 
 def explain(bi: Any, ev: Evaluation, *, chart: bool = True) -> Evaluation:
@@ -182,7 +231,7 @@ def explain(bi: Any, ev: Evaluation, *, chart: bool = True) -> Evaluation:
 
     Each part that fails becomes a note: the digest still reports the number.
     """
-    if ev.error is not None:
+    if ev.error is not None or ev.freshness == "no_data":  # nothing to explain or draw
         return ev
     rule, notes = ev.rule, list(ev.notes)
     member_filter = _member_filter(rule, ev.headline)

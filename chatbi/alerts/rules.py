@@ -146,11 +146,14 @@ Condition = Annotated[ThresholdCondition | ChangeCondition | AnomalyCondition, F
 class PeriodSpec(_R):
     """The evaluated period: ``offset`` whole ``unit``s before the one containing the reference
     date (``offset: 1`` = the last complete one). The reference date is the run's local date
-    (``relative_to: schedule``) or the model's data anchor (``relative_to: data``)."""
+    (``relative_to: schedule``), the model's data anchor (``relative_to: data``), or the run's date
+    while the data reaches that period and the data's anchor once it ends before it
+    (``relative_to: auto``). Either way, data older than the schedule implies is reported
+    (:mod:`chatbi.alerts.freshness`)."""
 
     unit: Literal["day", "week", "month", "quarter", "year"] = "day"
     offset: int = Field(default=1, ge=0, le=1000)
-    relative_to: Literal["schedule", "data"] = "schedule"
+    relative_to: Literal["schedule", "data", "auto"] = "schedule"
 
 
 class ScheduleSpec(_R):
@@ -181,6 +184,9 @@ class RuleSpec(_R):
     owner: str | None = None
     #: fires evaluated one by one after downtime (default: the file's ``defaults.catch_up``)
     catch_up: int | None = Field(default=None, ge=1, le=100)
+    #: send the digest when the rule's data is missing or older than the schedule implies, even if
+    #: nothing triggered (False: such a rule is only reported in digests sent anyway and on the page)
+    notify_stale: bool = True
 
     @field_validator("filters", mode="before")
     @classmethod

@@ -250,7 +250,9 @@ class AlertRunner:
             self.outbox.note_error([e.rule.id for e in failed], failed[0].error or "", ns)
             return {r.id for r in group.rules}
         missed = [] if force else self.outbox.missed(ns, [r.id for r in group.rules], unreported=True)
-        news = any(e.triggered for e in evaluations) or failed or missed
+        # data missing or older than the schedule implies is news too: silence would read as "all clear"
+        unfresh = [e for e in evaluations if e.status in ("stale", "no_data") and e.rule.spec.notify_stale]
+        news = any(e.triggered for e in evaluations) or failed or missed or unfresh
         if not (force or self.send_when_quiet or news):
             report.quiet.append(key)
             report.evaluations += evaluations

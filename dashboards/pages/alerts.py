@@ -22,6 +22,7 @@ from dash.exceptions import PreventUpdate
 
 from ..context import AppContext
 from ..i18n import t
+from ..querytools import period_label
 from ..ratelimit import TestSendLimit
 from . import Page
 
@@ -70,6 +71,8 @@ def rule_rows(ctx: AppContext, rules: Any, lang: str) -> list[dict[str, str]]:
     for item in outbox.missed(namespace):
         missed[item.rule_id] = missed.get(item.rule_id, 0) + item.count
     model = ctx.chatbi.model
+    as_of = _as_of(ctx)
+    now = _now(ctx)
     rows = []
     for rule in rules:
         spec = rule.spec
@@ -80,6 +83,9 @@ def rule_rows(ctx: AppContext, rules: Any, lang: str) -> list[dict[str, str]]:
         status = [t("alerts.failing", lang, error=errors[rule.id])] if rule.id in errors else []
         if missed.get(rule.id):
             status.append(t("alerts.missed", lang, n=missed[rule.id]))
+        freshness = _freshness(rule, as_of, lang, now)
+        if freshness:
+            status.append(freshness)
         shown = ", ".join(rule.recipients) if _sees_recipients(ctx, spec.owner) else t("alerts.hidden", lang)
         rows.append({"id": rule.id, "name": rule.title(lang) or rule.id, "metric": model.label(spec.metric, lang),
                      "condition": _condition(spec, lang), "schedule": f"{schedule} {zone}".strip(),
@@ -114,6 +120,44 @@ def allowed_test_addresses(ctx: AppContext, rule: Any) -> frozenset[str]:
     recipients = rule.recipients if owner == principal.user or (owner is None and principal.policy.unrestricted) \
         else ()
     return frozenset({a.lower() for a in recipients} | ({own} if own else set()))
+
+
+def _as_of(ctx: AppContext) -> Any:
+    """The data's newest date (the same for every user: it reads no rows of theirs)."""
+    from chatbi.errors import ChatBIError
+
+    bi = getattr(ctx.chatbi, "base", None) or ctx.chatbi
+    try:
+        return bi.as_of
+    except ChatBIError:  # the warehouse is down: the rules' own errors will say so
+        return None
+
+
+def _now(ctx: AppContext) -> Any:
+    """The ChatBI's clock (tests set one), as an aware instant."""
+    import datetime as dt
+
+    bi = getattr(ctx.chatbi, "base", None) or ctx.chatbi
+    clock = getattr(bi, "clock", None)
+    now = clock() if callable(clock) else dt.datetime.now(dt.UTC)
+    return now if now.tzinfo is not None else now.astimezone()
+
+
+def _freshness(rule: Any, as_of: Any, lang: str, now: Any) -> str | None:
+    """"No data" or "stale" when the data ends before the period this rule's schedule points at now
+    (``chatbi.alerts.freshness``): no data is never shown as a quiet rule. A rule that reads the
+    data's last complete period (``relative_to: data`` or ``auto``) has numbers, but stale ones."""
+    from chatbi.alerts.evaluate import schedule_period
+
+    if as_of is None:
+        return None
+    start, end = schedule_period(rule, now)
+    if as_of < start and rule.spec.period.relative_to == "schedule":
+        return t("alerts.no_data", lang, period=period_label((start.isoformat(), end.isoformat()), lang) or "",
+                 date=as_of.isoformat())
+    if as_of < end:
+        return t("alerts.stale", lang, date=as_of.isoformat(), expected=end.isoformat())
+    return None
 
 
 def _outbox(ctx: AppContext) -> Any:

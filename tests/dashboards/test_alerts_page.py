@@ -84,3 +84,27 @@ def test_smtp_down_is_a_clear_message(alerts_ctx, monkeypatch):
 
 def test_without_rules_the_page_says_how_to_add_them(ctx):
     assert "CHATBI_ALERT_RULES" in text_of(alerts.layout(ctx, "en", "x" * 32, {}))
+
+
+def test_rules_without_current_data_say_so(sample_model, sample_db_path, tmp_path):
+    """Seen on 1 March 2026 the sample (data until 2025-12-31) is old for every rule; on
+    1 December 2025 it is not."""
+    import datetime as dt
+
+    from chatbi import ChatBI
+    from sample_data import TELECOM_DIR
+
+    for day, stale in ((dt.datetime(2026, 3, 1, 9), True), (dt.datetime(2025, 12, 1, 9), False)):
+        bi = ChatBI(sample_model, sample_db_path, clock=lambda d=day: d)
+        ctx = create_app(bi, app_db=tmp_path / f"{day:%Y%m}.sqlite3", alert_rules=TELECOM_DIR / "alerts.yaml") \
+            .chatbi_context
+        rules, _ = alerts.load_rules(ctx)
+        statuses = {row["id"]: row["status"] for row in alerts.rule_rows(ctx, rules, "zh")}
+        if stale:  # each rule's own expectation: last month, yesterday, last week (Mon-Sun)
+            expected = {"gd_revenue_mom": "2026-02-28", "churn_rate_by_province": "2026-02-28",
+                        "new_5g_subscribers_yoy": "2026-02-28", "zj_dropped_calls_anomaly": "2026-02-28",
+                        "revenue_weekly_en": "2026-02-22"}
+            assert statuses == {rid: f"数据过期：只到 2025-12-31，按计划应到 {end}" for rid, end in expected.items()}
+        else:
+            assert not any("数据过期" in s or "无数据" in s for s in statuses.values()), statuses
+        bi.close()
