@@ -222,7 +222,8 @@ def send_test(ctx: AppContext, rule_id: str | None, to: str | None, lang: str) -
 
 def _table(rows: list[dict[str, str]], columns: list[tuple[str, str]], lang: str, cls: str) -> Any:
     return dbc.Table([html.Thead(html.Tr([html.Th(t(label, lang)) for _, label in columns])),
-                      html.Tbody([html.Tr([html.Td(r.get(key, "")) for key, _ in columns]) for r in rows])],
+                      html.Tbody([html.Tr([html.Td(r.get(key, ""), className=f"col-{key}") for key, _ in columns])
+                                  for r in rows])],
                      size="sm", hover=True, responsive=True, className=f"mb-0 {cls}")
 
 
@@ -235,9 +236,10 @@ def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str
                         className="alerts-page")
     rows = rule_rows(ctx, rules, lang)
     runs = run_rows(ctx, lang, rules=rules)
-    rule_columns = [("name", "alerts.rule"), ("metric", "explore.metric"), ("condition", "alerts.condition"),
-                    ("schedule", "alerts.schedule"), ("recipients", "alerts.to"), ("last", "alerts.last"),
-                    ("enabled", "alerts.enabled"), ("status", "alerts.rule_status")]
+    # the status next to the name: a rule without current data must not hide at the end of a scrolled row
+    rule_columns = [("name", "alerts.rule"), ("status", "alerts.rule_status"), ("metric", "explore.metric"),
+                    ("condition", "alerts.condition"), ("schedule", "alerts.schedule"), ("recipients", "alerts.to"),
+                    ("last", "alerts.last"), ("enabled", "alerts.enabled")]
     run_columns = [("time", "alerts.time"), ("subject", "alerts.subject"), ("status", "alerts.status"),
                    ("recipients", "alerts.to"), ("attempts", "alerts.attempts"), ("error", "alerts.error")]
     return html.Div([
