@@ -7,13 +7,15 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-__all__ = ["DEFAULT_ENGINE_ROW_CAP", "DEFAULT_TIMEOUT_S", "Engine", "UntrustedSQLEngine", "mark_truncated",
-           "type_mismatch_message"]
+__all__ = ["DEFAULT_ENGINE_ROW_CAP", "DEFAULT_RESULT_BYTES", "DEFAULT_TIMEOUT_S", "Engine", "UntrustedSQLEngine",
+           "mark_byte_cut", "mark_truncated", "type_mismatch_message", "value_bytes"]
 
 #: seconds a statement may run before the engine stops it
 DEFAULT_TIMEOUT_S = 60.0
 #: most rows an engine fetches for one statement (a memory safety net; ChatBI's guard caps lower)
 DEFAULT_ENGINE_ROW_CAP = 1_000_000
+#: most bytes of one result (a few wide rows can be as large as a million narrow ones)
+DEFAULT_RESULT_BYTES = 256 * 1024 * 1024
 
 
 @runtime_checkable
@@ -61,6 +63,22 @@ def mark_truncated(frame: pd.DataFrame, row_cap: int) -> pd.DataFrame:
     frame.attrs["truncated"] = truncated
     frame.attrs["row_cap"] = row_cap
     return frame
+
+
+def mark_byte_cut(frame: pd.DataFrame, max_bytes: int) -> pd.DataFrame:
+    """Say on ``frame`` that rows were dropped because the result reached ``max_bytes``."""
+    frame.attrs["truncated"] = True
+    frame.attrs["byte_cap"] = max_bytes
+    return frame
+
+
+def value_bytes(value: object) -> int:
+    """About how many bytes a fetched value takes: text and bytes by their length, anything else 16.
+
+    >>> value_bytes("广东" * 3), value_bytes(b"abc"), value_bytes(3.5), value_bytes(None)
+    (6, 3, 16, 16)
+    """
+    return len(value) if isinstance(value, (str, bytes)) else 16
 
 
 #: fragments of engine errors that mean a value of the wrong type (text read as a date or number)

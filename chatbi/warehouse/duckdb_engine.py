@@ -28,7 +28,15 @@ from semantic_layer.sqlbuild.sandbox import (
 )
 
 from ..errors import EngineError, QueryTimeout, QueryTooCostly
-from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated, type_mismatch_message
+from .base import (
+    DEFAULT_ENGINE_ROW_CAP,
+    DEFAULT_RESULT_BYTES,
+    DEFAULT_TIMEOUT_S,
+    mark_byte_cut,
+    mark_truncated,
+    type_mismatch_message,
+    value_bytes,
+)
 from .cost import CostLimits, plan_problem
 
 __all__ = ["DuckDBEngine", "DuckDBLimits", "DEFAULT_RESULT_BYTES"]
@@ -37,8 +45,6 @@ __all__ = ["DuckDBEngine", "DuckDBLimits", "DEFAULT_RESULT_BYTES"]
 _VECTOR_SIZE = 2048
 #: vectors fetched at a time (the byte cap is checked between pieces)
 _CHUNK_VECTORS = 8
-#: most bytes of one result (a few wide rows can be as large as a million narrow ones)
-DEFAULT_RESULT_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -255,9 +261,8 @@ class DuckDBEngine:
         frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
         if self.row_cap is not None:
             frame = mark_truncated(frame, self.row_cap)
-        if cut_by_bytes:
-            frame.attrs["truncated"] = True
-            frame.attrs["byte_cap"] = self.max_result_bytes
+        if cut_by_bytes and self.max_result_bytes is not None:
+            mark_byte_cut(frame, self.max_result_bytes)
         return frame
 
     def close(self) -> None:
@@ -317,7 +322,7 @@ def _row_bytes(frame: pd.DataFrame) -> np.ndarray:
     sizes = np.zeros(len(frame), dtype=np.int64)
     for col in (frame.iloc[:, i] for i in range(frame.shape[1])):
         if col.dtype == object:
-            sizes += col.map(lambda v: len(v) if isinstance(v, (str, bytes)) else 16).to_numpy(dtype=np.int64)
+            sizes += col.map(value_bytes).to_numpy(dtype=np.int64)
         else:
             sizes += np.dtype(col.dtype).itemsize if isinstance(col.dtype, np.dtype) else 16
     return sizes

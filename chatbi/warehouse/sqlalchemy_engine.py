@@ -3,7 +3,9 @@
 The sqlglot dialect the semantic layer compiles for is derived from the URL. Every statement
 runs in its own read-only transaction where the database supports one, with a statement
 timeout (PostgreSQL ``statement_timeout``, MySQL ``max_execution_time``, SQLite through a
-progress handler), and at most ``row_cap`` rows are fetched. Connections are pooled and
+progress handler), and at most ``row_cap`` rows and about ``max_result_bytes`` bytes are fetched
+(PostgreSQL streams the rows from a server-side cursor in pieces sized to what is left of the
+budget, so a few very wide rows cannot fill the process's memory). Connections are pooled and
 pinged before use, so a restarted server is picked up again. Failures become
 :class:`EngineError` messages a user can act on; a missing driver says what to install.
 """
@@ -15,6 +17,7 @@ import datetime as dt
 import decimal
 import importlib.util
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,7 +30,15 @@ from sqlalchemy.engine import URL, Connection, make_url
 from semantic_layer.sqlbuild.sandbox import barrier_view_sql, explain_json_sql
 
 from ..errors import ConfigError, EngineError, MissingDependencyError, QueryTimeout, QueryTooCostly
-from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated, type_mismatch_message
+from .base import (
+    DEFAULT_ENGINE_ROW_CAP,
+    DEFAULT_RESULT_BYTES,
+    DEFAULT_TIMEOUT_S,
+    mark_byte_cut,
+    mark_truncated,
+    type_mismatch_message,
+    value_bytes,
+)
 from .cost import CostLimits, plan_problem, postgres_plan
 
 __all__ = ["SQLAlchemyEngine", "dialect_for_url", "driver_package"]
@@ -87,7 +98,8 @@ class SQLAlchemyEngine:
     def __init__(self, url: str | URL, *, timeout_s: float | None = DEFAULT_TIMEOUT_S,
                  row_cap: int | None = DEFAULT_ENGINE_ROW_CAP, pool_size: int = 5, max_overflow: int = 5,
                  pool_recycle_s: int = 1800, connect_timeout_s: int = 10,
-                 engine_options: Mapping[str, Any] | None = None) -> None:
+                 engine_options: Mapping[str, Any] | None = None,
+                 max_result_bytes: int | None = DEFAULT_RESULT_BYTES) -> None:
         try:
             parsed = _prefer_installed_driver(make_url(url))
         except sa.exc.ArgumentError as exc:
@@ -96,6 +108,7 @@ class SQLAlchemyEngine:
         self.dialect = dialect_for_url(parsed)
         self.timeout_s = timeout_s
         self.row_cap = row_cap
+        self.max_result_bytes = max_result_bytes
         self.backend = parsed.get_backend_name()
         #: policy views are evaluated before any expression of hand-written SQL (PostgreSQL's security
         #: barrier views); without it, row-restricted users get no hand-written SQL
@@ -169,17 +182,29 @@ class SQLAlchemyEngine:
                         raise QueryTooCostly(problem[0].upper() + problem[1:] + ".")
                 # no parameters at all: the text goes to the driver as is, so '%' or ':x' inside
                 # string literals are never taken for bind parameters
-                result = conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
+                options: dict[str, Any] = {"no_parameters": True}
+                if self._streams and _READS.match(sql):  # a server-side cursor: rows come in the pieces asked for
+                    options["stream_results"] = True
+                result = conn.exec_driver_sql(sql, execution_options=options)
                 if not result.returns_rows:
                     return pd.DataFrame()
                 columns = list(result.keys())
-                rows = result.fetchall() if self.row_cap is None else result.fetchmany(self.row_cap + 1)
+                rows, cut_by_bytes = _fetch_bounded(result, self.row_cap, self.max_result_bytes)
         except sa.exc.DBAPIError as exc:
             raise self._error(exc, deadline) from None
         except sa.exc.SQLAlchemyError as exc:
             raise EngineError(f"database error: {_first_line(exc)}") from None
         frame = _frame(rows, columns)
-        return frame if self.row_cap is None else mark_truncated(frame, self.row_cap)
+        if self.row_cap is not None:
+            frame = mark_truncated(frame, self.row_cap)
+        if cut_by_bytes and self.max_result_bytes is not None:
+            mark_byte_cut(frame, self.max_result_bytes)
+        return frame
+
+    @property
+    def _streams(self) -> bool:  # a cursor is DECLAREd FOR the statement: only a query may stream
+        """Whether rows are read from a server-side cursor (PostgreSQL, when bytes are bounded)."""
+        return self.backend == "postgresql" and self.max_result_bytes is not None
 
     @contextmanager
     def _read_only_transaction(self, conn: Connection, deadline: float | None, before: Sequence[str] = ()
@@ -193,8 +218,11 @@ class SQLAlchemyEngine:
             if self.backend == "postgresql":
                 ms = str(max(1, int(self.timeout_s * 1000))) if self.timeout_s else "0"
                 # is_local=true: both settings end with this transaction, pooled connections stay clean
+                # a cursor is planned for its whole result as a plain statement is
+                # (cursor_tuple_fraction 1), not for its first tenth
                 conn.execute(sa.select(sa.func.set_config("transaction_read_only", "on", True),
-                                       sa.func.set_config("statement_timeout", ms, True)))
+                                       sa.func.set_config("statement_timeout", ms, True),
+                                       sa.func.set_config("cursor_tuple_fraction", "1", True)))
             elif self.backend == "mysql" and self.timeout_s:
                 # MariaDB names it differently; the client-side pool timeout still applies
                 with contextlib.suppress(sa.exc.DBAPIError):
@@ -273,6 +301,45 @@ def _sqlite_deadline(conn: Connection, deadline: float | None) -> None:
         return
     handler: Callable[[], int] = lambda: int(time.monotonic() >= deadline)  # noqa: E731
     raw.set_progress_handler(handler, 10_000)  # type: ignore[union-attr]
+
+
+#: statements a server-side cursor can be declared for (anything else runs as it is, to fail as itself)
+_READS = re.compile(r"\s*(\(\s*)*(select|with|values|table)\b", re.IGNORECASE)
+#: rows of the first piece fetched; later pieces grow eightfold, as far as the bytes left allow
+_FIRST_PIECE = 16
+#: most rows of one piece
+_MAX_PIECE = 2000
+
+
+def _fetch_bounded(result: sa.CursorResult[Any], row_cap: int | None, max_bytes: int | None
+                   ) -> tuple[list[Any], bool]:
+    """At most ``row_cap + 1`` rows (one more tells whether rows were cut) and about ``max_bytes``
+    bytes; whether rows were left out because of the bytes.
+
+    Pieces start small and grow, each asking for no more rows than the bytes left would hold at
+    the widest row seen so far (at most ``_MAX_PIECE``): rows as wide as those already seen never take the fetch past the
+    budget; rows that suddenly grow overshoot it by one piece at most.
+    """
+    wanted = None if row_cap is None else row_cap + 1
+    if max_bytes is None:
+        return list(result.fetchall() if wanted is None else result.fetchmany(wanted)), False
+    rows: list[Any] = []
+    size = widest = 0
+    piece = _FIRST_PIECE
+    while wanted is None or len(rows) < wanted:
+        ask = piece if wanted is None else min(piece, wanted - len(rows))
+        got = result.fetchmany(ask)
+        for row in got:
+            width = sum(value_bytes(v) for v in row)
+            if size + width > max_bytes:
+                return rows, True
+            size += width
+            widest = max(widest, width)
+            rows.append(row)
+        if len(got) < ask:
+            break
+        piece = max(1, min(_MAX_PIECE, piece * 8, (max_bytes - size) // max(1, widest)))
+    return rows, False
 
 
 def _frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:

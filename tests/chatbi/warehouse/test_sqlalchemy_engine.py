@@ -184,3 +184,49 @@ def test_postgres_concurrent_queries_share_the_pool(small_postgres_url: str) -> 
         assert not errors and counts == [33] * 30
     finally:
         engine.close()
+
+
+@pytest.mark.postgres
+def test_postgres_results_are_bounded_in_bytes(small_postgres_url: str) -> None:
+    engine = SQLAlchemyEngine(small_postgres_url, max_result_bytes=1_000_000)
+    try:
+        wide = engine.execute("SELECT lpad(city, 10000, 'x') AS s FROM dim_region, dim_plan")  # 264 rows x 10 kB
+        assert 90 <= len(wide) <= 100 and wide.attrs["truncated"] and wide.attrs["byte_cap"] == 1_000_000
+        narrow = engine.execute("SELECT city FROM dim_region")
+        assert len(narrow) == 33 and not narrow.attrs["truncated"] and "byte_cap" not in narrow.attrs
+        # narrow rows first, then wide ones: the pieces follow the widest row seen, the cap still holds
+        growing = engine.execute("SELECT CASE WHEN i <= 50 THEN 'a' ELSE repeat('y', 20000) END AS s "
+                                 "FROM generate_series(1, 5000) AS i ORDER BY i")
+        assert 50 < len(growing) < 100 and growing.attrs["truncated"]
+        with pytest.raises(EngineError, match="read-only"):  # a statement that is no query runs as itself
+            engine.execute("CREATE TABLE stolen AS SELECT * FROM dim_region")
+    finally:
+        engine.close()
+
+
+_WIDE_FETCH = """
+import json, resource, sys
+from chatbi.warehouse import SQLAlchemyEngine
+
+engine = SQLAlchemyEngine(sys.argv[1], max_result_bytes=int(sys.argv[2]))
+engine.execute("SELECT 1 AS warm")
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+frame = engine.execute("SELECT repeat('y', 1000000) AS s FROM generate_series(1, 2000)")  # 2 GB in all
+print(json.dumps({"rows": len(frame), "truncated": frame.attrs["truncated"],
+                  "grew_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before}))
+"""
+
+
+@pytest.mark.postgres
+def test_postgres_wide_rows_never_reach_the_process_whole(small_postgres_url: str) -> None:
+    """Rows stream from a server-side cursor: 2 GB of result grow the process by about the cap, not 2 GB."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _WIDE_FETCH, small_postgres_url, str(50_000_000)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["truncated"] and 40 <= out["rows"] <= 50, out
+    assert out["grew_mb"] < 400, out
