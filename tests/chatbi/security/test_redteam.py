@@ -8,6 +8,8 @@ runs in a dozen query shapes (WHERE, JOIN, HAVING, the select list, subqueries, 
 ORDER BY, GROUP BY, UNION, lookups) on real DuckDB and a real PostgreSQL. Nothing may fail: every
 statement either answers over the user's rows, exactly as the same statement over those rows
 alone would, or is refused by the guard before it runs. Direct reads of hidden rows come back empty.
+Without the policy each oracle does fail (the attacks are live), and a scripted hostile model that
+writes them as free SQL learns no more than the user typing them.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import servers.openai_stub as stub
 import sqlalchemy as sa
+from servers.openai_stub import OpenAIStub, tool_reply
 
 from chatbi import ChatBI
 from chatbi.security import Security
 
 from .conftest import telecom_security_doc
+
+openai_stub, clean_llm_env = stub.openai_stub, stub.clean_llm_env  # fixtures
 
 PROVINCES = ("广东", "浙江")
 TABLES = ("dim_region", "dim_plan", "fact_daily", "fact_network_daily")
@@ -68,6 +74,8 @@ SHAPES = {
 }
 
 ENGINES = ("duckdb", "postgres")
+#: oracles an engine evaluates without failing (DuckDB divides by zero into NULL): no signal there
+SILENT = {("duckdb", "division by zero")}
 
 
 # -- the warehouse: the sample cut to two provinces and two months, in DuckDB and PostgreSQL -------------
@@ -159,6 +167,44 @@ def test_no_failing_expression_ever_meets_a_hidden_row(facades, security, target
     sql = SHAPES[shape].format(t=target["condition"], o=ORACLES[oracle])
     answer = alice.run_sql(sql)
     _assert_nothing_leaks(answer, target, sql)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("engine", "oracle"), [(e, o) for e in ENGINES for o in sorted(ORACLES) if (e, o) not in SILENT])
+def test_each_oracle_fires_when_the_hidden_row_is_there(facades, target, engine: str, oracle: str) -> None:
+    """The attacks are live: without a row policy each oracle meets the 浙江 row and the statement fails
+    (so an answer above means the policy kept the row away, not that the expression cannot fail)."""
+    sql = SHAPES["where case"].format(t=target["condition"], o=ORACLES[oracle])
+    answer = facades(engine).run_sql(sql)
+    assert answer.status == "error" and answer.data is None, f"{oracle} did not fire on {engine}: {answer.text}"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_hostile_model_writing_the_oracles_learns_nothing(sample_model, redteam_duckdb: Path, security, target,
+                                                           engine: str, openai_stub: OpenAIStub,
+                                                           request: pytest.FixtureRequest) -> None:
+    """The LLM's free SQL is the same attack from another side: a model (or a prompt injected into
+    it) that writes the oracles for a restricted user gets only their own rows' answer."""
+    database = str(redteam_duckdb) if engine == "duckdb" else request.getfixturevalue("redteam_pg_url")
+    statements = [SHAPES[shape].format(t=target["condition"], o=ORACLES[oracle])
+                  for oracle in sorted(ORACLES) for shape in ("where case", "select list")]
+    openai_stub.script(*[tool_reply("run_sql", {"sql": sql}) for sql in statements])
+    bi = ChatBI(sample_model, database, translator="llm",
+                llm={"base_url": openai_stub.base_url, "api_key": "sk-test", "model": "stub", "max_retries": 0,
+                     "timeout": 10.0, "free_sql": True, "max_repair_rounds": 0})
+    try:
+        alice = bi.for_user("alice", security=security)
+        mine = alice.run_sql("SELECT COUNT(*) AS n FROM fact_daily")
+        for sql in statements:
+            answer = alice.ask("广东的数据有多少行")
+            _assert_nothing_leaks(answer, target, sql)
+            assert answer.status == "ok" and answer.intent == "free_sql", f"{answer.text[:300]}\n{sql}"
+            if sql.startswith("SELECT COUNT(*)"):  # the count of alice's rows, nothing else
+                assert int(answer.data.iloc[0, 0]) == int(mine.data.iloc[0, 0])
+        assert len(openai_stub.completions) == len(statements)  # each statement came from the model once
+    finally:
+        bi.close()
 
 
 @pytest.mark.postgres
