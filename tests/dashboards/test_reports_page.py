@@ -82,7 +82,8 @@ def test_reports_need_sign_in_and_show_the_users_rows(sample_bi, tmp_path) -> No
     from chatbi.security import Security, hash_password
 
     security = Security.from_dict({
-        "secret_key": "k", "users": {"alice": {"password": hash_password("pw-alice", n=2 ** 10), "roles": ["gd"]}},
+        "secret_key": "t3st-d4shb0ards-8c2e71f09a4d3b6e5c7f1a2d9",  # a test key of the strength asked for
+        "users": {"alice": {"password": hash_password("pw-alice", n=2 ** 10), "roles": ["gd"]}},
         "roles": {"gd": {"rows": [{"province": "广东"}]}}}, model=sample_bi.model)
     app = create_app(sample_bi, app_db=tmp_path / "app.sqlite3", security=security)
     client = app.server.test_client()

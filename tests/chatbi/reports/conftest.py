@@ -36,7 +36,7 @@ def warehouse(sample_db_path: Path):
 @pytest.fixture(scope="session")
 def security(sample_model) -> Security:
     doc = {
-        "secret_key": "report-tests",
+        "secret_key": "t3st-r3p0rts-5e1b9c07d24f8a63b0e9c1d7f2a4",  # test key of the strength asked for
         "users": {
             "alice": {"password": hash_password("alice-pw", n=2 ** 10), "roles": ["guangdong_analyst"]},
             "bob": {"roles": ["masked_east"], "attributes": {"region": "华东"}},
