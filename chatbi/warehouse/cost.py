@@ -53,16 +53,20 @@ class _Node:
     tables: tuple[str, ...]
 
 
-def plan_problem(plan: Sequence[Mapping[str, Any]], limits: CostLimits = CostLimits()) -> str | None:
-    """What makes the plan too costly to run (one sentence), or None."""
+def plan_problem(plan: Sequence[Mapping[str, Any]], limits: CostLimits = CostLimits(), *,
+                 counts: bool = True) -> str | None:
+    """What makes the plan too costly to run (one sentence), or None.
+
+    ``counts=False`` leaves the estimated numbers out (a plan over rows the user may not see).
+    """
     problems: list[str] = []
     for root in plan:
-        _walk(root, limits, problems)
+        _walk(root, limits, problems, counts)
     return problems[0] if problems else None
 
 
-def _walk(node: Mapping[str, Any], limits: CostLimits, problems: list[str]) -> _Node:
-    children = [_walk(c, limits, problems) for c in node.get("children") or () if isinstance(c, Mapping)]
+def _walk(node: Mapping[str, Any], limits: CostLimits, problems: list[str], counts: bool = True) -> _Node:
+    children = [_walk(c, limits, problems, counts) for c in node.get("children") or () if isinstance(c, Mapping)]
     info = node.get("extra_info") or {}
     name = str(node.get("name", "")).upper()
     tables = tuple(dict.fromkeys(t for c in children for t in c.tables))
@@ -73,13 +77,15 @@ def _walk(node: Mapping[str, Any], limits: CostLimits, problems: list[str]) -> _
     if name in _NO_EQUALITY and len(children) >= 2:
         pairs = math.prod(max(c.rows, 1.0) for c in children)
         if pairs > limits.max_pairs:
+            many = f" (about {_sci(pairs)} combinations)" if counts else ""
             problems.append(f"the query pairs every row of {_names(children[0].tables)} with every row of "
-                            f"{_names(children[1].tables)} (about {_sci(pairs)} combinations) without a join "
+                            f"{_names(children[1].tables)}{many} without a join "
                             "condition; join them on their keys (ON a.key = b.key) or aggregate each side first")
         rows = estimate if estimate is not None else pairs
     elif name in _EQUALITY and estimate is not None and estimate > limits.max_join_rows and len(children) >= 2:
+        many = f"about {_sci(estimate)}" if counts else "too many"
         problems.append(f"joining {_names(children[0].tables)} with {_names(children[1].tables)} on these columns "
-                        f"would make about {_sci(estimate)} rows (the columns are no key of either side); join on "
+                        f"would make {many} rows (the columns are no key of either side); join on "
                         "all key columns or aggregate each side first")
         rows = estimate
     else:

@@ -27,7 +27,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, make_url
 
-from semantic_layer.sqlbuild.sandbox import barrier_view_sql, explain_json_sql
+from semantic_layer.sqlbuild.sandbox import barrier_view_sql, explain_json_sql, unfiltered_view_sql
 
 from ..errors import ConfigError, EngineError, MissingDependencyError, QueryTimeout, QueryTooCostly
 from .base import (
@@ -158,42 +158,67 @@ class SQLAlchemyEngine:
         statement's own transaction (dropped with it), so the planner never evaluates a
         non-LEAKPROOF expression of ``sql`` -- a failing cast, ``ln`` of a negative, a division by
         zero -- on a row the view filters out; and the plan (``EXPLAIN``) is checked for products
-        of large tables first. Other databases promise neither: ``policy_views_first`` is False
-        and views are refused.
+        of large tables first. The planner knows no statistics of a barrier view's columns (it
+        takes 200 distinct values for each), so a many-to-many join through the views can look
+        cheap: the statement's plan over plain views of all rows is checked as well (its numbers
+        are not shown, they count rows the user may not see). Other databases promise neither:
+        ``policy_views_first`` is False and views are refused.
         """
         if views and not self.policy_views_first:
             raise EngineError(f"{self.backend} cannot guarantee that row policies apply before the query's own "
                               "conditions; hand-written SQL is off for restricted users on it")
         before = [barrier_view_sql(name, select, self.dialect) for name, select in (views or {}).items()]
-        return self._run(sql, before=before, check_cost=self.backend == "postgresql")
+        probe = [unfiltered_view_sql(name, select, self.dialect) for name, select in (views or {}).items()]
+        return self._run(sql, before=before, check_cost=self.backend == "postgresql", probe=probe)
 
-    def _run(self, sql: str, *, before: Sequence[str] = (), check_cost: bool = False) -> pd.DataFrame:
+    def _run(self, sql: str, *, before: Sequence[str] = (), check_cost: bool = False,
+             probe: Sequence[str] = ()) -> pd.DataFrame:
         deadline = time.monotonic() + self.timeout_s if self.timeout_s else None
         try:
             conn = self._engine.connect()
         except sa.exc.DBAPIError as exc:
             raise self._connect_error(exc) from None
         try:
-            with conn, self._read_only_transaction(conn, deadline, before):
-                if check_cost:
-                    explained = conn.exec_driver_sql(explain_json_sql(sql), execution_options={"no_parameters": True})
-                    problem = plan_problem(postgres_plan(_json(explained.scalar())), self.cost_limits)
-                    if problem:
-                        raise QueryTooCostly(problem[0].upper() + problem[1:] + ".")
-                # no parameters at all: the text goes to the driver as is, so '%' or ':x' inside
-                # string literals are never taken for bind parameters
-                options: dict[str, Any] = {"no_parameters": True}
-                if self._streams and _READS.match(sql):  # a server-side cursor: rows come in the pieces asked for
-                    options["stream_results"] = True
-                result = conn.exec_driver_sql(sql, execution_options=options)
-                if not result.returns_rows:
-                    return pd.DataFrame()
-                columns = list(result.keys())
-                rows, cut_by_bytes = _fetch_bounded(result, self.row_cap, self.max_result_bytes)
+            with conn:
+                if check_cost and probe:
+                    self._check_cost_over_all_rows(conn, sql, probe)
+                with self._read_only_transaction(conn, deadline, before):
+                    return self._checked_and_run(conn, sql, check_cost)
         except sa.exc.DBAPIError as exc:
             raise self._error(exc, deadline) from None
         except sa.exc.SQLAlchemyError as exc:
             raise EngineError(f"database error: {_first_line(exc)}") from None
+
+    def _check_cost_over_all_rows(self, conn: Connection, sql: str, probe: Sequence[str]) -> None:
+        """Refuse ``sql`` when its plan over ``probe`` (plain views of all rows) is too costly; nothing runs."""
+        transaction = conn.begin()
+        try:
+            for statement in probe:  # temporary views of this transaction only: rolled back below
+                conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
+            explained = conn.exec_driver_sql(explain_json_sql(sql), execution_options={"no_parameters": True})
+            problem = plan_problem(postgres_plan(_json(explained.scalar())), self.cost_limits, counts=False)
+        finally:
+            transaction.rollback()
+        if problem:
+            raise QueryTooCostly(problem[0].upper() + problem[1:] + ".")
+
+    def _checked_and_run(self, conn: Connection, sql: str, check_cost: bool) -> pd.DataFrame:
+        """Inside the statement's read-only transaction: the cost check, then at most the rows and bytes allowed."""
+        if check_cost:
+            explained = conn.exec_driver_sql(explain_json_sql(sql), execution_options={"no_parameters": True})
+            problem = plan_problem(postgres_plan(_json(explained.scalar())), self.cost_limits)
+            if problem:
+                raise QueryTooCostly(problem[0].upper() + problem[1:] + ".")
+        # no parameters at all: the text goes to the driver as is, so '%' or ':x' inside
+        # string literals are never taken for bind parameters
+        options: dict[str, Any] = {"no_parameters": True}
+        if self._streams and _READS.match(sql):  # a server-side cursor: rows come in the pieces asked for
+            options["stream_results"] = True
+        result = conn.exec_driver_sql(sql, execution_options=options)
+        if not result.returns_rows:
+            return pd.DataFrame()
+        columns = list(result.keys())
+        rows, cut_by_bytes = _fetch_bounded(result, self.row_cap, self.max_result_bytes)
         frame = _frame(rows, columns)
         if self.row_cap is not None:
             frame = mark_truncated(frame, self.row_cap)

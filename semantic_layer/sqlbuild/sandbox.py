@@ -16,7 +16,7 @@ from sqlglot import exp
 from ..compiler.dialects import ident
 
 __all__ = ["duckdb_set_sql", "duckdb_attach_sql", "duckdb_use_sql", "temp_table_sql", "drop_temp_table_sql",
-           "setting_sql", "explain_json_sql", "barrier_view_sql"]
+           "setting_sql", "explain_json_sql", "barrier_view_sql", "unfiltered_view_sql"]
 
 
 def _value(value: str | int | bool | Sequence[str]) -> exp.Expr:
@@ -76,6 +76,25 @@ def barrier_view_sql(name: str, select_sql: str, dialect: str = "postgres") -> s
                                              exp.Property(this=exp.var("security_barrier"), value=exp.true())])
     create = exp.Create(this=exp.Table(this=ident(name, dialect)), kind="VIEW", expression=body,
                         properties=properties)
+    return create.sql(dialect=dialect)
+
+
+def unfiltered_view_sql(name: str, select_sql: str, dialect: str = "postgres") -> str:
+    """``CREATE TEMPORARY VIEW name AS <select without its WHERE>``: a policy view's shape over all rows.
+
+    Only for estimating a plan (never run): the planner sees through a plain view to the tables'
+    statistics, which it cannot do for a security barrier view, so the estimate of a statement
+    over all rows bounds what it costs over a user's rows.
+
+    >>> unfiltered_view_sql("chatbi_v_fact", "SELECT a FROM fact JOIN d ON fact.k = d.k WHERE d.p = 'x'")
+    'CREATE TEMPORARY VIEW chatbi_v_fact AS SELECT a FROM fact JOIN d ON fact.k = d.k'
+    """
+    import sqlglot
+
+    body = sqlglot.parse_one(select_sql, read=dialect)
+    body.set("where", None)
+    create = exp.Create(this=exp.Table(this=ident(name, dialect)), kind="VIEW", expression=body,
+                        properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
     return create.sql(dialect=dialect)
 
 

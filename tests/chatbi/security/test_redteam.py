@@ -253,6 +253,32 @@ def test_answers_equal_the_same_statement_over_the_users_rows_alone(facades, sec
     assert [round(v, 2) for v in mine.data["r"]] == [round(v, 2) for v in truth.data["r"]]
 
 
+#: resource attacks of issue 15 that must be refused before they run, the same on every engine
+RESOURCE_ATTACKS = {
+    "quadratic scalar": ("SELECT levenshtein(lpad('a', 100000, 'b'), lpad('c', 100000, 'd')) AS d",
+                         "at most 10000 characters"),
+    "wide rows": ("SELECT lpad('x', 20000000, 'y') FROM fact_daily LIMIT 200", "at most 10000 characters"),
+    "cartesian product": ("SELECT COUNT(*) FROM fact_daily a, fact_daily b, fact_daily c", "without a join condition"),
+    "many-to-many join": ("SELECT COUNT(*) FROM fact_daily a JOIN fact_daily b ON a.city_id = b.city_id "
+                          "JOIN fact_network_daily n ON n.city_id = a.city_id", "fact_"),
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("attack", sorted(RESOURCE_ATTACKS))
+def test_resource_attacks_are_refused_before_running(facades, security, engine: str, attack: str) -> None:
+    """As a restricted user too: on PostgreSQL the planner knows no statistics of a barrier view's
+    columns and takes the many-to-many join for a small one; the plan over all rows refuses it
+    (without numbers: they would count rows the user may not see)."""
+    sql, expected = RESOURCE_ATTACKS[attack]
+    for bi in (facades(engine).for_user("alice", security=security), facades(engine)):
+        answer = bi.run_sql(sql)
+        assert answer.status == "error" and answer.data is None and expected in answer.text, answer.text
+    if engine == "postgres" and attack == "many-to-many join":
+        assert "would make too many rows" in facades(engine).for_user("alice", security=security).run_sql(sql).text
+
+
 def test_where_no_engine_guarantee_exists_sql_is_off_for_restricted_users(sample_model, security, redteam_duckdb,
                                                                           tmp_path) -> None:
     """SQLite (like any engine without ``policy_views_first``) gives no guarantee: restricted users get no SQL."""
