@@ -34,7 +34,9 @@ from semantic_layer.model import DimensionRef
 from ..answer import ClarifyOption
 from ..errors import ChatBIError
 from ..narrative import phrases
-from .records import Scope
+from .execute import execute
+from .guard import guard_text
+from .records import Checked, Failure, Scope
 
 __all__ = ["Oversize", "row_cap", "estimate_rows", "oversized", "count_rows", "too_large_options", "TOO_MANY_ROWS",
            "TRUNCATED"]
@@ -103,7 +105,12 @@ def count_rows(scope: Scope, *, compiled: CompiledQuery | None = None, sql: str 
             tree = row_count_expression(compiled.expression, compiled.query.limit)
             checked = scope.guard.check_expression(tree, copy=False)
         elif sql is not None:
-            checked = scope.guard.check(row_count_sql(sql, scope.engine.dialect))
+            # exactly as the statement itself ran (guard_text, execute): a restricted user's SQL reads
+            # the policy views the engine applies first, and is cost-checked -- a count through inlined
+            # policy subqueries could meet a hidden row, and its failing or not would tell about it
+            written = guard_text(scope, row_count_sql(sql, scope.engine.dialect), "en")
+            counted = execute(scope, written) if isinstance(written, Checked) else written
+            return None if isinstance(counted, Failure) else int(str(counted.iloc[0, 0]))
         else:
             return None
         return int(str(scope.engine.execute(checked).iloc[0, 0]))

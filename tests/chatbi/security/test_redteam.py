@@ -253,6 +253,28 @@ def test_answers_equal_the_same_statement_over_the_users_rows_alone(facades, sec
     assert [round(v, 2) for v in mine.data["r"]] == [round(v, 2) for v in truth.data["r"]]
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ENGINES)
+def test_counting_a_cut_result_reads_the_same_views(sample_model, redteam_duckdb: Path, security, target,
+                                                    engine: str, request: pytest.FixtureRequest) -> None:
+    """A result over the row cap is counted ("first 100 of M rows") by a second statement: it must
+    read the policy views too, or its failing (an oracle fired) or not would tell about a hidden row."""
+    database = str(redteam_duckdb) if engine == "duckdb" else request.getfixturevalue("redteam_pg_url")
+    bi = ChatBI(sample_model, database, translator="offline", row_cap=100)
+    try:
+        alice = bi.for_user("alice", security=security)
+        mine = int(alice.run_sql("SELECT COUNT(*) AS n FROM fact_daily").data.iloc[0, 0])
+        for oracle in sorted(ORACLES):
+            sql = ("SELECT f.city_id, f.revenue FROM fact_daily AS f WHERE CASE WHEN " + target["condition"]  # type: ignore[operator]
+                   + " THEN " + ORACLES[oracle] + " ELSE true END")
+            answer = alice.run_sql(sql)
+            _assert_nothing_leaks(answer, target, sql)
+            assert answer.status == "ok" and len(answer.data) == 100
+            assert answer.data.attrs.get("total_rows") == mine, f"{oracle}: {answer.data.attrs}"
+    finally:
+        bi.close()
+
+
 #: resource attacks of issue 15 that must be refused before they run, the same on every engine
 RESOURCE_ATTACKS = {
     "quadratic scalar": ("SELECT levenshtein(lpad('a', 100000, 'b'), lpad('c', 100000, 'd')) AS d",
