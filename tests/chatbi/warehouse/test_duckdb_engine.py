@@ -24,7 +24,8 @@ def test_timeout_interrupts_a_running_query_and_the_next_one_works(sample_db_pat
         start = time.perf_counter()
         with pytest.raises(QueryTimeout, match=r"0\.3 s"):
             engine.execute(SLOW)
-        assert time.perf_counter() - start < 3, "the query must be stopped, not waited for"
+        # the statement would run for hours: a generous bound still tells "stopped" from "waited for" on a loaded machine
+        assert time.perf_counter() - start < 30, "the query must be stopped, not waited for"
         assert engine.execute("SELECT COUNT(*) AS n FROM dim_region").iloc[0, 0] == 33
     finally:
         engine.close()
