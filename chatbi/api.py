@@ -312,13 +312,19 @@ class ChatBI:
     def query(self, metrics: Sequence[str] | str = (), dimensions: Sequence[str] | str = (),
               filters: Iterable[Mapping[str, Any]] = (), time_range: tuple[str, str] | None = None,
               compare: str | None = None, order_by: Sequence[str] | str = (), limit: int | None = None,
-              share: bool = False, *, language: str | None = None, options: AskOptions | None = None) -> Answer:
-        """Run a structured query. Errors come back as ``Answer(status="error")``, never raised."""
+              share: bool = False, *, baseline: tuple[str, str] | Mapping[str, Any] | None = None,
+              language: str | None = None, options: AskOptions | None = None) -> Answer:
+        """Run a structured query. Errors come back as ``Answer(status="error")``, never raised.
+
+        ``baseline`` compares with a stated period (``("2025-10-01", "2025-10-31")`` or a relative
+        period ``{"op": "relative", "unit": "month", "offset": 1}``) instead of ``compare``'s previous
+        period or year.
+        """
         lang = language or self._shared.answer_language or "en"
         try:
             query = SemanticQuery(metrics=metrics, dimensions=dimensions, filters=tuple(filters),  # type: ignore[arg-type]
                                   time_range=time_range, compare=compare, order_by=order_by,  # type: ignore[arg-type]
-                                  limit=limit, share=share)
+                                  limit=limit, share=share, baseline=baseline)
         except ValidationError as exc:
             return Answer(status="error", error=_pydantic_message(exc), text=_pydantic_message(exc), language=lang)
         return self.run(query, language=lang, options=options)

@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--from", dest="start", help="first date (inclusive, ISO)")
     query.add_argument("--to", dest="end", help="last date (inclusive, ISO)")
     query.add_argument("--compare", choices=["previous_period", "year_over_year", "pop", "yoy"])
+    query.add_argument("--baseline", metavar="START..END", help="compare with this period (ISO dates), e.g. "
+                                                                 "2025-10-01..2025-10-31")
     query.add_argument("--share", action="store_true", help="add each row's share of the total")
     query.add_argument("--order-by", action="append", default=[], help="metric or dimension; descending as --order-by=-name")
     query.add_argument("--limit", type=int)
@@ -228,8 +230,17 @@ def _cmd_query(args: argparse.Namespace) -> int:
     time_range = None
     if args.start or args.end:
         time_range = (args.start or "0001-01-01", args.end or "9999-12-31")
+    baseline = None
+    if args.baseline:
+        start, sep, end = args.baseline.partition("..")
+        if not sep:
+            from .errors import ConfigError
+
+            raise ConfigError(f"--baseline {args.baseline!r}: give START..END, e.g. 2025-10-01..2025-10-31")
+        baseline = (start.strip(), end.strip())
     answer = bi.query(metrics=args.metric, dimensions=args.dimension, filters=filters, time_range=time_range,
-                      compare=args.compare, order_by=args.order_by, limit=args.limit, share=args.share)
+                      compare=args.compare, order_by=args.order_by, limit=args.limit, share=args.share,
+                      baseline=baseline)
     return print_answer(answer, fmt=args.format, sql_only=args.sql_only, model=bi.model, labels=args.format == "table")
 
 

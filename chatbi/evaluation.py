@@ -38,7 +38,8 @@ numbers, a missing mention, or ``ok`` where a clarification or refusal was expec
 looked sure and answered something else. The report counts them per category and language.
 
 Result columns the semantic layer adds for ``compare`` (``<m>__previous``, ``__change``,
-``__change_pct``) and ``share`` (``__share``) may appear in the answer beyond the gold columns.
+``__change_pct``), ``share`` (``__share``) and a single ranked row (the runner-up, ``__runner_up``)
+may appear in the answer beyond the gold columns.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ if TYPE_CHECKING:
 __all__ = ["EvalItem", "EvalTurn", "ItemResult", "EvalReport", "load_items", "evaluate", "compare_frames",
            "DERIVED_SUFFIXES"]
 
-DERIVED_SUFFIXES = ("__previous", "__change", "__change_pct", "__share")
+DERIVED_SUFFIXES = ("__previous", "__change", "__change_pct", "__share", "__runner_up")
 REL_TOL = 1e-6
 
 

@@ -30,7 +30,7 @@ __all__ = [
     "COMPARE_MODES",
 ]
 
-COMPARE_MODES = ("previous_period", "year_over_year")
+COMPARE_MODES = ("previous_period", "year_over_year", "baseline")
 _COMPARE_ALIASES = {"pop": "previous_period", "mom": "previous_period", "previous": "previous_period",
                     "yoy": "year_over_year", "same_period_last_year": "year_over_year"}
 Scalar = str | int | float
@@ -132,8 +132,12 @@ class SemanticQuery(_Q):
         default=(), description="group-by dimensions; a time dimension takes a grain: 'date.month'")
     filters: tuple[Filter, ...] = ()
     time_range: TimeRange | None = Field(default=None, description="inclusive ISO dates on the time dimension")
-    compare: Literal["previous_period", "year_over_year"] | None = Field(
-        default=None, description="add the previous period's value, absolute and % change")
+    compare: Literal["previous_period", "year_over_year", "baseline"] | None = Field(
+        default=None, description="add a comparison period's value, absolute and % change: the period just "
+                                  "before, the same period a year earlier, or the stated 'baseline' period")
+    baseline: TimeRange | RelativeTimeFilter | None = Field(
+        default=None, description="the period to compare against (compare='baseline'), e.g. October when "
+                                  "November is compared with October: inclusive ISO dates or a relative period")
     share: bool = Field(default=False, description="add each row's share of the total of each metric")
     order_by: tuple[str, ...] = Field(default=(), description="metric or dimension names; leading '-' = descending")
     limit: int | None = Field(default=None, ge=1, le=1_000_000)
@@ -155,10 +159,29 @@ class SemanticQuery(_Q):
     def _one_or_many(cls, value: object) -> object:
         return (value,) if isinstance(value, str) else value
 
+    @field_validator("baseline", mode="before")
+    @classmethod
+    def _baseline_from_pair(cls, value: object) -> object:
+        if isinstance(value, (list, tuple)) and len(value) == 2:
+            return {"start": value[0], "end": value[1]}
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _baseline_implies_compare(cls, data: object) -> object:
+        # a stated baseline period is a comparison with it ({"baseline": [...]} alone is enough)
+        if isinstance(data, dict) and data.get("baseline") is not None and data.get("compare") is None:
+            return {**data, "compare": "baseline"}
+        return data
+
     @model_validator(mode="after")
     def _not_empty(self) -> SemanticQuery:
         if not self.metrics and not self.dimensions:
             raise ValueError("a query needs at least one metric or one dimension")
+        if (self.compare == "baseline") != (self.baseline is not None):
+            raise ValueError("compare='baseline' and a 'baseline' period go together"
+                             if self.baseline is None else
+                             f"a 'baseline' period compares with it: compare must be 'baseline', not {self.compare!r}")
         return self
 
     def with_(self, **changes: object) -> SemanticQuery:

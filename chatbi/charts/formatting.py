@@ -211,7 +211,7 @@ def column_format(model: SemanticModel | None, column: str) -> tuple[str, str]:
     base, _, suffix = column.partition("__")
     if suffix in ("change_pct", "share"):
         return "percent", ""
-    return metric_format(model, base if suffix in ("previous", "change") else column)
+    return metric_format(model, base if suffix in ("previous", "change", "runner_up") else column)
 
 
 def axis_title(label: str, fmt: str, unit: str, language: str) -> str:

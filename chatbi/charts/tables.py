@@ -66,6 +66,8 @@ def _metric_header(model: SemanticModel | None, base: str, suffix: str, compare:
         return f"{name}变化率" if zh else f"{name} change %"
     if suffix == "share":
         return f"{name}占比" if zh else f"{name} share"
+    if suffix == "runner_up":
+        return f"第二名{name}" if zh else f"{name}, runner-up"
     return name
 
 
@@ -97,6 +99,13 @@ def table_columns(query: SemanticQuery | None, frame: pd.DataFrame, model: Seman
         if ref is not None and is_time:
             grain = ref.grain or "day"
             out.append(TableColumn(key, _GRAIN_WORDS[lang].get(grain, grain), "time", grain=grain, dimension=ref.name))
+        elif key.endswith("__runner_up") and key[:-11] in refs:  # who came second (a winner's query)
+            second = refs[key[:-11]]
+            header = _metric_header(model, second.name, "runner_up", compare, lang)
+            if second.grain is not None:
+                out.append(TableColumn(key, header, "time", grain=second.grain, dimension=second.name))
+            else:
+                out.append(TableColumn(key, header, "member", dimension=second.name))
         elif ref is not None or (key not in metrics and base not in metrics
                                  and not pd.api.types.is_numeric_dtype(frame[raw])):
             name = ref.name if ref is not None else key

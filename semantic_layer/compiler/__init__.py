@@ -44,8 +44,8 @@ from .timeframe import (
     year_ago,
 )
 
-__all__ = ["CompiledQuery", "compile_query", "resolve_period", "monthly_metrics", "SUPPORTED_DIALECTS", "GuardAccess",
-           "guard_access", "secure_views"]
+__all__ = ["CompiledQuery", "compile_query", "resolve_period", "monthly_metrics", "baseline_period", "SUPPORTED_DIALECTS",
+           "GuardAccess", "guard_access", "secure_views"]
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def compile_query(model: SemanticModel, query: SemanticQuery, dialect: str = "du
     if issues:
         raise QueryError("; ".join(str(i) for i in issues), tuple(issues))
     period = resolve_period(query, anchor)
-    compare_period, shift = _comparison(model, query, period)
+    compare_period, shift = _comparison(model, query, period, anchor)
     per_month = monthly_metrics(model, query, period)
     tree = Builder(model, query, dialect, policy, per_month=per_month).build(period, compare_period, shift)
     return CompiledQuery(query, dialect, tree, period, compare_period, per_month)
@@ -144,11 +144,13 @@ def _without_hidden(model: SemanticModel, policy: AccessPolicy, issues: list[Iss
     return out
 
 
-def _comparison(model: SemanticModel, query: SemanticQuery, period: Period | None
+def _comparison(model: SemanticModel, query: SemanticQuery, period: Period | None, anchor: dt.date | None = None
                 ) -> tuple[Period | None, tuple[str, int] | None]:
     if query.compare is None:
         return None, None
     grains = [r.grain for r in map(DimensionRef.parse, query.dimensions) if r.name == model.time_dimension and r.grain]
+    if query.compare == "baseline":
+        return _baseline(query, period, grains[0] if grains else None, anchor)
     if grains:
         unit, n = _bucket_shift(grains[0], query.compare)
         if period is None:
@@ -159,6 +161,60 @@ def _comparison(model: SemanticModel, query: SemanticQuery, period: Period | Non
                       subject=Subject(SubjectKind.FIELD, "compare", part="compare"))
         raise QueryError(issue.message, (issue,))
     return (previous_period(period) if query.compare == "previous_period" else year_ago(period)), None
+
+
+def baseline_period(query: SemanticQuery, anchor: dt.date | None) -> Period | None:
+    """The stated baseline period of a ``compare="baseline"`` query, resolved against ``anchor``."""
+    base = query.baseline
+    if base is None:
+        return None
+    if isinstance(base, RelativeTimeFilter):
+        if anchor is None:
+            issue = Issue("missing_anchor", "no time anchor to resolve a relative baseline period")
+            raise QueryError(issue.message, (issue,))
+        return relative_period(anchor, base.unit, base.n, base.offset)
+    return base.start, base.end
+
+
+def _baseline(query: SemanticQuery, period: Period | None, grain: str | None, anchor: dt.date | None
+              ) -> tuple[Period, tuple[str, int] | None]:
+    """The baseline period, and how far its time buckets move to meet the current period's."""
+    base = baseline_period(query, anchor)
+    assert base is not None
+    if period is None:
+        issue = Issue("compare_needs_period", "a comparison with a baseline period needs the current period too")
+        raise QueryError(issue.message, (issue,))
+    if base[0] <= period[1] and period[0] <= base[1]:
+        issue = Issue("baseline_overlaps", f"the baseline {base[0]}..{base[1]} overlaps the period "
+                                           f"{period[0]}..{period[1]} it is compared with")
+        raise QueryError(issue.message, (issue,))
+    if grain is None:
+        return base, None
+    shift = _aligned_shift(period, base, grain)
+    if shift is None:
+        issue = Issue("baseline_misaligned", f"the baseline {base[0]}..{base[1]} and the period {period[0]}..{period[1]}"
+                                             f" do not have matching {grain}s to compare bucket by bucket")
+        raise QueryError(issue.message, (issue,))
+    return base, shift
+
+
+def _aligned_shift(period: Period, base: Period, grain: str) -> tuple[str, int] | None:
+    """(unit, n) that moves every ``grain`` bucket of ``base`` onto its counterpart in ``period``.
+
+    >>> _aligned_shift((dt.date(2025, 7, 1), dt.date(2025, 9, 30)), (dt.date(2025, 4, 1), dt.date(2025, 6, 30)), "month")
+    ('month', 3)
+    >>> _aligned_shift((dt.date(2025, 3, 3), dt.date(2025, 3, 9)), (dt.date(2025, 2, 3), dt.date(2025, 2, 9)), "day")
+    ('day', 28)
+    """
+    months = (period[0].year - base[0].year) * 12 + period[0].month - base[0].month
+    if grain in ("month", "quarter", "year") and period[0].day == base[0].day == 1 and \
+            shift_period(base, "month", months) == period:
+        step = {"month": 1, "quarter": 3, "year": 12}[grain]
+        return ("month", months) if months % step == 0 else None
+    days = (period[0] - base[0]).days
+    if grain in ("day", "week") and (base[0] + dt.timedelta(days=days), base[1] + dt.timedelta(days=days)) == period:
+        return ("day", days) if grain == "day" or days % 7 == 0 else None
+    return None
 
 
 def _bucket_shift(grain: str, compare: str) -> tuple[str, int]:

@@ -338,6 +338,8 @@ class Builder:
             select = outer
         names = {r.key: r.column for r in self.refs} | {r.name: r.column for r in self.refs}
         order = list(q.order_by) or order_default
+        if q.limit == 1 and self.refs and order and order[0].lstrip("-+") in q.metrics:
+            select = self._runner_up(select, order[0])
         keys = []
         for item in order:
             desc = item.startswith("-")
@@ -349,6 +351,23 @@ class Builder:
         if q.limit is not None:
             select = select.limit(q.limit, copy=False)
         return select
+
+
+    def _runner_up(self, select: exp.Select, key: str) -> exp.Select:
+        """A winner's query (one row, ranked by a metric) also reads the row that came second:
+        ``<metric>__runner_up`` and ``<dimension>__runner_up`` (LEAD over the same order), so an
+        answer can say by how much the winner leads without a second query."""
+        metric, desc = key.lstrip("-+"), key.startswith("-")
+        window_order = exp.Order(expressions=[
+            exp.Ordered(this=column(metric, "w", self.dialect), desc=desc, nulls_first=False),
+            *(exp.Ordered(this=column(r.column, "w", self.dialect), desc=False, nulls_first=False)
+              for r in self.refs)])
+        outer = exp.Select().from_(select.subquery("w", copy=False), copy=False).select(exp.Star(), copy=False)
+        for name in (metric, *(r.column for r in self.refs)):
+            lead = exp.Window(this=exp.Lead(this=column(name, "w", self.dialect)),
+                              order=window_order.copy())
+            outer = outer.select(exp.alias_(lead, ident(f"{name}__runner_up", self.dialect)), copy=False)
+        return outer
 
 
 #: the group-size column of each aggregate subquery when small cells are suppressed

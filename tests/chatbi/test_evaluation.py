@@ -212,5 +212,6 @@ def test_cli_ask_runs_a_conversation(sample_db_path: Path, capsys: pytest.Captur
                      "--model", str(TELECOM_MODEL), "--database", str(sample_db_path), "--format", "csv"])
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[-2] == "province,revenue"
-    assert lines[-1].startswith("江苏,")  # the East's largest province, alone after "top 1"
+    # the East's largest province, alone after "top 1", with the one that came second
+    assert lines[-2] == "province,revenue,revenue__runner_up,province__runner_up"
+    assert lines[-1].startswith("江苏,") and lines[-1].endswith(",山东")

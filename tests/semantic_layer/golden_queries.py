@@ -39,6 +39,21 @@ GOLDEN_QUERIES: dict[str, dict[str, Any]] = {
                             "filters": [{"op": "between", "dimension": "date", "low": "2025-08-01",
                                          "high": "2025-08-31"},
                                         {"dimension": "vendor", "op": "in", "values": ["厂商B"]}]},
+    # a stated baseline period: November against October, Q3's months against Q2's, this month against last
+    "compare_baseline_month": {"metrics": ["revenue", "churn_rate"], "time_range": ["2025-11-01", "2025-11-30"],
+                               "baseline": ["2025-10-01", "2025-10-31"]},
+    "compare_baseline_monthly_buckets": {"metrics": ["revenue"], "dimensions": ["date.month"],
+                                         "time_range": ["2025-07-01", "2025-09-30"],
+                                         "baseline": ["2025-04-01", "2025-06-30"]},
+    "compare_baseline_relative": {"metrics": ["arpu"], "dimensions": ["province"],
+                                  "filters": [{"op": "relative", "unit": "month", "n": 1, "offset": 0}],
+                                  "baseline": {"op": "relative", "unit": "month", "n": 1, "offset": 1}},
+    # a winner (one row ranked by a metric) also reads the runner-up
+    "winner_with_runner_up": {"metrics": ["revenue"], "dimensions": ["province"], "order_by": ["-revenue"],
+                              "limit": 1, "time_range": ["2025-01-01", "2025-12-31"]},
+    "bottom_one_with_runner_up": {"metrics": ["call_drop_rate"], "dimensions": ["vendor"],
+                                  "order_by": ["call_drop_rate"], "limit": 1,
+                                  "time_range": ["2025-07-01", "2025-09-30"]},
 }
 
 #: every time grain x every comparison (``compare_<grain>_<pop|yoy>``): periods whose buckets are

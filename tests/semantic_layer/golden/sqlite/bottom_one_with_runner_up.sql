@@ -1,0 +1,23 @@
+SELECT
+  *,
+  LEAD(w.call_drop_rate) OVER (ORDER BY w.call_drop_rate ASC NULLS LAST, w.vendor ASC NULLS LAST) AS call_drop_rate__runner_up,
+  LEAD(w.vendor) OVER (ORDER BY w.call_drop_rate ASC NULLS LAST, w.vendor ASC NULLS LAST) AS vendor__runner_up
+FROM (
+  SELECT
+    g0.vendor AS vendor,
+    CAST(g0.dropped_calls AS REAL) / NULLIF(g0.call_attempts, 0) AS call_drop_rate
+  FROM (
+    SELECT
+      fact_network_daily.vendor AS vendor,
+      SUM(fact_network_daily.dropped_calls) AS dropped_calls,
+      SUM(fact_network_daily.call_attempts) AS call_attempts
+    FROM fact_network_daily
+    WHERE
+      fact_network_daily."date" BETWEEN '2025-07-01' AND '2025-09-30'
+    GROUP BY
+      fact_network_daily.vendor
+  ) AS g0
+) AS w
+ORDER BY
+  call_drop_rate ASC NULLS LAST
+LIMIT 1
