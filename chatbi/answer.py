@@ -87,6 +87,8 @@ class Answer:
     ignored: tuple[str, ...] = ()
     #: resolved time range of the answer, ISO dates
     period: tuple[str, str] | None = None
+    #: the period it is compared with (previous period, a year earlier or a stated baseline), ISO dates
+    compare_period: tuple[str, str] | None = None
     #: the root-cause report for "why" questions (``chatbi.analysis.RootCauseReport``)
     report: Any = None
     #: False when SQL did not come from governed metrics (user/LLM free SQL)

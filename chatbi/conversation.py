@@ -137,7 +137,9 @@ def understood_line(answer: Answer, model: Any = None) -> str:
             note = ("（默认时间）" if zh else " (default period)") if assumed else \
                 ("（全部数据）" if zh else " (all data)") if no_period else ""
             parts.append(f"{answer.period[0]}..{answer.period[1]}{note}")
-        if q.compare:
+        if q.compare == "baseline" and answer.compare_period:
+            parts.append(f"{'对比' if zh else 'vs'} {answer.compare_period[0]}..{answer.compare_period[1]}")
+        elif q.compare:
             parts.append(q.compare)
         if q.share:
             parts.append("share")

@@ -57,16 +57,17 @@ def phrases(language: str) -> dict[str, str]:
 
 def narrate(query: SemanticQuery, frame: pd.DataFrame | None, model: SemanticModel | None, *,
             language: str = "en", members: Any = None, period: tuple[Any, Any] | None = None,
-            intent: str | None = None) -> str:
-    """The answer in words, in ``language`` (``zh`` or ``en``)."""
+            intent: str | None = None, compare_period: tuple[Any, Any] | None = None) -> str:
+    """The answer in words, in ``language`` (``zh`` or ``en``); ``compare_period`` names a stated baseline."""
     n = _Narrator(query, frame if frame is not None else pd.DataFrame(), model, lang_of(language), members,
-                  period, intent)
+                  period, intent, compare_period)
     return n.text()
 
 
 class _Narrator:
     def __init__(self, query: SemanticQuery, frame: pd.DataFrame, model: SemanticModel | None, lang: str,
-                 members: Any, period: tuple[Any, Any] | None, intent: str | None) -> None:
+                 members: Any, period: tuple[Any, Any] | None, intent: str | None,
+                 compare_period: tuple[Any, Any] | None = None) -> None:
         self.q, self.frame, self.model, self.lang, self.members = query, frame, model, lang, members
         self.p = phrases(lang)
         self.cased = _messages.message("common.sentence_case", lang) == "yes"
@@ -75,6 +76,10 @@ class _Narrator:
         if period is None and query.time_range is not None:
             period = (query.time_range.start, query.time_range.end)
         self.period = period
+        base = query.baseline
+        if compare_period is None and base is not None and hasattr(base, "start"):
+            compare_period = (base.start, base.end)  # type: ignore[union-attr]
+        self.compare_period = compare_period
 
     # -- words ----------------------------------------------------------------------------
     def say(self, key: str, **fields: Any) -> str:
@@ -148,9 +153,48 @@ class _Narrator:
         names = self.p["list_sep"].join(self.label(m, inner=inner) for m in metrics)
         return self.p["subject_order"].format(scope=self.scope(), names=names)
 
+    def compare_word(self, grain: str | None = None) -> str:
+        """环比 / "year over year" / 较2025年10月 / "from Oct 2025" (a time bucket: from the matching
+        month of the baseline)."""
+        if self.q.compare == "baseline":
+            if grain:
+                return self.say("compare_baseline_bucket", period=self.baseline_text(),
+                                grain=self.p.get(f"bucket_{grain}", grain))
+            return self.say("compare_baseline", period=self.baseline_text())
+        return self.p[f"compare_{self.q.compare}"]
+
+    def baseline_text(self) -> str:
+        if self.compare_period is None:
+            return ""
+        return format_period(_day(self.compare_period[0]), _day(self.compare_period[1]), self.lang)
+
+    def signed(self, metric: str, delta: float) -> str:
+        """A change as an amount: a rate's in percentage points, anything else in its own unit."""
+        fmt, unit = column_format(self.model, metric)
+        if fmt == "percent":
+            return format_delta(delta, fmt, unit, self.lang).lstrip("+-")
+        return self.value(metric, abs(delta))
+
+    def baseline_change(self, row: pd.Series, metric: str) -> str:
+        """Both values, the change and (not for rates, whose change is in points) the relative change."""
+        before, after = row.get(f"{metric}__previous"), row[metric]
+        if _missing(before) or _missing(after):
+            return ""
+        delta = float(after) - float(before)
+        if delta == 0:
+            return self.say("unchanged", compare=self.compare_word())
+        fmt, _ = column_format(self.model, metric)
+        pct = "" if fmt == "percent" else self.say("change_baseline_pct",
+                                                   pct=format_change(_relative(before, after)).lstrip("+-"))
+        return self.say("change_baseline", direction=self.p["up" if delta > 0 else "down"],
+                        delta=self.signed(metric, delta), pct=pct, previous=self.value(metric, before),
+                        period=self.baseline_text())
+
     def change(self, row: pd.Series, metric: str) -> str:
         if not self.q.compare or f"{metric}__change_pct" not in row.index:
             return ""
+        if self.q.compare == "baseline":
+            return self.baseline_change(row, metric)
         compare = self.p[f"compare_{self.q.compare}"]
         pct, previous = row[f"{metric}__change_pct"], row.get(f"{metric}__previous")
         if _missing(pct):
@@ -182,7 +226,7 @@ class _Narrator:
         if self.frame.empty or (metrics and all(self.frame[m].isna().all() for m in metrics)):
             return self.finish(self.say("no_data", subject=self.subject(list(self.q.metrics), inner=True)))
         spec = select_chart(self.q, self.frame, intent=self.intent, model=self.model)
-        shape = {"kpi": self.single, "line": self.trend, "compare_bar": self.compared, "waterfall": self.compared,
+        shape = {"kpi": self.single, "winner": self.winner, "line": self.trend, "compare_bar": self.compared, "waterfall": self.compared,
                  "bar": self.bars, "donut": self.ranking, "heatmap": self.cell, "dual_axis": self.pairs,
                  "scatter": self.correlation, "anomaly": self.anomalies, "table": self.table}
         return self.finish(shape.get(spec.kind, self.table)(spec))
@@ -195,6 +239,28 @@ class _Narrator:
             clauses.append(self.say(key, subject=subject, metric=subject, value=self.value(m, row[m]),
                                     change=self.change(row, m)))
         return self.p["join"].join(clauses)
+
+    def winner(self, spec: ChartSpec) -> str:
+        """The member ranked first named first, then by how much it leads the runner-up."""
+        assert spec.x is not None
+        m, row = spec.y[0], self.frame.iloc[0]
+        key = "lowest" if not self.q.order_by[0].startswith("-") else "highest"
+        ref = self.refs.get(spec.x)
+        dims = self.p.get(f"grain_{ref.grain}", "") if ref is not None and ref.grain else self.dims_word(spec.x)
+        if self.lang == "en":
+            dims = self.label(ref.name, inner=True) if ref is not None and not ref.grain else dims
+        sentence = self.say("winner", top=self.member(spec.x, row[spec.x]), highest=self.p[key],
+                            metric=self.label(m, inner=True), value=self.value(m, row[m]), dims=dims,
+                            scope=self.scope())
+        second, second_value = row.get(f"{spec.x}__runner_up"), row.get(f"{m}__runner_up")
+        if _missing(second_value) or _missing(row[m]) or float(row[m]) == float(second_value):
+            return sentence
+        fmt, _ = column_format(self.model, m)
+        pct = "" if fmt == "percent" else self.say("winner_gap_pct", pct=format_change(
+            _relative(second_value, row[m])).lstrip("+"))
+        return sentence + self.say("winner_gap", delta=self.signed(m, float(row[m]) - float(second_value)), pct=pct,
+                                   ahead=self.p[f"ahead_{key}"], second=self.member(spec.x, second),
+                                   second_value=self.value(m, second_value))
 
     def ranking(self, spec: ChartSpec) -> str:
         assert spec.x is not None
@@ -241,7 +307,7 @@ class _Narrator:
             sentence += self.say("trend_change", last=self.member(spec.x, last[spec.x]),
                                  direction=self.p["up" if change >= 0 else "down"],
                                  pct=self.moved(m, last.get(spec.previous), last[m], change).lstrip("+-"),
-                                 compare=self.p[f"compare_{self.q.compare}"])
+                                 compare=self.compare_word(self.refs[spec.x].grain if spec.x in self.refs else None))
         elif len(data) > 2 and peak.name not in (first.name, last.name):
             # a peak at either end is already in the sentence
             sentence += self.say("peak", peak=self.member(spec.x, peak[spec.x]), peak_value=self.value(m, peak[m]))
@@ -284,7 +350,7 @@ class _Narrator:
             return sentence + self.say("mover", member=self.member(spec.x, mover[spec.x]), delta=delta_text, pct=pct)
         return self.say("mover_only", n=len(data), dims=self.dims_word(spec.x), scope=self.scope(),
                         member=self.member(spec.x, mover[spec.x]), metric=self.label(m, inner=True),
-                        value=self.value(m, mover[m]), pct=pct, compare=self.p[f"compare_{self.q.compare}"])
+                        value=self.value(m, mover[m]), pct=pct, compare=self.compare_word())
 
     def cell(self, spec: ChartSpec) -> str:
         assert spec.x is not None and spec.series is not None

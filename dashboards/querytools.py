@@ -128,7 +128,12 @@ def query_chips(query: SemanticQuery, model: SemanticModel, lang: str, *, member
     shown = period_label(period, lang)
     if shown or has_time:
         chips.append(Chip("period", shown or t("card.period", lang), "period", removable=has_time))
-    if query.compare:
+    if query.compare == "baseline":
+        base = query.baseline
+        when = period_label((str(base.start), str(base.end)), lang) if hasattr(base, "start") else None  # type: ignore[union-attr]
+        chips.append(Chip("compare", t("chip.compare.baseline", lang, period=when or t("card.period", lang)),
+                          "compare"))
+    elif query.compare:
         chips.append(Chip("compare", t(f"chip.compare.{query.compare}", lang), "compare"))
     if query.share:
         chips.append(Chip("share", t("chip.share", lang), "share"))
@@ -174,7 +179,7 @@ def remove_part(query: SemanticQuery, key: str, model: SemanticModel) -> Semanti
         filters = [f.model_dump() for f in query.filters if not _is_time_filter(model, f)]
         return query.with_(filters=filters, time_range=None)
     if kind == "compare":
-        return query.with_(compare=None)
+        return query.with_(compare=None, baseline=None)
     if kind == "share":
         return query.with_(share=False)
     if kind == "limit":

@@ -40,15 +40,17 @@ _load_template()
 
 def build_figure(query: SemanticQuery, frame: pd.DataFrame | None, model: SemanticModel | None, *,
                  language: str = "en", members: Any = None, intent: str | None = None,
-                 period: tuple[Any, Any] | None = None, spec: ChartSpec | None = None) -> go.Figure:
+                 period: tuple[Any, Any] | None = None, spec: ChartSpec | None = None,
+                 compare_period: tuple[Any, Any] | None = None) -> go.Figure:
     """The chart for ``frame`` (the result of ``query``), labelled in ``language``.
 
     ``members`` (a ``MemberIndex``) gives English member names; ``period`` (the resolved period)
-    goes into the subtitle; ``spec`` overrides the automatic :func:`select_chart`.
+    goes into the subtitle; ``compare_period`` names a stated baseline; ``spec`` overrides the
+    automatic :func:`select_chart`.
     """
     frame = frame if frame is not None else pd.DataFrame()
     spec = spec or select_chart(query, frame, intent=intent, model=model)
-    ctx = Context(query, frame, model, language, members, spec, period)
+    ctx = Context(query, frame, model, language, members, spec, period, compare_period)
     return _BUILDERS[spec.kind](ctx)
 
 
@@ -203,7 +205,7 @@ def _kpi(ctx: Context) -> go.Figure:
             favorable = metric_spec.favorable if metric_spec is not None else "up"
             up, down = (bad, good) if favorable == "down" else (good, bad)
             indicator["mode"] = "number+delta"
-            compare = " " + text("vs_" + ctx.query.compare, ctx.language)
+            compare = " " + ctx.versus()
             # a rate moves in percentage points (1.84% -> 1.77% is -0.07 pp, not -3.9%)
             points = fmt == "percent"
             indicator["delta"] = {"reference": float(row[previous]) * ratio, "relative": not points,
@@ -212,6 +214,29 @@ def _kpi(ctx: Context) -> go.Figure:
                                   "suffix": (" " + text("pp", ctx.language) if points else "") + compare}
         traces.append(go.Indicator(**indicator))
     return go.Figure(data=traces, layout=base_layout(ctx.title(), ctx.language, height=300))
+
+
+def _winner(ctx: Context) -> go.Figure:
+    """The member ranked first, highlighted, beside the runner-up (grey) when there is one."""
+    spec = ctx.spec
+    assert spec.x is not None
+    row = ctx.frame.iloc[0]
+    metric = spec.y[0]
+    keys, values, colors = [row[spec.x]], [row[metric]], [PALETTE[0]]
+    second_key, second_value = f"{spec.x}__runner_up", f"{metric}__runner_up"
+    if second_key in row.index and second_value in row.index and pd.notna(row[second_value]):
+        keys.append(row[second_key])
+        values.append(row[second_value])
+        colors.append(_PREVIOUS_COLOR)
+    labels = ctx.member_labels(spec.x, keys)
+    if len(labels) > 1:
+        labels[1] = f"{labels[1]} ({text('runner_up', ctx.language)})" if ctx.language == "en" else \
+            f"{labels[1]}（{text('runner_up', ctx.language)}）"
+    bar = _bar(ctx, labels, values, metric, ctx.label(metric), colors[0], texts=ctx.value_text(metric, values))
+    bar.marker.color = colors
+    layout = _bar_layout(ctx, labels, values, metric, showlegend=False, outside=True)
+    layout["height"] = 260
+    return go.Figure(data=[bar], layout=layout)
 
 
 def _kpi_number(value: Any, shown: str) -> tuple[float, str, str, int]:
@@ -255,7 +280,7 @@ def _line(ctx: Context) -> go.Figure:
                                  line={"color": _color(ctx, name, i), "dash": "dot" if others else "solid"},
                                  customdata=ctx.value_text(column, values), hovertemplate=_hover(name)))
     if spec.previous:
-        name = text(ctx.query.compare or "previous_period", ctx.language)
+        name = ctx.compared_name()
         values = frame[spec.previous].tolist()
         traces.append(go.Scatter(x=labels, y=values, mode="lines", name=name,
                                  line={"dash": "dash", "color": "#8c8c8c"},
@@ -417,7 +442,7 @@ def _compare_bar(ctx: Context) -> go.Figure:
     else:
         changes = [format_change(v, ctx.language) for v in frame[spec.change_pct].tolist()] if spec.change_pct \
             else None
-    prev_name = text(ctx.query.compare or "previous_period", ctx.language)
+    prev_name = ctx.compared_name()
     traces = [_bar(ctx, labels, previous, spec.previous, prev_name, _PREVIOUS_COLOR),
               _bar(ctx, labels, current, metric, text("current", ctx.language), PALETTE[0], texts=changes)]
     layout = _bar_layout(ctx, labels, current + previous, metric, barmode="group", outside=changes is not None)
@@ -433,7 +458,7 @@ def _waterfall(ctx: Context) -> go.Figure:
     order = change.abs().sort_values(ascending=False, kind="stable").index[:WATERFALL_CONTRIBUTORS]
     names = ctx.member_labels(spec.x, frame.loc[order, spec.x].tolist())
     fmt, _unit = ctx.fmt(metric)
-    return waterfall(text(ctx.query.compare or "previous_period", ctx.language), float(frame[spec.previous].sum()),
+    return waterfall(ctx.compared_name(), float(frame[spec.previous].sum()),
                      list(zip(names, change.loc[order].astype(float).tolist())),
                      text("current", ctx.language), float(frame[metric].sum()),
                      title=ctx.title(), language=ctx.language, value_format=fmt, value_label=ctx.label(metric))
@@ -474,7 +499,7 @@ def _table(ctx: Context) -> go.Figure:
 
 
 _BUILDERS: dict[str, Callable[[Context], go.Figure]] = {
-    "empty": _empty, "kpi": _kpi, "line": _line, "bar": _bars, "donut": _donut, "heatmap": _heatmap,
+    "empty": _empty, "kpi": _kpi, "winner": _winner, "line": _line, "bar": _bars, "donut": _donut, "heatmap": _heatmap,
     "dual_axis": _dual_axis, "scatter": _scatter, "compare_bar": _compare_bar, "waterfall": _waterfall,
     "anomaly": _anomaly, "table": _table,
 }

@@ -100,11 +100,32 @@ class Context:
     members: Any
     spec: ChartSpec
     period: tuple[Any, Any] | None = None
+    #: the period compared with (a stated baseline is named by its dates: "2025年10月", "Oct 2025")
+    compare_period: tuple[Any, Any] | None = None
     _dims: dict[str, DimensionRef] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.language = lang_of(self.language)
         self._dims = {r.column: r for r in map(DimensionRef.parse, self.query.dimensions)}
+        base = self.query.baseline
+        if self.compare_period is None and base is not None and hasattr(base, "start"):
+            self.compare_period = (base.start, base.end)  # type: ignore[union-attr]
+
+    def compared_name(self) -> str:
+        """What the comparison series is called: 上期 / 去年同期, or the baseline's own period."""
+        if self.query.compare == "baseline":
+            if self.compare_period is not None:
+                return format_period(_day(self.compare_period[0]), _day(self.compare_period[1]), self.language)
+            return text("baseline", self.language)
+        return text(self.query.compare or "previous_period", self.language)
+
+    def versus(self) -> str:
+        """The comparison in a title: 环比 / "year over year" / 较2025年10月 / "vs Oct 2025"."""
+        if not self.query.compare:
+            return ""
+        if self.query.compare == "baseline":
+            return text("vs_baseline", self.language).format(period=self.compared_name())
+        return text("vs_" + self.query.compare, self.language)
 
     # -- names ----------------------------------------------------------------------------
     def label(self, name: str) -> str:
@@ -126,7 +147,7 @@ class Context:
         name = self.label(base)
         zh = self.language == "zh"
         words = {
-            "previous": text(self.query.compare or "previous_period", self.language),
+            "previous": self.compared_name(),
             "change": text("change", self.language),
             "change_pct": text("change", self.language) + " %",
             "share": text("share", self.language),
@@ -174,12 +195,12 @@ class Context:
         if not metrics:
             main = "、".join(dims) if zh else ", ".join(d.capitalize() for d in dims)
         elif zh:
-            compare = text("vs_" + self.query.compare, self.language) if self.query.compare else ""
+            compare = self.versus()
             main = metrics + compare + (f"（按{'、'.join(dims)}）" if dims else "")
         else:
             main = metrics + (" by " + " and ".join(dims) if dims else "")
             if self.query.compare:
-                main += ", " + text("vs_" + self.query.compare, self.language)
+                main += ", " + self.versus()
         sub = self.subtitle()
         return f"{main}<br><sup>{sub}</sup>" if sub else main
 

@@ -2,7 +2,7 @@
 
 No model writes chart code: the chart is a function of (query, frame, intent). Rules, first match
 wins: empty -> ``empty``; no metrics / too wide / ``intent="table"`` -> ``table``; anomaly
-columns -> ``anomaly``; one row -> ``kpi``; why + compare -> ``waterfall``; relation -> ``scatter``;
+columns -> ``anomaly``; the one member ranked first -> ``winner``; one row -> ``kpi``; why + compare -> ``waterfall``; relation -> ``scatter``;
 compare -> ``compare_bar`` (or a line with the previous period for long series); share ->
 ``donut`` (<= 8 members) or ``bar``; two metrics -> ``dual_axis`` when formats differ; time ->
 ``line`` (``bar`` for <= 3 buckets); one category -> sorted ``bar``; two categories -> grouped /
@@ -31,11 +31,12 @@ __all__ = [
     "MAX_SERIES",
     "ChartKind",
     "ChartSpec",
+    "is_winner",
     "normalise_intent",
     "select_chart",
 ]
 
-ChartKind = Literal["empty", "table", "kpi", "line", "bar", "donut", "heatmap", "dual_axis", "scatter",
+ChartKind = Literal["empty", "table", "kpi", "winner", "line", "bar", "donut", "heatmap", "dual_axis", "scatter",
                     "compare_bar", "waterfall", "anomaly"]
 
 #: a line chart keeps this many members of its series dimension; more become top 9 + "others"
@@ -122,6 +123,13 @@ def _sorted_by_user(query: SemanticQuery, metric: str) -> bool:
     return bool(query.order_by) and query.order_by[0] != f"-{metric}"
 
 
+def is_winner(query: SemanticQuery, frame: pd.DataFrame) -> bool:
+    """Is the result one member ranked first by a metric ("哪个省收入最高", "top city", "bottom 1")?"""
+    metric = query.order_by[0].lstrip("-+") if query.order_by else ""
+    return (query.limit == 1 and len(query.dimensions) == 1 and metric in query.metrics
+            and len(frame) == 1 and metric in frame.columns)
+
+
 def select_chart(query: SemanticQuery, frame: pd.DataFrame | None, *, intent: str | None = None,
                  model: SemanticModel | None = None) -> ChartSpec:
     """Choose the chart for a result. ``intent`` hints what the question is about
@@ -152,6 +160,9 @@ def select_chart(query: SemanticQuery, frame: pd.DataFrame | None, *, intent: st
     previous = f"{m}__previous" if query.compare and f"{m}__previous" in frame.columns else None
     change = f"{m}__change_pct" if previous and f"{m}__change_pct" in frame.columns else None
     share = f"{m}__share" if query.share and f"{m}__share" in frame.columns else None
+    if len(frame) == 1 and is_winner(query, frame):
+        return ChartSpec("winner", x=dims[0], y=(m,), orientation="h", grain=grain,
+                         reason="the single top (or bottom) member, beside the runner-up")
     if len(frame) == 1:
         return ChartSpec("kpi", y=tuple(metrics), previous=previous, change_pct=change, reason="single value")
 

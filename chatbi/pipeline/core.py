@@ -165,7 +165,8 @@ class Pipeline:
         if self.options.present and plan.query is not None:
             with clock.stage("present"):
                 shown = present(self.scope, plan.query, data, period=period, intent=plan.intent,
-                                language=plan.language)
+                                language=plan.language,
+                                compare_period=compiled.compare_period if compiled else None)
         if shown is None and self.options.present and data.attrs.get("truncated"):
             shown = Presentation(truncation_text(data, plan.language))  # SQL text: its cut is said too
         if self.options.explain and plan.intent == "why" and plan.query is not None and compiled is not None:
@@ -190,9 +191,12 @@ def _build(plan: Plan, clock: Stopwatch, *, compiled: CompiledQuery | None = Non
     if period is None and compiled is not None:
         period = compiled.period
     shown_period = (period[0].isoformat(), period[1].isoformat()) if period is not None else None
+    compared = None
+    if compiled is not None and compiled.compare_period is not None:
+        compared = (compiled.compare_period[0].isoformat(), compiled.compare_period[1].isoformat())
     common = {"question": plan.question, "query": plan.query, "language": plan.language, "period": shown_period,
-              "understood": plan.understood, "ignored": plan.ignored, "intent": plan.intent,
-              "governed": plan.governed}
+              "compare_period": compared, "understood": plan.understood, "ignored": plan.ignored,
+              "intent": plan.intent, "governed": plan.governed}
     if failure is not None:
         text = failure.text
         if plan.sql_by == "model":  # the model's SQL failed: say so, whoever refused it

@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 
 def present(scope: Scope, query: SemanticQuery, data: pd.DataFrame, *, period: Period | None, intent: Intent,
-            language: str) -> Presentation:
-    context: dict[str, Any] = {"language": language, "members": scope.members, "period": period, "intent": intent}
+            language: str, compare_period: Period | None = None) -> Presentation:
+    context: dict[str, Any] = {"language": language, "members": scope.members, "period": period, "intent": intent,
+                               "compare_period": compare_period}
     model = scope.model
 
     def figure() -> Any:

@@ -51,6 +51,8 @@ class Draft:
     #: periods of a named date column other than the metric's time ("closed in 2019")
     dated: tuple[RangeFilter, ...] = ()
     compare: str | None = None
+    #: the stated period a comparison is against ("跟上个月比", "from Q2 to Q3"), with ``compare="baseline"``
+    baseline: TimeRange | RelativeTimeFilter | None = None
     share: bool = False
     order: str | None = None  # "desc" | "asc": rank rows by ``rank_metric``
     rank_metric: str | None = None
@@ -79,6 +81,7 @@ class Draft:
         return SemanticQuery(metrics=self.metrics, dimensions=self.dimensions,
                              filters=(*self.members, *self.thresholds, *self.relative, *self.dated),
                              time_range=self.time_range, compare=self.compare,  # type: ignore[arg-type]
+                             baseline=self.baseline if self.compare == "baseline" else None,
                              share=self.share and bool(self.metrics), order_by=order_by, limit=self.limit)
 
 

@@ -187,7 +187,8 @@ def draft_of(query: SemanticQuery, time_dimension: str = "date") -> Draft | None
     # a range on another date column ("closed in 2019"); a range on a metric stays out (no draft holds it)
     dated = tuple(f for f in query.filters if isinstance(f, RangeFilter) and f.dimension is not None)
     draft = Draft(metrics=query.metrics, dimensions=query.dimensions, members=members, thresholds=thresholds,
-                  time_range=time_range, relative=relative, dated=dated, compare=query.compare, share=query.share,
+                  time_range=time_range, relative=relative, dated=dated, compare=query.compare,
+                  baseline=query.baseline, share=query.share,
                   order=order, rank_metric=rank, limit=query.limit,
                   intent="list" if not query.metrics else "query")
     rebuilt = _query_of(draft)

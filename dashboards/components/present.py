@@ -99,7 +99,8 @@ def _present(chatbi: Any, answer: Any, lang: str) -> Shown:
         from chatbi.narrative import narrate
 
         context = {"language": lang, "members": _members(chatbi), "period": answer.period,
-                   "intent": getattr(answer, "intent", None)}
+                   "intent": getattr(answer, "intent", None),
+                   "compare_period": getattr(answer, "compare_period", None)}
         text = narrate(answer.query, answer.data, chatbi.model, **context)
         figure = memo_figure(answer.query, answer.data, chatbi.model, **context,
                              build=lambda: build_figure(answer.query, answer.data, chatbi.model, **context))
