@@ -26,7 +26,7 @@ from typing import Any
 
 from semantic_layer import ComparisonFilter, Filter, MemberFilter, RangeFilter, SemanticQuery
 
-from .answer import Answer, Intent, Status
+from .answer import Answer, ClarifyOption, Intent, Status
 from .translate.base import Draft, Translation
 
 __all__ = ["Conversation", "Turn", "understood_line"]
@@ -39,6 +39,8 @@ class Turn:
     intent: Intent
     language: str
     query: SemanticQuery | None = None
+    #: a clarification's options, numbered from 1 (a reply "2" picks the second)
+    options: tuple[ClarifyOption, ...] = ()
 
 
 @dataclass
@@ -61,6 +63,11 @@ class Conversation:
         return None
 
     @property
+    def last_options(self) -> tuple[ClarifyOption, ...]:
+        """The options of the clarification just asked, if the last turn was one."""
+        return self.turns[-1].options if self.turns and self.turns[-1].status == "clarify" else ()
+
+    @property
     def awaiting_clarification(self) -> bool:
         return self.pending is not None
 
@@ -70,7 +77,8 @@ class Conversation:
         self.pending_kind = ""
 
     def record(self, question: str, translation: Translation | None, answer: Answer) -> None:
-        self.turns.append(Turn(question, answer.status, answer.intent, answer.language, answer.query))
+        self.turns.append(Turn(question, answer.status, answer.intent, answer.language, answer.query,
+                               answer.clarification if answer.status == "clarify" else ()))
         if translation is None:
             return
         if answer.status == "clarify":

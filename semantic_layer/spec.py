@@ -20,6 +20,7 @@ __all__ = [
     "JoinSpec",
     "DimensionSpec",
     "HierarchySpec",
+    "METRIC_ROLES",
     "MetricFilterSpec",
     "FILTER_OPS",
     "SimpleMetricSpec",
@@ -109,6 +110,11 @@ class MetricFilterSpec(_Spec):
     values: tuple[str | int | float, ...] = ()
 
 
+#: what a metric is, in words any domain shares: a translator's everyday vocabulary is keyed by them
+#: ("how much money did we make" -> the ``revenue`` metric, "走了多少人" -> ``churn``)
+METRIC_ROLES = ("revenue", "cost", "churn", "new", "net", "base", "count", "production", "downtime")
+
+
 class _MetricBase(_Described):
     unit: str = ""
     format: Literal["number", "integer", "percent", "currency"] = "number"
@@ -119,6 +125,9 @@ class _MetricBase(_Described):
     #: over a period or time bucket longer than a month, the ratio over it divided by the number of
     #: months with data in it (ARPU of a year is the average month's ARPU, not twelve months summed)
     per: Literal["month"] | None = None
+    #: what the metric is in everyday words (one of ``METRIC_ROLES``): money earned, people who left,
+    #: new sign-ups, the customer base ...
+    role: Literal["revenue", "cost", "churn", "new", "net", "base", "count", "production", "downtime"] | None = None
 
 
 class SimpleMetricSpec(_MetricBase):

@@ -14,6 +14,7 @@ from semantic_layer.compiler.timeframe import Period
 from ..answer import Answer, Intent
 from ..conversation import Conversation
 from ..narrative import phrases
+from ..translate.choice import pick
 from ..translate.hybrid import data_narrator
 from ..translate.llm_result import say
 from .compile import compile_query
@@ -77,7 +78,12 @@ class Pipeline:
             return too_long
         clock = Stopwatch()
         with clock.stage("translate"):
-            translation = translate(self.scope, question, conv, language)
+            # "2" after a clarification picks its second option: the option's own follow-up is asked
+            picked = pick(question, conv.last_options)
+            translation = translate(self.scope, picked.followup if picked else question, conv, language)
+            if picked is not None and not isinstance(translation, Failure):
+                choice = {"text": question.strip(), "kind": "choice", "value": picked.label}
+                translation = replace(translation, understood=(choice, *translation.understood))
         if isinstance(translation, Failure):
             answer = Answer(status="error", question=question, text=translation.text, error=translation.error,
                             language=language or conv.language or "en", timings=clock.read())

@@ -7,12 +7,14 @@ resolves the clarification. Options carry the resolved ``SemanticQuery`` when it
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from pydantic import ValidationError
 
-from semantic_layer import SemanticQuery, suggest, validate_query
+from semantic_layer import SemanticQuery, TimeRange, suggest, validate_query
 
+from ..charts.formatting import format_period
 from ..answer import ClarifyOption, Intent
 from .accounting import Unaccounted
 from .base import Draft, Translation, TranslationContext
@@ -217,8 +219,34 @@ class Clarifier:
     def invalid(self, detail: str) -> Translation:
         return self._clarify(self._msg("invalid", detail=detail), self.examples())
 
-    def empty_period(self, detail: str, draft: Draft) -> Translation:
-        return self._clarify(self._msg("empty_period", detail=detail), (), pending=draft, kind="")
+    def empty_period(self, periods: Sequence[tuple[str, tuple[dt.date, dt.date]]], draft: Draft) -> Translation:
+        """Periods that cannot both hold ("2024年的上个月"): say which, in the user's words, and offer
+        each period alone -- and, for two, the comparison of the later with the earlier."""
+        named = [self._period_words(text, period) for text, period in periods]
+        detail = self._msg("period_and").join(named)
+        options: list[ClarifyOption] = []
+        plain = draft.with_(time_range=None, relative=(), compare=None, baseline=None)
+        for words, (_, (start, end)) in zip(named, periods):
+            option = plain.with_(time_range=TimeRange(start=start, end=end))
+            options.append(ClarifyOption(words, self._period_followup(option, start, end), self._valid(option)))
+        if len(periods) == 2 and draft.metrics:
+            (_, a), (_, b) = sorted(periods, key=lambda x: x[1][0])
+            if a[1] < b[0]:
+                both = plain.with_(time_range=TimeRange(start=b[0], end=b[1]), compare="baseline",
+                                   baseline=TimeRange(start=a[0], end=a[1]))
+                label = self._msg("compare_periods", current=format_period(b[0], b[1], self.lang),
+                                  baseline=format_period(a[0], a[1], self.lang))
+                options.append(ClarifyOption(label, label, self._valid(both)))
+        return self._clarify(self._msg("empty_period", detail=detail), tuple(options), pending=draft, kind="")
+
+    def _period_words(self, text: str, period: tuple[dt.date, dt.date]) -> str:
+        shown = format_period(period[0], period[1], self.lang)
+        if not text or text == shown:
+            return shown
+        return f"“{text}”（{shown}）" if self.lang == "zh" else f'"{text}" ({shown})'
+
+    def _period_followup(self, draft: Draft, start: dt.date, end: dt.date) -> str:
+        return format_period(start, end, self.lang)
 
     # -- suggestions ----------------------------------------------------------------------
     def suggest_metrics(self, words: Sequence[str]) -> list[str]:

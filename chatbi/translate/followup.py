@@ -4,6 +4,9 @@ Follow-ups change only what they mention: "只看5G" replaces the filter on plan
 everything else, "那去年呢?" replaces the period, "换成ARPU" the metric (and the ranking that
 used the old metric), "and by channel?" adds a breakdown -- replacing one at another level of
 the same hierarchy, so "按城市拆分" after "by province" drills down instead of crossing.
+They also edit: "前一个月呢?" / "the quarter before?" / "去年同期呢?" move the period back,
+"不按省份看了" / "without the channel breakdown" take a breakdown away, "drop the Guangdong
+filter" a filter, and "去掉广东" after "广东和浙江" takes Guangdong off the list.
 """
 
 from __future__ import annotations
@@ -11,18 +14,19 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from semantic_layer import MemberFilter, SemanticModel, TimeRange
+from semantic_layer import MemberFilter, RelativeTimeFilter, SemanticModel, TimeRange
 
 from ..answer import Intent
 from .base import Draft
 from .parse import Parsed
+from .periods import Shift, shift_relative, shifted
 
 __all__ = ["fresh_draft", "merge_draft", "is_followup", "resolves_pending"]
 
 
 def is_followup(p: Parsed) -> bool:
     """Does the question lean on the previous one?"""
-    if p.flags & {"followup", "replace", "add", "only"}:
+    if p.flags & {"followup", "replace", "add", "only"} or p.edits:
         return True
     if "list" in p.intents and not p.metrics:
         return False
@@ -78,11 +82,19 @@ def fresh_draft(p: Parsed, model: SemanticModel) -> Draft:
         if target:
             dims = [d for d in dims if d != target[0]] + [target[1]]
     intent = _intent(p)
+    relative = tuple(p.relative)
+    compare = p.compare or ("previous_period" if p.growth else None)
+    if p.shift is not None and p.shift.unit == "same_year":
+        compare = compare or "year_over_year"  # "去年同期的收入" asked afresh: against the same period a year before
+    elif p.shift is not None and not p.has_time:
+        # "前一个月的收入" with nothing before it: the unit before the anchor's ("the previous month")
+        unit = p.shift.unit if p.shift.unit in ("day", "week", "month", "quarter", "year") else "month"
+        relative = (RelativeTimeFilter(op="relative", unit=unit, n=1, offset=1),)  # type: ignore[arg-type]
+    dims = [d for d in dims if d not in p.drop_dims]
     return Draft(metrics=tuple(p.metrics), dimensions=tuple(dict.fromkeys(dims)), members=members,
-                 thresholds=tuple(p.thresholds), time_range=p.time_range, relative=tuple(p.relative),
-                 dated=tuple(p.dated),
-                 compare=p.compare or ("previous_period" if p.growth else None), share=p.share,
-                 order=p.order, rank_metric=p.rank_metric, limit=p.limit, intent=intent)
+                 thresholds=tuple(p.thresholds), time_range=p.time_range, relative=relative,
+                 dated=tuple(p.dated), compare=compare, baseline=p.baseline,
+                 share=p.share, order=p.order, rank_metric=p.rank_metric, limit=p.limit, intent=intent)
 
 
 def _intent(p: Parsed) -> Intent:
@@ -110,17 +122,17 @@ def merge_draft(prev: Draft, p: Parsed, model: SemanticModel, *, add_metrics: bo
         d = d.with_(thresholds=tuple(t for t in prev.thresholds if t.metric not in {x.metric for x in p.thresholds})
                     + tuple(p.thresholds))
     d = _merge_dimensions(d, p, model)
-    if p.members:
-        touched = {f.dimension for f in p.members}
-        d = d.with_(members=tuple(f for f in d.members if f.dimension not in touched) + tuple(p.members))
+    d = _merge_members(d, p)
     if p.has_time or p.time_group:
         shifted = _same_period_in_year(prev, p, anchor)
         if shifted is not None:
             d = d.with_(time_range=shifted, relative=())  # "2025年11月 ..." then "那去年呢?" = 2024年11月
         else:
             d = d.with_(time_range=p.time_range, relative=tuple(p.relative))
+    elif p.shift is not None:
+        d = _shift_period(d, p.shift, anchor)  # "前一个月呢?", "去年同期呢?", "the quarter before?"
     if p.compare or p.growth:
-        d = d.with_(compare=p.compare or "previous_period")
+        d = d.with_(compare=p.compare or "previous_period", baseline=p.baseline)
     if p.share:
         d = d.with_(share=True)
     if p.limit is not None or p.order is not None:
@@ -132,8 +144,61 @@ def merge_draft(prev: Draft, p: Parsed, model: SemanticModel, *, add_metrics: bo
     return d
 
 
+def _merge_members(d: Draft, p: Parsed) -> Draft:
+    """New member filters replace those on the same dimension; a negated member the previous
+    question listed is taken off that list ("广东和浙江" then "去掉广东" is 浙江); a dropped filter goes."""
+    kept = list(d.members)
+    for dim, value in p.drop_filters:
+        kept = [f for f in kept if f.dimension != dim or (value is not None and value not in f.values)] + \
+            [_without(f, value) for f in kept if f.dimension == dim and value is not None and value in f.values
+             and len(f.values) > 1]
+    new = []
+    for f in p.members:
+        listed = [g for g in kept if g.dimension == f.dimension and g.op == "in" and set(f.values) & set(g.values)]
+        if f.op == "not_in" and listed:
+            kept = [g for g in kept if g is not listed[0]]
+            rest = tuple(v for v in listed[0].values if v not in f.values)
+            if rest:
+                new.append(MemberFilter(op="in", dimension=f.dimension, values=rest))
+            continue
+        kept = [g for g in kept if g.dimension != f.dimension]
+        new.append(f)
+    return d.with_(members=tuple(kept) + tuple(new))
+
+
+def _without(f: MemberFilter, value: str) -> MemberFilter:
+    return MemberFilter(op=f.op, dimension=f.dimension, values=tuple(v for v in f.values if v != value))
+
+
+def _shift_period(d: Draft, shift: Shift, anchor: dt.date | None) -> Draft:
+    """The previous period moved back by the shift (relative periods stay relative when they can)."""
+    if d.relative and d.time_range is None and len(d.relative) == 1:
+        rel = d.relative[0]
+        moved = shift_relative((rel.unit, rel.n, rel.offset), shift)
+        if moved is not None:
+            return d.with_(relative=(RelativeTimeFilter(op="relative", unit=moved[0], n=moved[1],  # type: ignore[arg-type]
+                                                        offset=moved[2]),))
+    period = _period_of(d, anchor)
+    if period is None:
+        unit = shift.unit if shift.unit in ("day", "week", "month", "quarter", "year") else "month"
+        if shift.unit == "same_year":
+            return d.with_(compare="year_over_year")
+        return d.with_(relative=(RelativeTimeFilter(op="relative", unit=unit, n=1, offset=1),))  # type: ignore[arg-type]
+    start, end = shifted(period, shift)
+    return d.with_(time_range=TimeRange(start=start, end=end), relative=())
+
+
+def _period_of(d: Draft, anchor: dt.date | None) -> tuple[dt.date, dt.date] | None:
+    from semantic_layer.compiler import resolve_period
+
+    try:
+        return resolve_period(d.with_(metrics=d.metrics or ("_",), compare=None, baseline=None).to_query(), anchor)
+    except Exception:  # noqa: BLE001 - an unreadable period is no period to shift
+        return None
+
+
 def _merge_dimensions(d: Draft, p: Parsed, model: SemanticModel) -> Draft:
-    dims = list(d.dimensions)
+    dims = [x for x in d.dimensions if x not in p.drop_dims]
     time_dim = model.time_dimension
     new_time = _time_dims(model, p)
     if new_time:

@@ -2,7 +2,8 @@
 
 The files hold only language: keyword phrases per tag (group-by, top, 同比, negation ...),
 time-grain words, English month and number words, function words (``stopwords``: everything a
-question may say that means nothing of the data), writing verbs (``writes``), the time expressions
+question may say that means nothing of the data), writing verbs (``writes``), everyday words per metric
+*role* ("赚了多少钱" for whichever metric a model marks ``role: revenue``), the time expressions
 (patterns and their words, see :class:`TimeGrammar`) and the message templates of clarifications and
 refusals. Nothing about any business domain lives here. Every ``*.yaml`` file there is a language: a
 third language is one more file (its ``order`` says which language wins a phrase both claim).
@@ -109,6 +110,8 @@ class Grammar:
     #: writing verbs and the words that stand for a value (``writes`` of each language, merged):
     #: a verb with a value after it asks to change data
     writes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: everyday words per metric role (``roles`` of each language): "赚了多少钱" -> the model's revenue metric
+    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def message(self, key: str, language: str, **values: Any) -> str:
         table = self.messages.get(language) or self.messages["en"]
@@ -212,10 +215,13 @@ def load_grammar() -> Grammar:
     messages: dict[str, dict[str, str]] = {}
     terms: dict[str, Any] = {}
     writes: dict[str, list[str]] = {}
+    roles: dict[str, list[str]] = {}
     files = {lang: _read(lang) for lang in LANGUAGES}
     for lang, data in files.items():
         for key, items in (data.get("writes") or {}).items():
             writes.setdefault(str(key), []).extend(normalize_alias(str(x)) for x in items or ())
+        for role, items in (data.get("roles") or {}).items():
+            roles.setdefault(str(role), []).extend(normalize_alias(str(x)) for x in items or ())
         for key, value in (data.get("terms") or {}).items():
             if isinstance(value, dict):
                 for k, v in value.items():  # mappings merge; a list value (unit_words) extends
@@ -240,7 +246,7 @@ def load_grammar() -> Grammar:
         messages[lang] = {k: str(v) for k, v in (data.get("messages") or {}).items()}
     return Grammar(keywords, grains, {k: tuple(v) for k, v in phrases.items()}, months, numbers,
                    frozenset(stop), messages, _time_grammar(files), _quantity_grammar(files, normalize_alias), terms,
-                   {k: tuple(v) for k, v in writes.items()})
+                   {k: tuple(v) for k, v in writes.items()}, {k: tuple(dict.fromkeys(v)) for k, v in roles.items()})
 
 
 #: the languages of the resource files, in precedence order

@@ -277,6 +277,7 @@ def _build(model: SemanticModel, members: MemberIndex | None, grammar: Grammar) 
                 lex.add(key, Target("member", dim_name, value))  # "Xihe" for Xihe Field
     for key, kind, name in derived_terms(model, _term_rules(grammar), lex.entries):
         lex.add(key, Target(kind, name, plural=kind == "dimension" and _is_plural(key)))
+    _add_roles(lex)
     _add_fragments(lex, metric_aliases)
     _add_prefixes(lex)
     for phrase, tag in grammar.keywords.items():
@@ -285,6 +286,25 @@ def _build(model: SemanticModel, members: MemberIndex | None, grammar: Grammar) 
         lex.add(phrase, Target("grain", grain))
     lex.finish()
     return lex
+
+
+def _add_roles(lex: Lexicon) -> None:
+    """Everyday words of the metrics' declared roles ("赚了多少钱" -> the ``role: revenue`` metric).
+
+    A word the model already uses, or a grammar word, keeps its meaning; a role several visible
+    metrics declare makes its words ambiguous (the translator asks which one)."""
+    by_role: dict[str, list[str]] = {}
+    for name, metric in lex.model.metrics.items():
+        if metric.role and not metric.hidden:
+            by_role.setdefault(metric.role, []).append(name)
+    for role, metrics in by_role.items():
+        for phrase in lex.grammar.roles.get(role, ()):
+            if phrase in lex.entries or phrase in lex.grammar.keywords or phrase in lex.grammar.stopwords:
+                continue
+            if len(metrics) == 1:
+                lex.add(phrase, Target("metric", metrics[0], plural=_is_plural(phrase)))
+            else:
+                lex.add(phrase, Target("fragment", phrase, options=tuple(metrics)))
 
 
 def _add_fragments(lex: Lexicon, metric_aliases: dict[str, set[str]]) -> None:

@@ -30,10 +30,13 @@ Refusals (weather, jokes, "delete all data") are ``status="clarify"`` with
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import ValidationError
 
 from semantic_layer import IssueCode, validate_query
 from semantic_layer.compiler import resolve_period
+from semantic_layer.compiler.timeframe import relative_period
 from semantic_layer.errors import QueryError
 
 from .accounting import Accounting, account
@@ -124,6 +127,9 @@ class OfflineTranslator:
             return clar.ask_unknown_dimension(draft, p.unknown_dimension.text)
         if p.empty_period:
             return clar.empty_period(p.empty_period, draft)
+        conflict = _contradiction(draft, ctx)
+        if conflict:  # a follow-up's period against one it kept ("2025年11月..." then "近三年呢" is fine)
+            return clar.empty_period(conflict, draft)
         attached = [w for w in _attached_unknown(p) if w not in acc.named]
         if attached and draft.metrics and not followup:
             # "water cut", "oil per well": a word the model lacks changes what the metric means
@@ -199,6 +205,15 @@ class OfflineTranslator:
         return Translation(status="ok", language=lang, intent=draft.intent, query=query, draft=draft,
                            understood=tuple(understood), confidence=round(confidence, 2), followup=followup,
                            ignored=ignored)
+
+
+def _contradiction(draft: Draft, ctx: TranslationContext) -> list[tuple[str, tuple[dt.date, dt.date]]]:
+    """The periods of a draft that do not overlap (a time range against a relative period), if any."""
+    periods = [(draft.time_range.start, draft.time_range.end)] if draft.time_range is not None else []
+    periods += [relative_period(ctx.anchor, r.unit, r.n, r.offset) for r in draft.relative]
+    if len(periods) < 2 or max(a for a, _ in periods) <= min(b for _, b in periods):
+        return []
+    return [("", period) for period in periods]
 
 
 def _attached_unknown(p: Parsed) -> list[str]:

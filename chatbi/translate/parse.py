@@ -10,20 +10,15 @@ span to break down by year or a year-over-year comparison.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass, field
 
 from semantic_layer import ComparisonFilter, MemberFilter, RangeFilter, RelativeTimeFilter, SemanticModel, TimeRange
-from semantic_layer.compiler.timeframe import add_units, previous_period
 
 from .lexicon import Lexicon
+from .periods import Shift, read_times
 from .scan import Scan, Token
-from .timeparse import TimeMention
 
 __all__ = ["Parsed", "parse"]
-
-_TIME_GRAINS = ("day", "week", "month", "quarter", "year")
-_LINKS = ("and", "vs")
 
 
 @dataclass
@@ -42,8 +37,17 @@ class Parsed:
     #: periods said of a named date column ("closed in 2019"), as ranges on that column
     dated: list[RangeFilter] = field(default_factory=list)
     time_group: str | None = None
-    empty_period: str | None = None
+    #: periods that do not overlap, as (the user's words, period): a contradiction to ask about
+    empty_period: list[tuple[str, tuple[dt.date, dt.date]]] | None = None
     compare: str | None = None
+    #: the stated period compared with (``compare == "baseline"``)
+    baseline: TimeRange | RelativeTimeFilter | None = None
+    #: "前一个月" / "去年同期" / "the quarter before": move the previous question's period
+    shift: Shift | None = None
+    #: breakdowns and filters a follow-up takes away ("不按省份看了", "drop the Guangdong filter"):
+    #: dimensions, and (dimension, member or None for every filter on it)
+    drop_dims: list[str] = field(default_factory=list)
+    drop_filters: list[tuple[str, str | None]] = field(default_factory=list)
     growth: bool = False
     share: bool = False
     order: str | None = None
@@ -66,6 +70,11 @@ class Parsed:
     @property
     def has_time(self) -> bool:
         return self.time_range is not None or bool(self.relative) or bool(self.dated)
+
+    @property
+    def edits(self) -> bool:
+        """Does the question move or take away something of the previous one?"""
+        return bool(self.shift or self.drop_dims or self.drop_filters)
 
     @property
     def bare_metrics(self) -> bool:
@@ -116,9 +125,10 @@ def parse(scan: Scan, lex: Lexicon) -> Parsed:
         p.flags.add("followup")  # "and by channel?"
 
     _metrics(p, toks, model)
-    _members(p, toks)
-    _dimensions(p, toks, lex, is_kw, scan.norm.text)
-    _times(p, toks, model)
+    taken = _removals(p, toks, lex)
+    _members(p, toks, taken)
+    _dimensions(p, toks, lex, is_kw, scan.norm.text, taken)
+    read_times(p, toks, scan.anchor or dt.date.today())
     _ranking(p, toks, is_kw, model)
     _thresholds(p, toks, model)
     p.unknown = [t for t in toks if t.kind == "unknown"]
@@ -148,6 +158,11 @@ def _metrics(p: Parsed, toks: list[Token], model: SemanticModel) -> None:
                 continue
             if prev is not None and prev.kind == "member" and any(x.kind == "metric" for x in toks):
                 continue  # "5G用户的流失率", "5G users' traffic": the members' subscribers, not a metric
+            if prev is not None and prev.kind == "metric" and prev.end >= t.start - 1:
+                # "complaints per 10k users": the word ends the metric's own name, it names no other
+                p.understood[-1] = {**p.understood[-1], "text": f"{prev.text} {t.text}" if t.text.isascii()
+                                    else prev.text + t.text}
+                continue
             p.fragments.append(t)
             _note(p, t, "ambiguous", " | ".join(t.value))
 
@@ -158,6 +173,48 @@ def _ratio_of(model: SemanticModel, prev: Token, fragment: Token) -> str | None:
         return None
     found = [m for m in fragment.value if getattr(model.metrics[m], "numerator", None) == prev.name]
     return found[0] if len(found) == 1 else None
+
+
+def _removals(p: Parsed, toks: list[Token], lex: Lexicon) -> set[int]:
+    """"去掉省份", "不按渠道看", "without the channel breakdown", "drop segments", "drop the Guangdong
+    filter": what a follow-up takes away. Returns the tokens it used (no breakdown, no filter)."""
+    verbs = set(lex.grammar.terms.get("remove_verbs", ()))
+    time_dim = lex.model.time_dimension
+    taken: set[int] = set()
+
+    def kw(i: int, *names: str) -> bool:
+        return 0 <= i < len(toks) and toks[i].kind == "kw" and toks[i].name in names
+
+    for i, t in enumerate(toks):
+        removing = (t.kind == "kw" and t.name in ("remove", "neg")) or \
+            (t.kind == "kw" and t.name == "growth" and t.text.lower() in verbs)
+        if not removing or i + 1 >= len(toks):
+            continue
+        j = i + 1
+        nxt = toks[j]
+        if nxt.kind == "dimension" and nxt.name != time_dim:
+            if kw(j + 1, "filter_word"):
+                p.drop_filters.append((nxt.name, None))
+                taken |= {i, j, j + 1}
+            else:
+                p.drop_dims.append(nxt.name)
+                taken |= {i, j} | ({j + 1} if kw(j + 1, "drill") else set())
+            _note(p, nxt, "remove", nxt.name)
+        elif nxt.kind == "member" and kw(j + 1, "filter_word"):
+            dim = _member_dim(nxt, toks)
+            if dim is not None:
+                value = next(x.value for x in nxt.targets if x.kind == "member" and x.name == dim)
+                p.drop_filters.append((dim, value))
+                taken |= {i, j, j + 1}
+                _note(p, nxt, "remove", f"{dim} = {value}")
+    if any(toks[k].kind == "kw" and toks[k].name == "drill" for k in taken) and \
+            not any(t.kind == "kw" and t.name == "drill" for k, t in enumerate(toks) if k not in taken):
+        p.intents.discard("drill")
+        p.understood = [u for u in p.understood if u["kind"] != "intent" or u["value"] != "drill"]
+    if any(toks[k].kind == "kw" and toks[k].name == "growth" for k in taken) and \
+            not any(t.kind == "kw" and t.name == "growth" for k, t in enumerate(toks) if k not in taken):
+        p.growth = False
+    return taken
 
 
 def _member_dim(t: Token, toks: list[Token]) -> str | None:
@@ -172,11 +229,14 @@ def _member_dim(t: Token, toks: list[Token]) -> str | None:
     return preferred[0] if len(preferred) == 1 else None
 
 
-def _members(p: Parsed, toks: list[Token]) -> None:
+def _members(p: Parsed, toks: list[Token], taken: set[int] = frozenset()) -> None:  # type: ignore[assignment]
     picked: list[tuple[str, str, bool, Token]] = []
     negate = False
     run: list[int] = []
-    for t in toks:
+    for i, t in enumerate(toks):
+        if i in taken:
+            negate, run = False, []
+            continue
         if t.kind == "kw" and t.name == "neg":
             negate, run = True, []
             continue
@@ -210,21 +270,30 @@ def _members(p: Parsed, toks: list[Token]) -> None:
             p.compared_dims.append(dim)  # 江苏和浙江 / 5G vs 4G: one row per member
 
 
-def _unit_after(lex: Lexicon, text: str, end: int) -> str | None:
-    """The time unit word right after position ``end`` ("close date *month*"), if any."""
-    words = text[end:].split(None, 1)
+def _unit_after(lex: Lexicon, text: str, end: int, *, glued: bool = False) -> str | None:
+    """The time unit word right after position ``end`` ("close date *month*"), if any; ``glued``
+    also reads a Chinese unit written without a space ("哪个*月*")."""
+    units = lex.grammar.terms.get("unit_words") or {}
+    rest = text[end:].lstrip()
+    if glued and rest[:1] and not rest[:1].isascii():
+        found = [(len(form), grain) for grain, forms in units.items() for form in forms
+                 if not form.isascii() and rest.startswith(form)]
+        return max(found)[1] if found else None
+    words = rest.split(None, 1)
     if not words:
         return None
-    units = lex.grammar.terms.get("unit_words") or {}
     word = words[0].strip(",.;?!")
     return next((grain for grain, forms in units.items() if word in forms), None)
 
 
-def _dimensions(p: Parsed, toks: list[Token], lex: Lexicon, is_kw: object, text: str = "") -> None:
+def _dimensions(p: Parsed, toks: list[Token], lex: Lexicon, is_kw: object, text: str = "",
+                taken: set[int] = frozenset()) -> None:  # type: ignore[assignment]
     model = lex.model
     time_dim = model.time_dimension
     kw = is_kw  # type: ignore[assignment]
     for i, t in enumerate(toks):
+        if i in taken:
+            continue
         if t.kind == "grain":
             if p.grain is None:
                 p.grain = t.name
@@ -237,6 +306,12 @@ def _dimensions(p: Parsed, toks: list[Token], lex: Lexicon, is_kw: object, text:
             if child and child not in p.dims and "." not in child:
                 p.dims.append(child)
                 _note(p, t, "dimension", child)
+            continue
+        if t.kind == "kw" and t.name == "which" and p.grain is None:
+            unit = _unit_after(lex, text, t.end, glued=True)
+            if unit is not None:  # "哪个月", "which month": one row per month, the winner among them
+                p.grain = unit
+                _note(p, t, "grain", f"{time_dim}.{unit}")
             continue
         if t.kind != "dimension":
             if t.kind == "unknown" and kw(i - 1, "group") and p.unknown_dimension is None:
@@ -262,56 +337,6 @@ def _dimensions(p: Parsed, toks: list[Token], lex: Lexicon, is_kw: object, text:
         if name not in p.dims:
             p.dims.append(name)
             _note(p, t, "dimension", name)
-
-
-def _times(p: Parsed, toks: list[Token], model: SemanticModel) -> None:
-    absolute: list[tuple[int, TimeMention, Token]] = []
-    for i, t in enumerate(toks):
-        if t.kind != "time":
-            continue
-        tm: TimeMention = t.value
-        if tm.kind == "relative":
-            unit, n, offset = tm.relative  # type: ignore[misc]
-            p.relative.append(RelativeTimeFilter(op="relative", unit=unit, n=n, offset=offset))  # type: ignore[arg-type]
-            _note(p, t, "time", f"relative {unit} n={n} offset={offset}")
-        else:
-            absolute.append((i, tm, t))
-    if not absolute:
-        return
-    periods = [tm.period for _, tm, _ in absolute]
-    linked = len(absolute) >= 2 and all(
-        all(x.kind == "kw" and x.name in _LINKS for x in toks[a + 1:b])
-        for (a, _, _), (b, _, _) in itertools.pairwise(absolute))
-    precisions = {tm.precision for _, tm, _ in absolute}
-    if linked and len(precisions) == 1:
-        grain = next(iter(precisions))
-        ordered = sorted(periods)  # type: ignore[arg-type]
-        versus = any(x.kind == "kw" and x.name == "vs" for x in toks[absolute[0][0] + 1:absolute[-1][0]])
-        if len(ordered) == 2 and grain in _TIME_GRAINS and _year_apart(ordered[0], ordered[1]):  # type: ignore[arg-type]
-            p.time_range = TimeRange(start=ordered[1][0], end=ordered[1][1])  # type: ignore[index]
-            p.compare = p.compare or "year_over_year"  # 2025年3月 vs 2024年3月
-        elif len(ordered) == 2 and versus and previous_period(ordered[1]) == ordered[0]:  # type: ignore[arg-type]
-            p.time_range = TimeRange(start=ordered[1][0], end=ordered[1][1])  # type: ignore[index]
-            p.compare = p.compare or "previous_period"  # October vs September: the change, not two rows
-        else:
-            p.time_range = TimeRange(start=ordered[0][0], end=ordered[-1][1])  # type: ignore[index]
-            if grain in _TIME_GRAINS:
-                p.time_group = grain  # 2024年和2025年: one row per year
-        for _, tm, t in absolute:
-            _note(p, t, "time", f"{tm.period[0]}..{tm.period[1]}")  # type: ignore[index]
-        return
-    start = max(pr[0] for pr in periods)  # type: ignore[index]
-    end = min(pr[1] for pr in periods)  # type: ignore[index]
-    for _, tm, t in absolute:
-        _note(p, t, "time", f"{tm.period[0]}..{tm.period[1]}")  # type: ignore[index]
-    if start > end:
-        p.empty_period = ", ".join(f"{a}..{b}" for a, b in periods)  # type: ignore[misc]
-        return
-    p.time_range = TimeRange(start=start, end=end)
-
-
-def _year_apart(a: tuple[dt.date, dt.date], b: tuple[dt.date, dt.date]) -> bool:
-    return add_units(a[0], "year", 1) == b[0] and (b[1] - b[0]).days == (a[1] - a[0]).days
 
 
 def _ranking(p: Parsed, toks: list[Token], is_kw: object, model: SemanticModel) -> None:

@@ -24,6 +24,9 @@ from .timeparse import find_times
 __all__ = ["Token", "Scan", "scan"]
 
 _MASK = "\x01"
+#: shift words that name their unit ("前一个月", "the quarter before"), read before times are ("前一个月"
+#: is not "the last month"); "上一个" / "the one before" are plain keywords
+_SHIFT_TAGS = ("shift_day", "shift_week", "shift_month", "shift_quarter", "shift_year_back", "shift_year")
 _OPS = {"threshold_gt": ">", "threshold_ge": ">=", "threshold_lt": "<", "threshold_le": "<="}
 
 
@@ -46,6 +49,8 @@ class Scan:
     language: str | None
     tokens: list[Token] = field(default_factory=list)
     corrections: list[tuple[str, str]] = field(default_factory=list)
+    #: the date relative periods are read against
+    anchor: dt.date | None = None
 
     def of(self, kind: str, name: str | None = None) -> list[Token]:
         return [t for t in self.tokens if t.kind == kind and (name is None or t.name == name)]
@@ -68,7 +73,11 @@ def _alternation(phrases: tuple[str, ...]) -> str:
 
 @lru_cache(maxsize=4)
 def _patterns(grammar: Grammar) -> dict[str, re.Pattern[str]]:
+    # comparison and shift phrases go first: "比上个月" / "前一个月" must not be read as times (but "the
+    # month before last" is one)
     compare = _alternation(tuple(grammar.phrases.get("pop", ())) + tuple(grammar.phrases.get("yoy", ())))
+    shifts = _alternation(tuple(phrase for tag in _SHIFT_TAGS for phrase in grammar.phrases.get(tag, ())))
+    compare = "|".join(x for x in (compare, rf"(?:{shifts})(?!\s+last)" if shifts else "") if x)
     ops = {tag: _alternation(grammar.phrases.get(tag, ())) for tag in _OPS}
     op_any = "|".join(f"(?P<{tag}>{alt})" for tag, alt in ops.items() if alt)
     q = grammar.quantities
@@ -112,7 +121,7 @@ def scan(question: str, lexicon: Lexicon, anchor: dt.date) -> Scan:
     grammar = lexicon.grammar
     norm = normalize(question)
     text = norm.text
-    result = Scan(norm, _language(question, text, grammar))
+    result = Scan(norm, _language(question, text, grammar), anchor=anchor)
     chars = list(text)
     pats = _patterns(grammar)
 

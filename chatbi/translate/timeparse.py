@@ -40,6 +40,9 @@ class TimeMention:
     period: Period | None = None
     precision: str = ""  # day / week / month / quarter / half / year / range
     relative: tuple[str, int, int] | None = None  # (unit, n, offset) of a RelativeTimeFilter
+    #: the two periods a range was written with ("from Q2 to Q3": Q2 and Q3), and their precision
+    parts: tuple[Period, Period] | None = None
+    part_precision: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,10 @@ def _patterns(month_words: tuple[tuple[str, int], ...], number_words: tuple[tupl
     mn = "|".join(sorted((re.escape(w) for w, _ in month_words), key=len, reverse=True))
     nw = "|".join(sorted((re.escape(w) for w, _ in number_words), key=len, reverse=True))
     provided = {"month_word": mn, "count": rf"\d+|{nw}" if nw else r"\d+"}
-    fixed = "|".join(sorted((re.escape(k) for k in time.fixed), key=len, reverse=True))
-    ranked = [(_FIXED_RANK, "fixed", rf"(?<![a-z])(?:{fixed})(?![a-z])"), *_NEUTRAL]
+    # word boundaries only where a phrase is English: "这个月ARPU" is this month, "today" is not in "todays"
+    fixed = "|".join((r"(?<![a-z])" + re.escape(k) + r"(?![a-z])") if k[:1].isascii() else re.escape(k)
+                     for k in sorted(time.fixed, key=len, reverse=True))
+    ranked = [(_FIXED_RANK, "fixed", rf"(?:{fixed})"), *_NEUTRAL]
     ranked += [(p.rank, p.kind, p.template.format(**dict(p.fragments), **provided)) for p in time.patterns]
     return tuple((kind, re.compile(regex)) for _, kind, regex in sorted(ranked, key=lambda r: r[0]))
 
@@ -268,7 +273,9 @@ def _combine(raw: list[tuple[int, int, object]], text: str, anchor: dt.date) -> 
                 p1, p2 = _resolve(first, anchor), _resolve(second, anchor)
                 if p1 and p2 and p1[0] <= p2[1]:
                     start = prefix.start() if prefix else s
-                    out.append(TimeMention(start, nxt[1], "absolute", (p1[0], p2[1]), "range"))
+                    same = _precision(first) if _precision(first) == _precision(second) else ""
+                    out.append(TimeMention(start, nxt[1], "absolute", (p1[0], p2[1]), "range", parts=(p1, p2),
+                                           part_precision=same))
                     i += 2
                     continue
         period = _resolve(point, anchor)

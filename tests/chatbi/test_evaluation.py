@@ -194,7 +194,7 @@ def test_cli_eval_prints_accuracy_and_writes_json(sample_db_path: Path, tmp_path
     questions = tmp_path / "q.yaml"
     questions.write_text("items:\n  - {id: a, category: metric, language: zh, question: 2025年收入, "
                          "sql: \"SELECT SUM(revenue) FROM fact_daily WHERE year(date) = 2025\"}\n"
-                         "  - {id: b, category: clarify, language: en, question: how many users, expect: clarify}\n",
+                         "  - {id: b, category: clarify, language: en, question: users, expect: clarify}\n",
                          encoding="utf-8")
     out = tmp_path / "report.json"
     code = cli_main(["eval", str(questions), "--model", str(TELECOM_MODEL), "--database", str(sample_db_path),

@@ -77,7 +77,7 @@ def test_ask_in_english_data_and_sql_tabs_and_a_clarification(chromium, live_app
     custom = page.locator("#thread > .turn").nth(before)
     custom.locator(".badge", has_text="Custom SQL").wait_for()
     custom.locator(CHART).first.wait_for()
-    clarify = ask(page, "how many users in 2025")
+    clarify = ask(page, "users in 2025")
     options = clarify.locator(".clarify-option")
     assert options.count() >= 2
     before = page.locator("#thread > .turn").count()

@@ -62,7 +62,7 @@ def test_drill_down_follow_up_goes_one_level_down_the_hierarchy(sample_bi: ChatB
 
 
 def test_ambiguous_word_asks_and_each_option_resolves_as_a_follow_up(sample_bi: ChatBI) -> None:
-    question = "how many users in 2025"
+    question = "users in 2025"
     asked = sample_bi.ask(question, conversation=Conversation())
     assert asked.status == "clarify" and asked.intent == "clarify" and asked.language == "en"
     assert '"users"' in asked.text
@@ -188,7 +188,7 @@ def test_language_follows_each_question_and_can_be_forced(sample_bi: ChatBI) -> 
     assert sample_bi.ask("top 3 only", conversation=conv).language == "en"
     forced = sample_bi.ask("revenue by province in 2025", language="zh")
     assert forced.language == "zh"
-    clar = sample_bi.ask("how many users in 2025", conversation=Conversation(language="zh"))
+    clar = sample_bi.ask("users in 2025", conversation=Conversation(language="zh"))
     assert clar.language == "zh" and "指标" in clar.text
 
 

@@ -135,7 +135,7 @@ def test_hybrid_asks_the_model_when_the_parser_is_unsure(make_bi, openai_stub: O
     openai_stub.script(tool_reply("semantic_query", {"metrics": ["active_subscribers"], "dimensions": ["province"]}))
     bi = make_bi("hybrid")
     conv = Conversation()
-    answer = bi.ask("how many users do we have in each province", conversation=conv)
+    answer = bi.ask("users in each province", conversation=conv)
     assert answer.ok and answer.query is not None and answer.query.metrics == ("active_subscribers",)
     assert answer.language == "en" and answer.timings["llm_rounds"] == 1
 
@@ -187,7 +187,7 @@ def test_an_unknown_word_that_could_change_the_answer_asks_the_model_then_the_us
 
 def test_hybrid_clarifies_with_the_reason_when_the_endpoint_is_down(make_bi, openai_stub: OpenAIStub) -> None:
     openai_stub.script(Reply(delay=20, body={}))
-    answer = make_bi("hybrid", timeout=0.3).ask("how many users")
+    answer = make_bi("hybrid", timeout=0.3).ask("users")
     assert answer.status == "clarify"
     assert "users" in answer.text and "did not answer in time" in answer.text
     assert answer.clarification  # the offline options are still offered
