@@ -312,7 +312,7 @@ class ChatBI:
     def query(self, metrics: Sequence[str] | str = (), dimensions: Sequence[str] | str = (),
               filters: Iterable[Mapping[str, Any]] = (), time_range: tuple[str, str] | None = None,
               compare: str | None = None, order_by: Sequence[str] | str = (), limit: int | None = None,
-              share: bool = False, *, baseline: tuple[str, str] | Mapping[str, Any] | None = None,
+              share: bool = False, *, baseline: Any = None,
               language: str | None = None, options: AskOptions | None = None) -> Answer:
         """Run a structured query. Errors come back as ``Answer(status="error")``, never raised.
 

@@ -146,7 +146,7 @@ def understood_line(answer: Answer, model: Any = None) -> str:
                 ("（全部数据）" if zh else " (all data)") if no_period else ""
             parts.append(f"{answer.period[0]}..{answer.period[1]}{note}")
         if q.compare == "baseline" and answer.compare_period:
-            parts.append(f"{'对比' if zh else 'vs'} {answer.compare_period[0]}..{answer.compare_period[1]}")
+            parts.append(f"vs {answer.compare_period[0]}..{answer.compare_period[1]}")
         elif q.compare:
             parts.append(q.compare)
         if q.share:

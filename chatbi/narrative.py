@@ -178,7 +178,7 @@ class _Narrator:
     def baseline_change(self, row: pd.Series, metric: str) -> str:
         """Both values, the change and (not for rates, whose change is in points) the relative change."""
         before, after = row.get(f"{metric}__previous"), row[metric]
-        if _missing(before) or _missing(after):
+        if before is None or _missing(before) or _missing(after):
             return ""
         delta = float(after) - float(before)
         if delta == 0:
@@ -226,9 +226,9 @@ class _Narrator:
         if self.frame.empty or (metrics and all(self.frame[m].isna().all() for m in metrics)):
             return self.finish(self.say("no_data", subject=self.subject(list(self.q.metrics), inner=True)))
         spec = select_chart(self.q, self.frame, intent=self.intent, model=self.model)
-        shape = {"kpi": self.single, "winner": self.winner, "line": self.trend, "compare_bar": self.compared, "waterfall": self.compared,
-                 "bar": self.bars, "donut": self.ranking, "heatmap": self.cell, "dual_axis": self.pairs,
-                 "scatter": self.correlation, "anomaly": self.anomalies, "table": self.table}
+        shape = {"kpi": self.single, "winner": self.winner, "line": self.trend, "compare_bar": self.compared,
+                 "waterfall": self.compared, "bar": self.bars, "donut": self.ranking, "heatmap": self.cell,
+                 "dual_axis": self.pairs, "scatter": self.correlation, "anomaly": self.anomalies, "table": self.table}
         return self.finish(shape.get(spec.kind, self.table)(spec))
 
     def single(self, spec: ChartSpec) -> str:
@@ -253,7 +253,7 @@ class _Narrator:
                             metric=self.label(m, inner=True), value=self.value(m, row[m]), dims=dims,
                             scope=self.scope())
         second, second_value = row.get(f"{spec.x}__runner_up"), row.get(f"{m}__runner_up")
-        if _missing(second_value) or _missing(row[m]) or float(row[m]) == float(second_value):
+        if second_value is None or _missing(second_value) or _missing(row[m]) or float(row[m]) == float(second_value):
             return sentence
         fmt, _ = column_format(self.model, m)
         pct = "" if fmt == "percent" else self.say("winner_gap_pct", pct=format_change(

@@ -46,6 +46,8 @@ class IssueCode(StrEnum):
     MISSING_ANCHOR = "missing_anchor"
     EMPTY_PERIOD = "empty_period"
     COMPARE_NEEDS_PERIOD = "compare_needs_period"
+    BASELINE_OVERLAPS = "baseline_overlaps"  # a stated baseline period overlaps the period compared with it
+    BASELINE_MISALIGNED = "baseline_misaligned"  # its time buckets have no counterparts in the period
     # access policy (semantic_layer.policy); the audit log counts these as denials
     ACCESS_DENIED = "access_denied"
     MASKED_FILTER = "masked_filter"

@@ -2,9 +2,9 @@
 
 No model writes chart code: the chart is a function of (query, frame, intent). Rules, first match
 wins: empty -> ``empty``; no metrics / too wide / ``intent="table"`` -> ``table``; anomaly
-columns -> ``anomaly``; the one member ranked first -> ``winner``; one row -> ``kpi``; why + compare -> ``waterfall``; relation -> ``scatter``;
-compare -> ``compare_bar`` (or a line with the previous period for long series); share ->
-``donut`` (<= 8 members) or ``bar``; two metrics -> ``dual_axis`` when formats differ; time ->
+columns -> ``anomaly``; the one member ranked first -> ``winner``; one row -> ``kpi``; why + compare
+-> ``waterfall``; relation -> ``scatter``; compare -> ``compare_bar`` (or a line with the previous
+period for long series); share -> ``donut`` (<= 8 members) or ``bar``; two metrics -> ``dual_axis`` when formats differ; time ->
 ``line`` (``bar`` for <= 3 buckets); one category -> sorted ``bar``; two categories -> grouped /
 stacked ``bar`` or ``heatmap`` for large grids.
 """

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from semantic_layer import SemanticQuery, TimeRange, suggest, validate_query
 
-from ..charts.formatting import format_period
 from ..answer import ClarifyOption, Intent
+from ..charts.formatting import format_period
 from .accounting import Unaccounted
 from .base import Draft, Translation, TranslationContext
 from .lexicon import Lexicon
@@ -243,7 +243,7 @@ class Clarifier:
         shown = format_period(period[0], period[1], self.lang)
         if not text or text == shown:
             return shown
-        return f"“{text}”（{shown}）" if self.lang == "zh" else f'"{text}" ({shown})'
+        return self._msg("period_quoted", text=text, period=shown)
 
     def _period_followup(self, draft: Draft, start: dt.date, end: dt.date) -> str:
         return format_period(start, end, self.lang)

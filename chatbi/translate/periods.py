@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -250,7 +251,7 @@ def _linked(toks: list[Token], absolute: list[tuple[int, Token]]) -> bool:
     if len({t.value.precision for _, t in absolute}) != 1:
         return False
     return all(all(x.kind == "kw" and x.name in _LINKS for x in toks[a + 1:b])
-               for (a, _), (b, _) in zip(absolute, absolute[1:]))
+               for (a, _), (b, _) in itertools.pairwise(absolute))
 
 
 def _linked_periods(p: Parsed, toks: list[Token], absolute: list[tuple[int, Token]], whens: list[When]) -> None:

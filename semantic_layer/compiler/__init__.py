@@ -170,7 +170,7 @@ def baseline_period(query: SemanticQuery, anchor: dt.date | None) -> Period | No
         return None
     if isinstance(base, RelativeTimeFilter):
         if anchor is None:
-            issue = Issue("missing_anchor", "no time anchor to resolve a relative baseline period")
+            issue = Issue(IssueCode.MISSING_ANCHOR, "no time anchor to resolve a relative baseline period")
             raise QueryError(issue.message, (issue,))
         return relative_period(anchor, base.unit, base.n, base.offset)
     return base.start, base.end
@@ -182,18 +182,19 @@ def _baseline(query: SemanticQuery, period: Period | None, grain: str | None, an
     base = baseline_period(query, anchor)
     assert base is not None
     if period is None:
-        issue = Issue("compare_needs_period", "a comparison with a baseline period needs the current period too")
+        issue = Issue(IssueCode.COMPARE_NEEDS_PERIOD, "a comparison with a baseline period needs the current period too")
         raise QueryError(issue.message, (issue,))
     if base[0] <= period[1] and period[0] <= base[1]:
-        issue = Issue("baseline_overlaps", f"the baseline {base[0]}..{base[1]} overlaps the period "
-                                           f"{period[0]}..{period[1]} it is compared with")
+        issue = Issue(IssueCode.BASELINE_OVERLAPS, f"the baseline {base[0]}..{base[1]} overlaps the period "
+                                                      f"{period[0]}..{period[1]} it is compared with")
         raise QueryError(issue.message, (issue,))
     if grain is None:
         return base, None
     shift = _aligned_shift(period, base, grain)
     if shift is None:
-        issue = Issue("baseline_misaligned", f"the baseline {base[0]}..{base[1]} and the period {period[0]}..{period[1]}"
-                                             f" do not have matching {grain}s to compare bucket by bucket")
+        issue = Issue(IssueCode.BASELINE_MISALIGNED,
+                      f"the baseline {base[0]}..{base[1]} and the period {period[0]}..{period[1]} do not have "
+                      f"matching {grain}s to compare bucket by bucket")
         raise QueryError(issue.message, (issue,))
     return base, shift
 
