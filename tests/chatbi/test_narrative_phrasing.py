@@ -42,7 +42,7 @@ def test_the_winner_is_named_with_its_lead(sample_bi, lang):
         assert text == (f"2025年收入最高的省份是广东，为 {money(value, 'zh')}，比第二名江苏（{money(second, 'zh')}）"
                         f"高 {lead}（{pct(second, value)}）。")
     else:
-        assert text == (f"Guangdong had the highest revenue in 2025: {money(value, 'en')}, {lead} "
+        assert text == (f"Guangdong had the highest revenue of any province in 2025: {money(value, 'en')}, {lead} "
                         f"({pct(second, value)}) ahead of the runner-up Jiangsu ({money(second, 'en')}).")
 
 
@@ -59,7 +59,7 @@ def test_the_lowest_rate_leads_by_percentage_points(sample_bi, lang):
         assert text == f"2025年11月离网率最低的省份是{winner}，为 {shown}，比第二名{runner}（{shown2}）低 {gap}。"
         assert gap.endswith("个百分点")
     else:
-        assert text == (f"{winner} had the lowest churn rate in Nov 2025: {shown}, {gap} below the runner-up "
+        assert text == (f"{winner} had the lowest churn rate of any province in Nov 2025: {shown}, {gap} below the runner-up "
                         f"{runner} ({shown2}).")
         assert gap.endswith("pp")
 
@@ -72,7 +72,7 @@ def test_a_winning_month(sample_bi, lang):
     if lang == "zh":
         assert text.startswith(f"2025年收入最高的月份是2025年12月，为 {money(row['revenue'], 'zh')}，比第二名2025年")
     else:
-        assert text.startswith(f"Dec 2025 had the highest revenue in 2025: {money(row['revenue'], 'en')}, ")
+        assert text.startswith(f"Dec 2025 had the highest revenue of any month in 2025: {money(row['revenue'], 'en')}, ")
 
 
 def test_a_lone_member_has_no_runner_up(sample_model):
@@ -80,7 +80,7 @@ def test_a_lone_member_has_no_runner_up(sample_model):
     frame = pd.DataFrame({"province": ["广东"], "revenue": [1.5e9], "revenue__runner_up": [None],
                           "province__runner_up": [None]})
     assert narrate(q, frame, sample_model, language="zh") == "收入最高的省份是广东，为 15.00 亿元。"
-    assert narrate(q, frame, sample_model, language="en") == "广东 had the highest revenue: ¥1.50B."
+    assert narrate(q, frame, sample_model, language="en") == "广东 had the highest revenue of any province: ¥1.50B."
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
