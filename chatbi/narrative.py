@@ -40,6 +40,7 @@ from .charts.formatting import (
     metric_label,
 )
 from .charts.formatting import format_value as _format_value
+from .charts.partial import partial_buckets
 from .charts.selection import ChartSpec, normalise_intent, select_chart
 from .values import as_date as _day
 from .values import is_missing as _missing
@@ -229,7 +230,20 @@ class _Narrator:
         shape = {"kpi": self.single, "winner": self.winner, "line": self.trend, "compare_bar": self.compared,
                  "waterfall": self.compared, "bar": self.bars, "donut": self.ranking, "heatmap": self.cell,
                  "dual_axis": self.pairs, "scatter": self.correlation, "anomaly": self.anomalies, "table": self.table}
-        return self.finish(shape.get(spec.kind, self.table)(spec))
+        return self.finish(shape.get(spec.kind, self.table)(spec) + self.partial_note())
+
+    def partial_note(self) -> str:
+        """What the first or last time bucket lacks when the period cuts it ("the first week holds 3 days")."""
+        times = [r for r in self.refs.values() if r.grain and self._is_time(r)]
+        if not times:
+            return ""
+        ref = times[0]
+        notes = []
+        for part in partial_buckets(self.period, ref.grain):
+            notes.append(self.say("partial", edge=self.p[f"partial_{part.edge}_{ref.grain}"],
+                                  bucket=format_bucket(part.start, ref.grain, self.lang, long=True), days=part.days,
+                                  length=part.length, days_range=format_period(part.first_day, part.last_day, self.lang)))
+        return "".join(notes)
 
     def single(self, spec: ChartSpec) -> str:
         row = self.frame.iloc[0]

@@ -12,6 +12,7 @@ from semantic_layer import SemanticModel, SemanticQuery
 
 from .formatting import OTHERS_COLOR, PALETTE, format_change, format_delta, format_value, is_additive_metric, text
 from .layout import TEMPLATE, Context, base_layout, empty_layout, rows_height, value_axis
+from .partial import partial_buckets
 from .selection import ChartSpec, select_chart
 from .special import anomaly_chart, waterfall
 
@@ -51,7 +52,37 @@ def build_figure(query: SemanticQuery, frame: pd.DataFrame | None, model: Semant
     frame = frame if frame is not None else pd.DataFrame()
     spec = spec or select_chart(query, frame, intent=intent, model=model)
     ctx = Context(query, frame, model, language, members, spec, period, compare_period)
-    return _BUILDERS[spec.kind](ctx)
+    return _mark_partial(_BUILDERS[spec.kind](ctx), ctx)
+
+
+def _mark_partial(figure: go.Figure, ctx: Context) -> go.Figure:
+    """A time bucket the period cuts (a first week of 3 days) is labelled on the axis and drawn paler,
+    so it is not read as a whole one."""
+    spec = ctx.spec
+    if spec.kind not in ("line", "bar", "compare_bar") or spec.x is None or not ctx.is_time(spec.x):
+        return figure
+    grain = ctx.grain_of(spec.x)
+    parts = partial_buckets(ctx.period or ((ctx.query.time_range.start, ctx.query.time_range.end)
+                                           if ctx.query.time_range else None), grain)
+    if not parts:
+        return figure
+    labels = {ctx.member_labels(spec.x, [p.start])[0]: p for p in parts}
+    horizontal = spec.orientation == "h"
+    for label, part in labels.items():
+        figure.add_annotation(x=label if not horizontal else 1.0, y=1.0 if not horizontal else label,
+                              xref="x" if not horizontal else "paper", yref="paper" if not horizontal else "y",
+                              text=text("partial", ctx.language).format(days=part.days, total=part.length),
+                              showarrow=False, yanchor="bottom", font={"size": 10, "color": "#8c8c8c"})
+    for trace in figure.data:
+        xs = list(trace.y if horizontal else trace.x) if (trace.y if horizontal else trace.x) is not None else []
+        if not xs:
+            continue
+        pale = [0.45 if x in labels else 1.0 for x in xs]
+        if trace.type == "bar":
+            trace.marker.opacity = pale
+        elif trace.type == "scatter":
+            trace.marker.symbol = ["circle-open" if x in labels else "circle" for x in xs]
+    return figure
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -127,6 +127,13 @@ class Clarifier:
             text = self._msg("ask_metric", context=context)
         return self._clarify(text, options, pending=draft, kind="metric")
 
+    def ask_foreign(self, draft: Draft, words: str) -> Translation:
+        """A condition on something the model does not hold ("over 60 years old"): say so, and offer
+        the answer without it (the question's metrics first)."""
+        ordered = [*draft.metrics, *(m for m in self.model.visible_metrics if m not in draft.metrics)]
+        options = self.metric_options(draft, ordered)
+        return self._clarify(self._msg("ask_foreign", word=words), options, pending=draft, kind="metric")
+
     def ask_ambiguous(self, draft: Draft, word: str, metrics: Sequence[str], *, add: bool) -> Translation:
         options = self.metric_options(draft, metrics, add=add)
         return self._clarify(self._msg("ask_ambiguous", word=word), options, pending=draft,

@@ -87,6 +87,12 @@ class QuantityGrammar:
     #: closes a group of four digits, as 万 and 亿 do)
     numeral_digits: dict[str, int]
     numeral_units: dict[str, int]
+    #: a unit that makes the number a fraction ("‰" 0.001, "个百分点" 0.01), after or before it ("千分之")
+    fractions: dict[str, float] = field(default_factory=dict)
+    fraction_prefixes: dict[str, float] = field(default_factory=dict)
+    currency_prefixes: tuple[str, ...] = ()
+    #: words after a number that make it about something else ("years old", "岁")
+    foreign_units: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: compiled patterns are cached per grammar
@@ -138,7 +144,10 @@ def _quantity_grammar(files: dict[str, dict[str, Any]], normalize: Callable[[str
     numerals: list[str] = []
     scales: dict[str, float] = {}
     after: dict[str, str] = {}
-    lists: dict[str, list[str]] = {"percent": [], "units": [], "threshold_fillers": []}
+    lists: dict[str, list[str]] = {"percent": [], "units": [], "threshold_fillers": [], "currency_prefixes": [],
+                                   "foreign_units": []}
+    fractions: dict[str, float] = {}
+    prefixes: dict[str, float] = {}
     marks: list[str] = []
     digits: dict[str, int] = {}
     units: dict[str, int] = {}
@@ -151,6 +160,10 @@ def _quantity_grammar(files: dict[str, dict[str, Any]], normalize: Callable[[str
             scales.setdefault(str(word), float(scale))
         for word, op in (q.get("after") or {}).items():
             after.setdefault(str(word), str(op))
+        for word, factor in (q.get("fractions") or {}).items():
+            fractions.setdefault(normalize(str(word)), float(factor))
+        for word, factor in (q.get("fraction_prefixes") or {}).items():
+            prefixes.setdefault(normalize(str(word)), float(factor))
         for key, words in lists.items():
             words.extend(str(w) for w in q.get(key) or ())
         marks.extend(str(w) for w in q.get("decimal_marks") or ())
@@ -163,7 +176,9 @@ def _quantity_grammar(files: dict[str, dict[str, Any]], normalize: Callable[[str
         tops += [TopPattern(int(t["rank"]), str(t["regex"]), q.get("count"), keywords) for t in q.get("top_patterns") or ()]
     unique = {key: tuple(dict.fromkeys(words)) for key, words in lists.items()}
     return QuantityGrammar(tuple(numerals), scales, unique["percent"], unique["units"], unique["threshold_fillers"],
-                           after, tuple(sorted(tops, key=lambda t: t.rank)), tuple(dict.fromkeys(marks)), digits, units)
+                           after, tuple(sorted(tops, key=lambda t: t.rank)), tuple(dict.fromkeys(marks)), digits, units,
+                           fractions, prefixes, tuple(normalize(w) for w in unique["currency_prefixes"]),
+                           tuple(normalize(w) for w in unique["foreign_units"]))
 
 
 def _languages() -> tuple[str, ...]:

@@ -29,6 +29,7 @@ from ..members import MemberIndex
 from .grammar import Grammar, load_grammar
 from .normalize import is_cjk, is_word_char, normalize_alias
 from .terms import TermRules, derived_terms, member_heads
+from .typos import common_english
 
 __all__ = ["Target", "Match", "Lexicon", "lexicon_for"]
 
@@ -90,8 +91,8 @@ class Lexicon:
                 self.model_words.update(key[k:k + 2] for k in range(len(key) - 1) if is_cjk(key[k]) and is_cjk(key[k + 1]))
             for word in _english_words(key):
                 self.words.add(word)
-                if len(word) >= 4 and any(t.kind in ("metric", "dimension", "member", "grain") or
-                                          t.kind == "kw" for t in targets):
+                if len(word) >= 4 and any(t.kind in ("metric", "dimension", "member", "grain") for t in targets):
+                    # the model's own terms (and the grains of its time dimension): other grammar is not guessed
                     self.typo_targets.add(word)
         self.words |= self.grammar.stopwords | set(self.grammar.months) | set(self.grammar.numbers)
         for phrases in self.grammar.phrases.values():
@@ -127,8 +128,8 @@ class Lexicon:
         A tie ("cals": calls or call) is broken by the neighbours: the candidate that forms a
         lexicon name with the word before or after it ("dropped calls") wins.
         """
-        if len(word) < 4 or word in self.words or not word.isascii():
-            return None
+        if len(word) < 4 or word in self.words or not word.isascii() or common_english(word):
+            return None  # "payment" is a word of its own, not a misspelt "parent": asked about, never changed
         limit = 2 if len(word) >= 7 else 1
         found: dict[str, int] = {}
         for d in _deletes(word, limit):

@@ -123,6 +123,8 @@ class OfflineTranslator:
             tok = p.ambiguous_members[0]
             readings = [(t.name, t.value) for t in tok.targets if t.kind == "member"]
             return clar.ask_member(draft, tok.text, readings)
+        if p.foreign:  # "customers over 60 years old": never a threshold on the metric, never dropped
+            return clar.ask_foreign(draft, p.foreign[0].text)
         if p.unknown_dimension is not None and not p.dims:
             return clar.ask_unknown_dimension(draft, p.unknown_dimension.text)
         if p.empty_period:

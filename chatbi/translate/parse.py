@@ -57,6 +57,8 @@ class Parsed:
     flags: set[str] = field(default_factory=set)
     refusal: str | None = None
     unknown: list[Token] = field(default_factory=list)
+    #: numbers about something the model does not hold ("over 60 years old", "60岁以上")
+    foreign: list[Token] = field(default_factory=list)
     unknown_dimension: Token | None = None
     understood: list[dict[str, str]] = field(default_factory=list)
     mapped: bool = False
@@ -132,6 +134,7 @@ def parse(scan: Scan, lex: Lexicon) -> Parsed:
     _ranking(p, toks, is_kw, model)
     _thresholds(p, toks, model)
     p.unknown = [t for t in toks if t.kind == "unknown"]
+    p.foreign = [t for t in toks if t.kind == "foreign"]
     p.dimension_tokens = [t for t in toks if t.kind == "dimension"]
     p.negations = [t for t in toks if t.kind == "kw" and t.name == "neg"]
     p.mapped = any(t.kind in ("metric", "fragment", "dimension", "member", "grain", "time", "top", "threshold")
@@ -383,6 +386,20 @@ def _ranking(p: Parsed, toks: list[Token], is_kw: object, model: SemanticModel) 
         p.order = "asc" if p.order == "desc" else "desc"  # the best churn rate is the lowest
 
 
+def fraction_scale(metric: object) -> float | None:
+    """What a fraction of 1 reads as in ``metric``'s values: 1 for a percent-formatted rate (held as
+    0.0185), 100 for values in percent units (99.5), a ratio's ``scale`` (10000 for "per 10k"), or
+    None when a fraction means nothing for the metric (revenue, counts)."""
+    scale = getattr(metric, "scale", 1)
+    if getattr(metric, "format", "") == "percent":
+        return float(scale)
+    if getattr(metric, "unit", "") == "%":
+        return 100.0
+    if scale != 1:
+        return float(scale)
+    return None
+
+
 def _thresholds(p: Parsed, toks: list[Token], model: SemanticModel) -> None:
     for i, t in enumerate(toks):
         if t.kind != "threshold":
@@ -392,10 +409,12 @@ def _thresholds(p: Parsed, toks: list[Token], model: SemanticModel) -> None:
         target = before[-1] if before else (after[0] if after else None)
         if target is None:
             continue
-        value, percent = t.value
-        if percent and model.metrics[target.name].format == "percent":
-            value = value / 100.0
-        value = int(value) if float(value).is_integer() else round(value, 12)
+        value, fraction = t.value
+        if fraction:  # "18.5‰", "万分之7.5", "2%": a fraction, held at the metric's own scale
+            scale = fraction_scale(model.metrics[target.name])
+            value = value * fraction * scale if scale is not None else value
+        value = round(value, 12)
+        value = int(value) if float(value).is_integer() else value
         p.thresholds.append(ComparisonFilter(op=t.name, metric=target.name, value=value))
         if target.name not in p.metrics:
             p.metrics.append(target.name)

@@ -20,6 +20,7 @@ from .grammar import Grammar
 from .lexicon import Lexicon, Target
 from .normalize import Normalized, detect_language, is_cjk, is_word_char, normalize, parse_number
 from .timeparse import find_times
+from .typos import chinese_typos
 
 __all__ = ["Token", "Scan", "scan"]
 
@@ -83,9 +84,11 @@ def _patterns(grammar: Grammar) -> dict[str, re.Pattern[str]]:
     q = grammar.quantities
     words = "|".join(sorted((re.escape(w) for w in grammar.numbers), key=len, reverse=True))
     digits_or_words = rf"\d+|{words}" if words else r"\d+"
-    unit = (rf"(?P<unit>{_longest_first(('%', *q.percent, *q.scales))})?(?![a-z])"
+    unit = (rf"(?P<unit>{_longest_first(('%', *q.percent, *q.fractions, *q.scales))})?(?![a-z])"
             rf"(?:\s*(?:{_longest_first(q.units)})(?![a-z]))?")
-    num = rf"(?P<num>-?\d[\d,]*(?:\.\d+)?{''.join('|' + n for n in q.numerals)})"
+    before = rf"(?:(?P<prefix>{_longest_first(tuple(q.fraction_prefixes))})\s*)?" if q.fraction_prefixes else ""
+    money = rf"(?:(?:{_longest_first(q.currency_prefixes)})\s*)?" if q.currency_prefixes else ""
+    num = rf"{before}{money}(?P<num>-?\d[\d,]*(?:\.\d+)?{''.join('|' + n for n in q.numerals)})"
     fillers = _longest_first(q.threshold_fillers)
     patterns = {
         "compare": re.compile(compare),
@@ -94,6 +97,10 @@ def _patterns(grammar: Grammar) -> dict[str, re.Pattern[str]]:
         # a number no pass above read (a value to write, a count the grammar does not know): kept as a
         # token so it is accounted for, never silently dropped
         "number": re.compile(rf"(?<![a-z0-9.\-_])(?P<num>\d[\d,]*(?:\.\d+)?)\s*{unit}"),
+        # "over 60 years old", "60岁以上": a number about something the question names no metric of
+        "foreign": re.compile(rf"(?:(?:{op_any})\s*(?:{fillers})?\s*)?(?<![\d.])\d+(?:\.\d+)?\s*"
+                              rf"(?:{_alternation(q.foreign_units) or '(?!)'})"
+                              rf"(?:\s*(?:{_alternation(tuple(q.after)) or '(?!)'}))?"),
     }
     for i, top in enumerate(q.top_patterns):
         tags = {tag: _alternation(phrases) or "(?!)" for tag, phrases in top.keywords}
@@ -140,6 +147,8 @@ def scan(question: str, lexicon: Lexicon, anchor: dt.date) -> Scan:
     for m in pats["compare"].finditer(text):
         if free(*m.span()):
             add(Token(m.start(), m.end(), "kw", grammar.keywords.get(m.group(0), "pop")))
+    for m in pats["foreign"].finditer("".join(chars)):
+        add(Token(m.start(), m.end(), "foreign", "quantity"))
     for name in ("threshold", "threshold_post"):
         for m in pats[name].finditer("".join(chars)):
             value = _number(m.group("num"), grammar.quantities.decimal_marks)
@@ -147,10 +156,12 @@ def scan(question: str, lexicon: Lexicon, anchor: dt.date) -> Scan:
                 continue
             op = grammar.quantities.after[m.group("post")] if name == "threshold_post" else \
                 next(_OPS[t] for t in _OPS if m.groupdict().get(t))
+            q = grammar.quantities
             unit = m.group("unit") or ""
-            percent = unit == "%" or unit in grammar.quantities.percent
-            value *= grammar.quantities.scales.get(unit, 1.0)
-            add(Token(m.start(), m.end(), "threshold", op, (value, percent)))
+            fraction = q.fraction_prefixes.get(m.group("prefix") or "") or q.fractions.get(unit) or \
+                (0.01 if unit == "%" or unit in q.percent else None)
+            value *= q.scales.get(unit, 1.0)
+            add(Token(m.start(), m.end(), "threshold", op, (value, fraction)))
     taken = [(i, i + 1) for i, c in enumerate(chars) if c == _MASK]
     for tm in find_times(text, anchor, grammar.months, grammar.numbers, taken):
         add(Token(tm.start, tm.end, "time", tm.kind, tm))
@@ -170,6 +181,11 @@ def scan(question: str, lexicon: Lexicon, anchor: dt.date) -> Scan:
         if value is not None:
             unit = m.group("unit") or ""
             add(Token(m.start(), m.end(), "number", unit, value * grammar.quantities.scales.get(unit, 1.0)))
+    masked = "".join(chars)
+    if any(is_cjk(c) for c in masked):  # 离网律 -> 离网率: same length, so every position stays
+        for s, e, term in chinese_typos(lexicon).corrections(masked):
+            result.corrections.append((norm.original(s, e), term))
+            chars[s:e] = list(term)
     _scan_lexicon(result, lexicon, "".join(chars), None)
     result.tokens.sort(key=lambda t: t.start)
     return result

@@ -63,6 +63,9 @@ def _chips(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
         said = words.get(chip.key) or words.get(chip.kind) or ""
         items.append(html.Span(body, className=f"chip chip-{chip.kind}", title=said or None,
                                **{"data-key": chip.key}))
+    for wrong, right in _corrections(answer):  # 收人 -> 收入: the user sees what was corrected
+        items.append(html.Span(t("card.corrected", lang, wrong=wrong, right=right), className="chip chip-typo",
+                               title=t("card.corrected_title", lang)))
     return html.Div(items, className="chips")
 
 
@@ -78,6 +81,15 @@ def _ignored(answer: Any, lang: str) -> Any:
     items: list[Any] = [html.Span(t("card.ignored", lang), className="chips-label")]
     items += [html.Span(w, className="chip chip-ignored", title=t("card.ignored_hint", lang)) for w in words]
     return html.Div(items, className="chips chips-ignored")
+
+
+def _corrections(answer: Any) -> list[tuple[str, str]]:
+    out = []
+    for item in answer.understood or ():
+        get = item.get if isinstance(item, dict) else lambda k, _i=item: getattr(_i, k, "")
+        if get("kind") == "typo" and get("text") and get("value"):
+            out.append((str(get("text")), str(get("value"))))
+    return out
 
 
 def _words_by_chip(answer: Any) -> dict[str, str]:
