@@ -311,8 +311,9 @@ class _Narrator:
             return self.pairs(spec)
         m = spec.y[0]
         data = self.frame[self.frame[m].notna()].sort_values(spec.x, kind="stable")
-        first, last = data.iloc[0], data.iloc[-1]
-        peak = data.loc[data[m].idxmax()]
+        whole = self._whole_buckets(data, spec.x)  # a 3-day first week is no start to measure a change from
+        first, last = whole.iloc[0], whole.iloc[-1]
+        peak = whole.loc[whole[m].idxmax()]
         sentence = self.say("trend", subject=self.subject([m]), first=self.member(spec.x, first[spec.x]),
                             first_value=self.value(m, first[m]), last=self.member(spec.x, last[spec.x]),
                             last_value=self.value(m, last[m]), pct=self.moved(m, first[m], last[m]))
@@ -326,6 +327,16 @@ class _Narrator:
             # a peak at either end is already in the sentence
             sentence += self.say("peak", peak=self.member(spec.x, peak[spec.x]), peak_value=self.value(m, peak[m]))
         return sentence
+
+    def _whole_buckets(self, data: pd.DataFrame, column: str) -> pd.DataFrame:
+        """``data`` without the time buckets the period cuts, when at least two whole ones remain (the
+        cut ones are still drawn, and the text says what they lack)."""
+        ref = self.refs.get(column)
+        cut = {part.start for part in partial_buckets(self.period, ref.grain if ref else None)}
+        if not cut:
+            return data
+        kept = data[[_missing(v) or pd.Timestamp(v).date() not in cut for v in data[column]]]
+        return kept if len(kept) >= 2 else data
 
     def series_latest(self, spec: ChartSpec) -> str:
         assert spec.x is not None and spec.series is not None

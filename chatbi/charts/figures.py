@@ -239,6 +239,10 @@ def _kpi(ctx: Context) -> go.Figure:
             compare = " " + ctx.versus()
             # a rate moves in percentage points (1.84% -> 1.77% is -0.07 pp, not -3.9%)
             points = fmt == "percent"
+            if ctx.query.compare == "baseline":  # the stated baseline's own value, under the metric's name
+                before = format_value(row[previous], fmt, unit, ctx.language)
+                indicator["title"]["text"] += (f"<br><span style='font-size:12px;color:#8c8c8c'>"
+                                               f"{ctx.compared_name()}{text('colon', ctx.language)}{before}</span>")
             indicator["delta"] = {"reference": float(row[previous]) * ratio, "relative": not points,
                                   "valueformat": ".2f" if points else ".1%",
                                   "increasing": {"color": up}, "decreasing": {"color": down},

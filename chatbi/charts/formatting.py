@@ -84,14 +84,15 @@ _TEXT: dict[str, dict[str, str]] = {
            "share": "Share", "expected": "Expected", "band": "Expected range", "anomaly": "Anomaly",
            "actual": "Actual", "total": "Total", "first_rows": "first {n} of {total} rows", "value": "Value",
            "pp": "pp", "n_others": "Others ({n})", "per_month": "{metric} per month", "baseline": "Baseline",
-           "vs_baseline": "vs {period}", "runner_up": "runner-up", "partial": "partial: {days} of {total} days"},
+           "vs_baseline": "vs {period}", "runner_up": "runner-up", "partial": "partial: {days} of {total} days",
+           "colon": ": "},
     "zh": {"others": "其他", "current": "本期", "previous_period": "上期", "year_over_year": "去年同期",
            "change": "变化", "no_data": "无数据", "by": "按", "vs_previous_period": "环比",
            "vs_year_over_year": "同比", "share": "占比", "expected": "预期", "band": "正常范围",
            "anomaly": "异常", "actual": "实际", "total": "合计", "first_rows": "前 {n} 行（共 {total} 行）",
            "value": "数值", "pp": "个百分点", "n_others": "其他（{n} 个）", "per_month": "月均{metric}",
            "baseline": "对比期", "vs_baseline": "较{period}", "runner_up": "第二名",
-           "partial": "不完整：{total} 天中的 {days} 天"},
+           "partial": "不完整：{total} 天中的 {days} 天", "colon": "："},
 }
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 #: prose spells months out: "In December 2025", "as of December 31, 2025"

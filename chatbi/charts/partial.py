@@ -21,6 +21,11 @@ from semantic_layer.compiler.timeframe import add_units, unit_start
 
 from ..values import as_date
 
+
+def _date(value: Any) -> dt.date | None:
+    day = as_date(value)
+    return day.date() if isinstance(day, dt.datetime) else day
+
 __all__ = ["Partial", "partial_buckets"]
 
 
@@ -40,7 +45,7 @@ def partial_buckets(period: tuple[Any, Any] | None, grain: str | None) -> list[P
     """The first and last ``grain`` buckets of ``period`` that the period cuts (none for days)."""
     if period is None or grain in (None, "day"):
         return []
-    start, end = as_date(period[0]), as_date(period[1])
+    start, end = _date(period[0]), _date(period[1])
     if start is None or end is None or start > end:
         return []
     out: list[Partial] = []
