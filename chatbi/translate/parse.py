@@ -168,6 +168,29 @@ def _metrics(p: Parsed, toks: list[Token], model: SemanticModel) -> None:
                 continue
             p.fragments.append(t)
             _note(p, t, "ambiguous", " | ".join(t.value))
+    for frag in [f for f in p.fragments if _part_of_found(model, f, p.metrics)]:
+        # "各省用户的离网率", "users' ARPU": the word names what the found metric is computed from
+        p.fragments.remove(frag)
+        p.understood = [u for u in p.understood if not (u["kind"] == "ambiguous" and u["text"] == frag.text)]
+        p.understood.append({"text": frag.text, "kind": "qualifier", "value": "part of " + ", ".join(p.metrics)})
+
+
+def _columns(model: SemanticModel, metric: str) -> set[tuple[str, str]]:
+    """The (table, column) pairs a metric is ultimately computed from."""
+    out = set()
+    for leaf in model.leaf_metrics(metric):
+        spec = model.metrics[leaf]
+        out.add((getattr(spec, "table", ""), getattr(spec, "column", "")))
+    return out
+
+
+def _part_of_found(model: SemanticModel, fragment: Token, metrics: list[str]) -> bool:
+    """Does an ambiguous word ("用户", "users") name a quantity that a metric already found is computed
+    from? Then it describes that metric and asks nothing."""
+    if not metrics:
+        return False
+    found = set().union(*(_columns(model, m) for m in metrics))
+    return any(_columns(model, option) & found for option in fragment.value)
 
 
 def _ratio_of(model: SemanticModel, prev: Token, fragment: Token) -> str | None:

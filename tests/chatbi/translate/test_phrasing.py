@@ -185,6 +185,15 @@ def test_a_word_that_ends_a_found_metric_does_not_ask(sample_bi):
     assert sample_bi.ask("2025年收入和用户").status == "clarify"  # "and users" is another metric: which?
 
 
+@pytest.mark.parametrize(("question", "metric"), [("2025年11月各省用户的离网率", "churn_rate"),
+                                                  ("2025年各省用户的ARPU", "arpu"),
+                                                  ("users' churn rate by province in November 2025", "churn_rate")])
+def test_users_that_a_found_metric_is_computed_from_do_not_ask(sample_bi, question, metric):
+    answer = sample_bi.ask(question)
+    assert answer.ok and answer.query.metrics == (metric,)
+    assert [u for u in answer.understood if u["kind"] == "qualifier"]
+
+
 # -- numbered choices ------------------------------------------------------------------------
 @pytest.mark.parametrize(("question", "reply"), [("2025年广东怎么样", "2"), ("2025年广东怎么样", "第二个"),
                                                  ("how are we doing in Sichuan in 2025", "option 2")])
