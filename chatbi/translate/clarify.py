@@ -238,13 +238,13 @@ class Clarifier:
             options.append(ClarifyOption(words, self._period_followup(option, start, end), self._valid(option)))
         if len(periods) == 2 and draft.metrics:
             (_, a), (_, b) = sorted(periods, key=lambda x: x[1][0])
-            if a[1] < b[0]:
+            if a[1] < b[0] and abs((a[1] - a[0]).days - (b[1] - b[0]).days) <= 3:  # alike periods: compare them
                 both = plain.with_(time_range=TimeRange(start=b[0], end=b[1]), compare="baseline",
                                    baseline=TimeRange(start=a[0], end=a[1]))
                 label = self._msg("compare_periods", current=format_period(b[0], b[1], self.lang),
                                   baseline=format_period(a[0], a[1], self.lang))
                 options.append(ClarifyOption(label, label, self._valid(both)))
-        return self._clarify(self._msg("empty_period", detail=detail), tuple(options), pending=draft, kind="")
+        return self._clarify(self._msg("empty_period", detail=detail), tuple(options), pending=draft, kind="period")
 
     def _period_words(self, text: str, period: tuple[dt.date, dt.date]) -> str:
         shown = format_period(period[0], period[1], self.lang)

@@ -45,6 +45,8 @@ def resolves_pending(p: Parsed, kind: str) -> bool:
         return bool(p.dims or p.grain) and not p.metrics
     if kind == "member":
         return bool(p.members) and not p.metrics and not p.ambiguous_members
+    if kind == "period":  # "2024年" after "which of the two periods?"
+        return p.has_time and not p.metrics
     return False
 
 

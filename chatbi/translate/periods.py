@@ -255,7 +255,8 @@ def _linked(toks: list[Token], absolute: list[tuple[int, Token]]) -> bool:
 
 
 def _linked_periods(p: Parsed, toks: list[Token], absolute: list[tuple[int, Token]], whens: list[When]) -> None:
-    """"2024年和2025年": one row each; "2025年3月 vs 2024年3月": the year-over-year change."""
+    """"2024年和2025年": one row each; "2025年3月和2024年3月": the year-over-year change; two periods
+    with a gap between them ("2025年3月和2024年5月"): compared, never one range over the gap."""
     precisions = {w.precision for w in whens}
     ordered = sorted(w.period for w in whens)
     grain = next(iter(precisions)) if len(precisions) == 1 else ""
@@ -263,6 +264,10 @@ def _linked_periods(p: Parsed, toks: list[Token], absolute: list[tuple[int, Toke
             year_ago(ordered[1]) == ordered[0]:
         p.time_range = TimeRange(start=ordered[1][0], end=ordered[1][1])
         p.compare = p.compare or "year_over_year"
+        return
+    if len(whens) == 2 and ordered[0][1] + dt.timedelta(days=1) < ordered[1][0] and p.compare is None:
+        base, cur = sorted(whens, key=lambda w: w.period[0])
+        _set_comparison(p, cur, base)
         return
     p.time_range = TimeRange(start=ordered[0][0], end=ordered[-1][1])
     if grain in _TIME_GRAINS:

@@ -83,8 +83,21 @@ def test_contradicting_periods_are_asked_about_in_the_users_language(sample_bi, 
     assert all(w in answer.text for w in words), answer.text
     assert "do not overlap: 20" not in answer.text  # never the compiler's internal message
     runnable = [o for o in answer.clarification if o.query is not None]
-    assert len(runnable) == 3  # each period alone, and the later compared with the earlier
-    assert runnable[-1].query.compare == "baseline"
+    assert len(runnable) == 2  # each period alone (a year and a month are no pair to compare)
+    assert {o.query.time_range.start.year for o in runnable} == {2024, 2025}
+
+
+def test_a_period_picked_after_a_contradiction_answers_it(sample_bi):
+    conv = Conversation()
+    assert sample_bi.ask("2024年的上个月收入是多少", conversation=conv).status == "clarify"
+    picked = sample_bi.ask("2", conversation=conv)
+    assert picked.ok and picked.query.time_range == NOV and picked.query.metrics == ("revenue",)
+
+
+def test_two_periods_with_a_gap_are_compared_not_spanned(sample_bi):
+    q = query(sample_bi, "2025年3月和2024年5月的收入")
+    assert q.time_range.start == dt.date(2025, 3, 1) and q.compare == "baseline"
+    assert q.baseline == TimeRange(start=dt.date(2024, 5, 1), end=dt.date(2024, 5, 31)) and not q.dimensions
 
 
 def test_years_joined_by_and_stay_one_row_each(sample_bi):
