@@ -4,8 +4,10 @@
   similar-sounding one (收人 for 收入) is found by its pinyin (pypinyin, tones ignored). A stretch of the
   question is corrected when it differs from exactly one model term in exactly one character, that
   character is not itself part of any name the lexicon knows, and the two characters sound alike (the
-  same reading, or the same initial and nearly the same final). Several candidate terms: no correction
-  (the translator then asks).
+  same reading, or the same initial and nearly the same final), and a typed character at either end of
+  the stretch does not make a common word with its neighbour outside it (女性用户 is no typo of 新用户:
+  性 belongs to 女性; wordfreq's Chinese list). Several candidate terms: no correction (the translator
+  then asks).
 * **English**: a word is corrected towards a model term (or a grain of its time dimension) only when it
   is not itself a common English word (wordfreq's frequency list, installed with the package: no download): "payment" stays
   "payment" and is asked about, "revenu" becomes "revenue".
@@ -25,7 +27,7 @@ from .normalize import is_cjk
 if TYPE_CHECKING:
     from .lexicon import Lexicon
 
-__all__ = ["ChineseTypos", "chinese_typos", "common_english"]
+__all__ = ["ChineseTypos", "chinese_typos", "common_chinese", "common_english"]
 
 #: zipf frequency (log10 per billion words) from which an English word is common: about three times
 #: per million words ("payment" 4.7, "rat" 4.2, "cites" 3.6; "chanel" 3.5 -- a brand, not a word --,
@@ -42,6 +44,18 @@ def common_english(word: str) -> bool:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en") >= COMMON_ZIPF
+
+
+@lru_cache(maxsize=1)
+def _chinese_words() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("zh", wordlist="small")  # read only when a typed character borders a word
+
+
+def common_chinese(word: str) -> bool:
+    """Is ``word`` a common Chinese word (女性, 律师), by the same measure as :func:`common_english`?"""
+    return _chinese_words().get(word, 0.0) >= 10 ** (COMMON_ZIPF - 9)
 
 
 @lru_cache(maxsize=8192)
@@ -143,6 +157,8 @@ class ChineseTypos:
             for k, typed in enumerate(window):
                 if explained[i + k]:
                     continue  # a character that is part of a known name is no typo
+                if _in_a_word(text, i, i + length, k):
+                    continue
                 for term, meant in self.holes.get(f"{window[:k]}\x00{window[k + 1:]}", ()):
                     if sounds_alike(typed, meant):
                         found[term] = tuple((t.kind, t.name, t.value) for t in self.lexicon.entries[term]
@@ -152,6 +168,15 @@ class ChineseTypos:
             if found:
                 return None  # two terms sound alike: leave it for the translator to ask
         return None
+
+
+def _in_a_word(text: str, start: int, end: int, k: int) -> bool:
+    """Does the typed character ``text[start + k]``, at an end of the stretch, make a common word with
+    the character just outside it (女|性用户, 离网|律师)? Then it was typed as meant."""
+    pos = start + k
+    if pos == start and start > 0 and is_cjk(text[start - 1]) and common_chinese(text[start - 1:pos + 1]):
+        return True
+    return pos == end - 1 and end < len(text) and is_cjk(text[end]) and common_chinese(text[pos:end + 1])
 
 
 _LOCK = threading.Lock()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatbi import ChatBI, Conversation
-from chatbi.translate.typos import common_english, sounds_alike
+from chatbi.translate.typos import common_chinese, common_english, sounds_alike
 from semantic_layer import ComparisonFilter, MemberFilter
 
 
@@ -44,8 +44,9 @@ def test_a_number_is_read_with_its_unit_at_the_metrics_scale(sample_bi, question
 def test_a_number_about_something_else_is_asked_about_never_a_threshold(sample_bi, question, words):
     answer = sample_bi.ask(question)
     assert answer.status == "clarify" and words in answer.text
-    assert answer.clarification[0].query is not None and answer.clarification[0].query.metrics == ("revenue",)
-    assert not [f for f in answer.clarification[0].query.filters if isinstance(f, ComparisonFilter)]
+    offered = [o.query for o in answer.clarification if o.query is not None]  # the question without them
+    assert offered and offered[0].metrics == ("revenue",)
+    assert not [f for f in offered[0].filters if isinstance(f, ComparisonFilter)]
 
 
 # -- negation ------------------------------------------------------------------------------------
@@ -99,3 +100,12 @@ def test_correct_chinese_is_left_alone(sample_bi):
 def test_sounds_alike_reads_pinyin():
     assert sounds_alike("律", "率") and sounds_alike("往", "网") and sounds_alike("人", "入")
     assert not sounds_alike("费", "入") and not sounds_alike("天", "率")
+
+
+@pytest.mark.parametrize(("question", "word"), [("女性用户的离网率", "女性"), ("2025年男性用户的ARPU", "男性")])
+def test_a_character_of_a_real_word_next_to_a_term_is_no_typo(sample_bi, question, word):
+    # 性用户 sounds like 新用户, but 性 belongs to 女性: the word the model lacks is asked about
+    answer = sample_bi.ask(question, conversation=Conversation())
+    assert answer.status == "clarify" and f"“{word}”" in answer.text, answer.text
+    assert not [u for u in answer.understood if u["kind"] == "typo"]
+    assert common_chinese(word) and not common_chinese("收人")
