@@ -68,7 +68,7 @@ def account(scan: Scan, lex: Lexicon) -> Accounting:
     tokens = sorted(scan.tokens, key=lambda t: t.start)
     text = scan.norm.text
     spans = clauses(text)
-    loose = [t for t in tokens if t.kind in ("unknown", "number")]
+    loose = [t for t in tokens if t.kind in ("unknown", "number", "foreign")]
     if not loose:
         return Accounting()
     unaccounted: list[Unaccounted] = []
@@ -77,6 +77,9 @@ def account(scan: Scan, lex: Lexicon) -> Accounting:
     for t in loose:
         if t.kind == "unknown" and _part_of_a_name(t, tokens, lex):
             named.append(t.text)
+            continue
+        if t.kind == "foreign":  # "over 60 years old", "60岁以上" (scan.py): a condition the model cannot hold
+            unaccounted.append(Unaccounted(t.text, t.start, t.end, qualifies=True))
             continue
         start, end = next(((s, e) for s, e in spans if s <= t.start < e), (0, len(text)))
         word = Unaccounted(t.text, t.start, t.end, number=t.kind == "number")

@@ -82,7 +82,7 @@ def test_the_question_without_the_word_is_offered_and_a_qualified_number_goes_wi
         assert not [f for f in query.filters if getattr(f, "metric", None)]  # not "revenue > 60"
 
 
-@pytest.mark.parametrize(("question", "term"), [("2025年各省的营业额", "收入"), ("provincial revenue in 2025", "Province")])
+@pytest.mark.parametrize(("question", "term"), [("2025年各省的收款", "收入"), ("provincial revenue in 2025", "Province")])
 def test_the_closest_model_terms_are_offered(ctx: TranslationContext, question: str, term: str) -> None:
     t = translate(ctx, question)
     assert t.status == "clarify"
