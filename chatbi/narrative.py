@@ -167,7 +167,7 @@ class _Narrator:
     def baseline_text(self) -> str:
         if self.compare_period is None:
             return ""
-        return format_period(_day(self.compare_period[0]), _day(self.compare_period[1]), self.lang)
+        return format_period(_day(self.compare_period[0]), _day(self.compare_period[1]), self.lang, spelled=True)
 
     def signed(self, metric: str, delta: float) -> str:
         """A change as an amount: a rate's in percentage points, anything else in its own unit."""
@@ -271,9 +271,10 @@ class _Narrator:
             return sentence
         fmt, _ = column_format(self.model, m)
         pct = "" if fmt == "percent" else self.say("winner_gap_pct", pct=format_change(
-            _relative(second_value, row[m])).lstrip("+"))
+            _relative(second_value, row[m])).lstrip("+-"))  # the direction is said by "ahead of" / "below"
         return sentence + self.say("winner_gap", delta=self.signed(m, float(row[m]) - float(second_value)), pct=pct,
-                                   ahead=self.p[f"ahead_{key}"], second=self.member(spec.x, second),
+                                   ahead=self.p[f"ahead_{key}"], runner=self.p[f"runner_{key}"],
+                                   second=self.member(spec.x, second),
                                    second_value=self.value(m, second_value))
 
     def ranking(self, spec: ChartSpec) -> str:

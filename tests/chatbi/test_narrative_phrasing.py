@@ -47,6 +47,22 @@ def test_the_winner_is_named_with_its_lead(sample_bi, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_last_is_named_with_its_gap_to_the_second_last(sample_bi, lang):
+    row, text = run(sample_bi, lang, metrics=["revenue"], dimensions=["province"], order_by=["revenue"], limit=1,
+                    time_range=Y2025)
+    value, second = row["revenue"], row["revenue__runner_up"]
+    gap, rate = money(second - value, lang), pct(second, value)  # the direction is in the words, not a sign
+    last = sample_bi.members.label("province", row["province"], lang)
+    runner = sample_bi.members.label("province", row["province__runner_up"], lang)
+    if lang == "zh":
+        assert text == (f"2025年收入最低的省份是{last}，为 {money(value, 'zh')}，比倒数第二的{runner}"
+                        f"（{money(second, 'zh')}）低 {gap}（{rate}）。")
+    else:
+        assert text == (f"{last} had the lowest revenue of any province in 2025: {money(value, 'en')}, {gap} ({rate}) "
+                        f"below the runner-up {runner} ({money(second, 'en')}).")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_lowest_rate_leads_by_percentage_points(sample_bi, lang):
     row, text = run(sample_bi, lang, metrics=["churn_rate"], dimensions=["province"], order_by=["churn_rate"],
                     limit=1, time_range=NOV)
@@ -56,10 +72,10 @@ def test_the_lowest_rate_leads_by_percentage_points(sample_bi, lang):
     winner = sample_bi.members.label("province", row["province"], lang)
     runner = sample_bi.members.label("province", row["province__runner_up"], lang)
     if lang == "zh":
-        assert text == f"2025年11月离网率最低的省份是{winner}，为 {shown}，比第二名{runner}（{shown2}）低 {gap}。"
+        assert text == f"2025年11月离网率最低的省份是{winner}，为 {shown}，比倒数第二的{runner}（{shown2}）低 {gap}。"
         assert gap.endswith("个百分点")
     else:
-        assert text == (f"{winner} had the lowest churn rate of any province in Nov 2025: {shown}, {gap} below the runner-up "
+        assert text == (f"{winner} had the lowest churn rate of any province in November 2025: {shown}, {gap} below the runner-up "
                         f"{runner} ({shown2}).")
         assert gap.endswith("pp")
 
@@ -72,7 +88,7 @@ def test_a_winning_month(sample_bi, lang):
     if lang == "zh":
         assert text.startswith(f"2025年收入最高的月份是2025年12月，为 {money(row['revenue'], 'zh')}，比第二名2025年")
     else:
-        assert text.startswith(f"Dec 2025 had the highest revenue of any month in 2025: {money(row['revenue'], 'en')}, ")
+        assert text.startswith(f"December 2025 had the highest revenue of any month in 2025: {money(row['revenue'], 'en')}, ")
 
 
 def test_a_lone_member_has_no_runner_up(sample_model):
@@ -93,8 +109,8 @@ def test_two_months_give_both_values_the_change_and_the_rate(sample_bi, lang):
         assert text == (f"2025年11月收入为 {money(now, 'zh')}，较2025年10月（{money(before, 'zh')}）下降 {change}"
                         f"（{pct(before, now)}）。")
     else:
-        assert text == (f"Revenue in Nov 2025 was {money(now, 'en')}, down {change} ({pct(before, now)}) "
-                        f"from {money(before, 'en')} in Oct 2025.")
+        assert text == (f"Revenue in November 2025 was {money(now, 'en')}, down {change} ({pct(before, now)}) "
+                        f"from {money(before, 'en')} in October 2025.")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -108,7 +124,7 @@ def test_a_rate_compared_moves_in_points(sample_bi, lang):
     if lang == "zh":
         assert text == f"2025年12月离网率为 {shown}，较2024年12月（{shown_before}）{direction} {points}。"
     else:
-        assert text == f"Churn rate in Dec 2025 was {shown}, {direction} {points} from {shown_before} in Dec 2024."
+        assert text == f"Churn rate in December 2025 was {shown}, {direction} {points} from {shown_before} in December 2024."
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -118,8 +134,8 @@ def test_a_breakdown_compared_with_a_named_period(sample_bi, lang):
     assert answer.ok, answer.error
     total, before = answer.data["revenue"].sum(), answer.data["revenue__previous"].sum()
     start = {"zh": f"2025年11月收入合计 {money(total, 'zh')}，较2024年11月（{money(before, 'zh')}）上升 ",
-             "en": f"Revenue in Nov 2025 totalled {money(total, 'en')}, up {money(total - before, 'en')} "
-                   f"({pct(before, total)}) from {money(before, 'en')} in Nov 2024; "}[lang]
+             "en": f"Revenue in November 2025 totalled {money(total, 'en')}, up {money(total - before, 'en')} "
+                   f"({pct(before, total)}) from {money(before, 'en')} in November 2024; "}[lang]
     assert answer.text.startswith(start), answer.text
 
 

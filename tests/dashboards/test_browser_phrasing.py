@@ -53,7 +53,7 @@ def test_winner_and_comparison_cards_in_english(chromium, live_app, size):
     compared = ask(page, "compare revenue in March 2025 with January 2025")
     compared.locator(CHART).first.wait_for()
     text = compared.locator(".answer-text").first.inner_text()
-    assert "Revenue in Mar 2025 was" in text and "in Jan 2025" in text
+    assert "Revenue in March 2025 was" in text and "in January 2025" in text
     partial = ask(page, "weekly dropped calls in Sichuan in August 2025")
     partial.locator(CHART).first.wait_for()
     assert "holds only 3 days" in partial.locator(".answer-text").first.inner_text()
