@@ -75,8 +75,8 @@ def test_the_lowest_rate_leads_by_percentage_points(sample_bi, lang):
         assert text == f"2025年11月离网率最低的省份是{winner}，为 {shown}，比倒数第二的{runner}（{shown2}）低 {gap}。"
         assert gap.endswith("个百分点")
     else:
-        assert text == (f"{winner} had the lowest churn rate of any province in November 2025: {shown}, {gap} below the runner-up "
-                        f"{runner} ({shown2}).")
+        assert text == (f"{winner} had the lowest churn rate of any province in November 2025: {shown}, {gap} below "
+                        f"the runner-up {runner} ({shown2}).")
         assert gap.endswith("pp")
 
 
