@@ -8,7 +8,7 @@ import pytest
 from chatbi import ChatBI, Conversation
 
 
-@pytest.mark.parametrize(("question", "word", "suggested"), [("2025年各省的营业额", "营业额", "收入"),
+@pytest.mark.parametrize(("question", "word", "suggested"), [("2025年各省的收款", "收款", "收入"),
                                                              ("provincial revenue in 2025", "provincial", "Province")])
 def test_an_unknown_concept_is_asked_back_with_a_suggestion(sample_bi: ChatBI, question: str, word: str,
                                                             suggested: str) -> None:
