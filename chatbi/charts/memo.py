@@ -107,14 +107,16 @@ def _frame_digest(frame: pd.DataFrame | None) -> str:
 
 def memo_figure(query: Any, frame: pd.DataFrame | None, model: Any, *, language: str, members: Any = None,
                 period: Any = None, intent: Any = None, build: Callable[[], go.Figure | None],
-                memo: FigureMemo | None = None) -> go.Figure | None:
+                memo: FigureMemo | None = None, compare_period: Any = None) -> go.Figure | None:
     """``build()``'s figure for these inputs, built once per process while it stays in the memo."""
     memo = MEMO if memo is None else memo
     if memo.max_bytes <= 0:
         return build()
     shown_period = [str(p)[:10] for p in period] if period else None
+    baseline = [str(p)[:10] for p in compare_period] if compare_period else None  # titles and legends name it
     key_text = json.dumps([getattr(model, "name", ""), query.model_dump(mode="json") if query is not None else None,
-                           _frame_digest(frame), language, shown_period, str(intent)], sort_keys=True, default=str)
+                           _frame_digest(frame), language, shown_period, str(intent), baseline], sort_keys=True,
+                          default=str)
     key = hashlib.sha256(key_text.encode("utf-8")).hexdigest()
     found = memo.get(key, model, members)
     if found is not None:
