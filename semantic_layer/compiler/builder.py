@@ -69,7 +69,8 @@ class Builder:
         if not self.query.metrics:
             return self._finish(self._members(period), order_default=[r.column for r in self.refs])
         current = self._metrics_select(period)
-        if compare_period is not None:
+        # a shift without a period compares every bucket of all the data with its counterpart
+        if compare_period is not None or compare_shift is not None:
             previous = self._metrics_select(compare_period, bucket_shift=compare_shift)
             current = self._compare(current, previous)
         return self._finish(current, order_default=self._default_order())

@@ -76,3 +76,20 @@ def test_weekly_year_over_year_of_a_ratio_and_a_stock(sample_bi) -> None:
     columns = ["date__week", "arpu", "arpu__previous", "arpu__change", "arpu__change_pct", "active_subscribers",
                "active_subscribers__previous", "active_subscribers__change", "active_subscribers__change_pct"]
     assert_same_rows(answer.data[columns], expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(("grain", "compare", "shift"), [
+    ("week", "year_over_year", "INTERVAL 364 DAY"), ("month", "year_over_year", "INTERVAL 1 YEAR"),
+    ("quarter", "previous_period", "INTERVAL 3 MONTH"), ("year", "year_over_year", "INTERVAL 1 YEAR"),
+])
+def test_comparison_over_all_data(sample_bi, grain: str, compare: str, shift: str) -> None:
+    """Without a period every bucket is compared with its counterpart (the first ones have none)."""
+    answer = sample_bi.query(metrics=["revenue"], dimensions=[f"date.{grain}"], compare=compare)
+    assert answer.status == "ok", answer.error
+    assert "revenue__previous" in answer.data.columns
+    expected = sample_bi.engine.execute(f"""
+        WITH b AS (SELECT date_trunc('{grain}', date) AS b, SUM(revenue) AS v FROM fact_daily GROUP BY 1)
+        SELECT cur.b, cur.v, prev.v, cur.v - prev.v, (cur.v - prev.v) / abs(prev.v)
+        FROM b AS cur LEFT JOIN b AS prev ON CAST(prev.b + {shift} AS DATE) = cur.b""")
+    assert_same_rows(answer.data, expected, rel=1e-9)
+    assert answer.data["revenue__previous"].notna().sum() > 0

@@ -70,3 +70,9 @@ for _grain, _period in COMPARE_PERIODS.items():
         GOLDEN_QUERIES[f"compare_{_grain}_{_short}"] = {
             "metrics": ["revenue"], "dimensions": [f"date.{_grain}"], "compare": _mode, "time_range": list(_period)}
 
+
+#: comparisons over all the data (no period): every bucket meets the one a year / a period before
+GOLDEN_QUERIES["compare_week_yoy_all_data"] = {"metrics": ["revenue"], "dimensions": ["date.week"],
+                                               "compare": "year_over_year"}
+GOLDEN_QUERIES["compare_quarter_pop_all_data"] = {"metrics": ["revenue"], "dimensions": ["date.quarter"],
+                                                  "compare": "previous_period"}
