@@ -17,18 +17,18 @@ from pydantic import ValidationError
 
 from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.compiler import CompiledQuery, compile_query
-from semantic_layer.compiler.metadata import date_range_sql, latest_date_sql
+from semantic_layer.compiler.metadata import date_range_sql
 from semantic_layer.guard import SQLGuard
 from semantic_layer.policy import AccessPolicy, Principal
 
 from .answer import Answer, Intent
-from .errors import ConfigError, EngineError
-from .members import MemberIndex, build_member_index
+from .errors import ConfigError
+from .members import MemberIndex
 from .pipeline import AskOptions, Guard, Pipeline
 from .pipeline.cache import DEFAULT_MAX_BYTES, ResultCache
 from .translate.base import Translator
-from .values import is_missing
 from .warehouse import Engine, connect
+from .warehouse.metadata import WarehouseMetadata
 
 if TYPE_CHECKING:
     from .analysis import AnomalyResult, CorrelationResult, RootCauseReport
@@ -63,6 +63,8 @@ class Shared:
     answer_language: str | None
     #: results by (SQL, policy, data version), shared by every view (``chatbi.pipeline.cache``)
     result_cache: ResultCache
+    #: the data version, newest dates and member index of the warehouse (``chatbi.warehouse.metadata``)
+    metadata: WarehouseMetadata
 
 
 class ChatBI:
@@ -86,7 +88,8 @@ class ChatBI:
         cache = result_cache if isinstance(result_cache, ResultCache) else ResultCache(
             DEFAULT_MAX_BYTES if result_cache else 0)
         self._shared = Shared(loaded, engine, _make_translator(translator, llm), clock or dt.datetime.now, row_cap,
-                              language or loaded.spec.default_language, language, cache)
+                              language or loaded.spec.default_language, language, cache,
+                              WarehouseMetadata(loaded, engine))
         self._lock = threading.Lock()
 
     # -- what every view of this facade shares (``for_user``) -------------------------------
@@ -145,6 +148,11 @@ class ChatBI:
             return str(probe(refresh=True))
         except Exception:  # noqa: BLE001 - an unreachable warehouse: the next question reports it
             return None
+
+    @property
+    def metadata(self) -> WarehouseMetadata:
+        """What is read about the data itself, per data version: newest dates, members."""
+        return self._shared.metadata
 
     # -- what depends on who asks (a user's view overrides these) ---------------------------
     @property
@@ -213,31 +221,22 @@ class ChatBI:
             allow_sql = security.may_use_sql(principal) if security is not None else True
         return ScopedChatBI(self, principal, audit=audit, allow_sql=allow_sql)
 
-    # -- metadata read once from the warehouse ------------------------------------------
-    @cached_property
+    # -- metadata read from the warehouse, once per data version (chatbi.warehouse.metadata) -----
+    def data_version(self, *, refresh: bool = False) -> str:
+        """An opaque token that changes when the warehouse's data changes (probed at most every
+        ``$CHATBI_DATA_VERSION_TTL`` seconds; ``refresh=True`` probes now). The anchor and member
+        index follow it; see ``chatbi.warehouse.version`` for the contract."""
+        return self.metadata.version(refresh=refresh)
+
+    @property
     def anchor(self) -> dt.date:
-        """The date relative periods count from (``time_anchor`` of the model)."""
+        """The date relative periods count from (``time_anchor`` of the model; ``latest`` follows the data)."""
         spec = self.model.spec.time_anchor
         if spec == "today":
             return self.clock().date()
         if spec != "latest":
             return dt.date.fromisoformat(spec)
-        latest: list[dt.date] = []
-        failure: EngineError | None = None
-        for fact in self.model.fact_tables:
-            sql = latest_date_sql(self.model, fact, self.engine.dialect)
-            if sql is None:
-                continue
-            try:
-                value = self.engine.execute(sql).iloc[0, 0]
-            except EngineError as exc:
-                failure = exc  # one unreadable fact table must not stop questions about the others
-                continue
-            if not is_missing(value):  # not NULL / NaT
-                latest.append(_to_date(value))
-        if not latest and failure is not None:
-            raise failure
-        return max(latest) if latest else self.clock().date()
+        return self.metadata.latest_date() or self.clock().date()
 
     @cached_property
     def extent(self) -> tuple[dt.date, dt.date] | None:
@@ -271,15 +270,10 @@ class ChatBI:
 
     @property
     def members(self) -> MemberIndex:
-        """The member-value index, built on first use; rebuilt (at most once a minute) while a
-        dimension table could not be read, so a warehouse that was down at start-up recovers."""
-        index = self.__dict__.get("_members")
-        now = time.monotonic()
-        if index is None or (not index.complete and now - self.__dict__.get("_members_at", 0.0) > 60):
-            with self._lock:
-                index = build_member_index(self.model, self.engine)
-                self.__dict__.update(_members=index, _members_at=now)
-        return index
+        """The member-value index of the current data version; an index built while a dimension
+        table could not be read is rebuilt (at most once a minute), so a warehouse that was down
+        at start-up recovers. A user's view filters this one index to the user's rows."""
+        return self.metadata.members()  # type: ignore[no-any-return]
 
     @property
     def _member_sets(self) -> dict[str, frozenset[str]]:
@@ -417,16 +411,6 @@ def _pydantic_message(exc: ValidationError) -> str:
         loc = ".".join(str(p) for p in err["loc"])
         parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
     return "invalid query: " + "; ".join(parts)
-
-
-def _to_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if hasattr(value, "date"):
-        return value.date()
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def sample_warehouse_path(cache_dir: str | os.PathLike[str] | None = None, *,

@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--order-by", action="append", default=[], help="metric or dimension; descending as --order-by=-name")
     query.add_argument("--limit", type=int)
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    query.add_argument("--sql-only", action="store_true", help="print the SQL without running it")
+    query.add_argument("--sql-only", action="store_true",
+                       help="print the SQL without running it (no connection to the warehouse)")
     query.set_defaults(func=_cmd_query)
 
     ask = sub.add_parser("ask", help="ask a question in Chinese or English (follow-ups with --then)")
@@ -84,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--lang", choices=["zh", "en"], help="answer language (default: the question's)")
     ask.add_argument("--format", choices=["table", "csv", "json"], default="table")
     ask.add_argument("--sql-only", action="store_true", help="print the SQL without running it")
+    ask.add_argument("--anchor", metavar="DATE", type=_iso_date,
+                     help="the date relative periods (last month, YTD ...) count from, instead of the newest "
+                          "date in the data")
     ask.set_defaults(func=_cmd_ask)
 
     evaluate = sub.add_parser("eval", help="score question answering on a question set (YAML)")
@@ -238,16 +242,53 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
             raise ConfigError(f"--baseline {args.baseline!r}: give START..END, e.g. 2025-10-01..2025-10-31")
         baseline = (start.strip(), end.strip())
-    answer = bi.query(metrics=args.metric, dimensions=args.dimension, filters=filters, time_range=time_range,
-                      compare=args.compare, order_by=args.order_by, limit=args.limit, share=args.share,
-                      baseline=baseline)
+    fields = {"metrics": args.metric, "dimensions": args.dimension, "filters": filters, "time_range": time_range,
+              "compare": args.compare, "order_by": args.order_by, "limit": args.limit, "share": args.share,
+              "baseline": baseline}
+    if args.sql_only:
+        sql = _sql_without_running(bi, fields)
+        print(f"-- SQL\n{sql}\n" if args.format == "table" else sql)
+        return 0
+    answer = bi.query(**fields)
     return print_answer(answer, fmt=args.format, sql_only=args.sql_only, model=bi.model, labels=args.format == "table")
+
+
+def _sql_without_running(bi: Any, fields: dict[str, Any]) -> str:
+    """The guarded SQL of a structured query, compiled without touching the warehouse.
+
+    Structured queries from the command line have no relative periods, so no anchor is read;
+    member values are not checked against the data (the query is not run either).
+    """
+    from pydantic import ValidationError
+
+    from semantic_layer import SemanticQuery
+    from semantic_layer.compiler import compile_query
+
+    from .errors import ConfigError
+
+    try:
+        query = SemanticQuery(**fields)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid query: {exc.errors()[0]['msg']}") from None
+    compiled = compile_query(bi.model, query, bi.engine.dialect, policy=bi.policy)
+    return str(bi.guard.check_expression(compiled.expression, copy=False))
+
+
+def _iso_date(text: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (write YYYY-MM-DD)") from None
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     from .conversation import Conversation
 
     bi = open_chatbi(args)
+    if args.anchor is not None:
+        bi.metadata.pin_anchor(args.anchor)
     conv = Conversation(language=args.lang)
     questions = ([" ".join(args.question)] if args.question else []) + list(args.followups)
     if not questions and not args.interactive:

@@ -13,8 +13,9 @@ if _TESTS_DIR not in sys.path:
 
 from servers.postgres import postgres_url  # noqa: E402
 from servers.redis import redis_url  # noqa: E402
+from servers.spark import spark_connect_fixture, spark_connect_url  # noqa: E402
 
-__all__ = ["postgres_url", "redis_url"]
+__all__ = ["postgres_url", "redis_url", "spark_connect_fixture", "spark_connect_url"]
 
 import pytest  # noqa: E402
 

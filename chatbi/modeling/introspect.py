@@ -7,7 +7,9 @@ other statistics read a sample when a table is large (``TABLESAMPLE`` where the 
 it, else ``LIMIT``), so no table is ever loaded whole.
 
 Declared keys come from SQLAlchemy's inspector when the engine wraps a SQLAlchemy engine,
-else from ``information_schema`` (DuckDB, PostgreSQL, MySQL ...).
+else from ``information_schema`` (DuckDB, PostgreSQL, MySQL ...). Engines with a catalog API of
+their own (Spark Connect: ``list_tables()``) list tables and columns through it; Spark declares
+no keys, so joins come from matching names and values.
 """
 
 from __future__ import annotations
@@ -291,7 +293,13 @@ def profile_engine(engine: Engine, tables: Sequence[str] | None = None, *,
                    sample_rows: int = SAMPLE_ROWS) -> DatabaseProfile:
     """Profile every table (or those matching ``tables``, shell patterns allowed) of a warehouse."""
     sa_engine = sqlalchemy_engine_of(engine)
-    raws = _catalog_sqlalchemy(sa_engine) if sa_engine is not None else _catalog_information_schema(engine)
+    lister = getattr(engine, "list_tables", None)  # engines with a catalog API of their own (Spark)
+    if sa_engine is not None:
+        raws = _catalog_sqlalchemy(sa_engine)
+    elif callable(lister):
+        raws = [_RawTable(name, tuple(columns), (), (), is_view) for name, columns, is_view in lister()]
+    else:
+        raws = _catalog_information_schema(engine)
     notes: list[str] = []
     if tables:
         wanted = list(tables)

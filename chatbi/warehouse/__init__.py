@@ -1,49 +1,67 @@
-"""Warehouse engines behind the :class:`Engine` protocol."""
+"""Warehouse engines behind the :class:`Engine` protocol, and :func:`connect` to pick one.
+
+| form | engine |
+|---|---|
+| a path, ``duckdb:///path``, ``duckdb:///:memory:`` | :class:`DuckDBEngine` (embedded; files read-only) |
+| ``sc://host:15002`` (``spark://``, ``spark+connect://``) | :class:`SparkConnectEngine` (``chatbi[spark]``) |
+| ``postgresql://``, ``mysql+pymysql://``, ``sqlite:///``, ``snowflake://`` ... | :class:`SQLAlchemyEngine` |
+
+Other forms are refused by :func:`connect` with what to write instead (``urls.py``,
+``url_forms.yaml``). What each engine guarantees is in its module docstring and the README.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from .base import Engine
+from .base import Engine, VersionedEngine
 from .duckdb_engine import DuckDBEngine
 
 if TYPE_CHECKING:
+    from .spark_engine import SparkConnectEngine
     from .sqlalchemy_engine import SQLAlchemyEngine
 
-__all__ = ["Engine", "DuckDBEngine", "SQLAlchemyEngine", "connect"]
+__all__ = ["Engine", "VersionedEngine", "DuckDBEngine", "SQLAlchemyEngine", "SparkConnectEngine", "connect"]
 
 
 def __getattr__(name: str) -> Any:
-    # SQLAlchemy is imported only when a database URL is used (keeps `import chatbi` fast)
+    # SQLAlchemy and the Spark client are imported only when their URLs are used (keeps `import chatbi` fast)
     if name == "SQLAlchemyEngine":
         from .sqlalchemy_engine import SQLAlchemyEngine
 
         return SQLAlchemyEngine
+    if name == "SparkConnectEngine":
+        from .spark_engine import SparkConnectEngine
+
+        return SparkConnectEngine
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def connect(database: str | os.PathLike[str] | Engine | None) -> Engine:
-    """An engine from a DuckDB path, a ``duckdb:///path`` URL, any SQLAlchemy URL or an engine."""
+    """An engine for a DuckDB path, a database URL (see the table above) or an engine object.
+
+    Nothing connects yet (a DuckDB file is opened); unsupported forms raise ``ConfigError``.
+    """
     if database is None:
         return DuckDBEngine()
     if isinstance(database, Engine) and not isinstance(database, (str, os.PathLike)):
         return database
-    text = str(database)
-    from .urls import database_problem
+    if not isinstance(database, (str, os.PathLike)):
+        raise ConfigError(f"cannot connect to {database!r}: give a DuckDB file path, a database URL or an Engine")
+    from .urls import database_problem, resolve
 
-    problem = database_problem(text)  # before connecting: a failed attempt must not create a file
+    problem = database_problem(os.fspath(database))  # before connecting: a failed attempt must not create a file
     if problem:
         raise ConfigError(problem)
-    if text.startswith("duckdb://"):
-        path = text.removeprefix("duckdb://").removeprefix("/")
-        return DuckDBEngine(path or None) if path not in ("", ":memory:") else DuckDBEngine()
-    if "://" in text:
-        from .sqlalchemy_engine import SQLAlchemyEngine
+    target = resolve(database)
+    if target.kind == "duckdb":
+        return DuckDBEngine(target.location)
+    if target.kind == "spark":
+        from .spark_engine import SparkConnectEngine
 
-        return SQLAlchemyEngine(text)
-    if isinstance(database, (str, os.PathLike)):
-        return DuckDBEngine(Path(database))
-    raise ConfigError(f"cannot connect to {database!r}: give a DuckDB file path, a database URL or an Engine")
+        return SparkConnectEngine(str(database))
+    from .sqlalchemy_engine import SQLAlchemyEngine
+
+    return SQLAlchemyEngine(str(database))

@@ -1,14 +1,26 @@
-"""The ``Engine`` protocol: the only way ChatBI talks to a warehouse."""
+"""The ``Engine`` protocol: the only way ChatBI talks to a warehouse.
+
+What every engine ChatBI ships guarantees (and what an injected engine should do too):
+
+- ``execute`` runs one read-only query and returns a DataFrame with DuckDB's types
+  (``chatbi.warehouse.frames``); every failure, whatever the driver raised, is an
+  :class:`~chatbi.errors.EngineError` whose message is a sentence a user can act on (a timeout
+  is its subclass :class:`~chatbi.errors.QueryTimeout`); at most ``row_cap`` rows come back and
+  ``frame.attrs["truncated"]`` says whether more were there.
+- ``data_version(tables)`` (optional, see :class:`VersionedEngine`) is a cheap marker of the data.
+- Constructing an engine never connects: connections are made at the first statement, so a
+  wrong host is an error answer, and ``--sql-only`` needs no warehouse.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
 __all__ = ["DEFAULT_ENGINE_ROW_CAP", "DEFAULT_RESULT_BYTES", "DEFAULT_TIMEOUT_S", "Engine", "UntrustedSQLEngine",
-           "mark_byte_cut", "mark_truncated", "type_mismatch_message", "value_bytes"]
+           "VersionedEngine", "mark_byte_cut", "mark_truncated", "type_mismatch_message", "value_bytes"]
 
 #: seconds a statement may run before the engine stops it
 DEFAULT_TIMEOUT_S = 60.0
@@ -53,6 +65,20 @@ class UntrustedSQLEngine(Protocol):
     policy_views_first: bool
 
     def execute_untrusted(self, sql: str, views: Mapping[str, str] | None = None) -> pd.DataFrame: ...
+
+
+@runtime_checkable
+class VersionedEngine(Protocol):
+    """An engine that can tell cheaply whether data changed (``chatbi.warehouse.version``).
+
+    ``data_version(tables)`` returns an opaque string that changes when rows of any of
+    ``tables`` are added, deleted or rewritten (as far as the engine can see: each engine
+    documents its marker), and stays the same otherwise. It must cost a few milliseconds, never
+    a scan of the data, and raise :class:`~chatbi.errors.EngineError` when the warehouse cannot
+    be reached. Engines without such a method are probed with row counts.
+    """
+
+    def data_version(self, tables: Sequence[str]) -> str: ...
 
 
 def mark_truncated(frame: pd.DataFrame, row_cap: int) -> pd.DataFrame:

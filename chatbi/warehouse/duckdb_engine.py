@@ -26,6 +26,7 @@ from semantic_layer.sqlbuild.sandbox import (
     setting_sql,
     temp_table_sql,
 )
+from semantic_layer.compiler.metadata import row_counts_sql
 
 from ..errors import EngineError, QueryTimeout, QueryTooCostly
 from .base import (
@@ -38,6 +39,7 @@ from .base import (
     value_bytes,
 )
 from .cost import CostLimits, plan_problem
+from .frames import normalize_frame
 
 __all__ = ["DuckDBEngine", "DuckDBLimits", "DEFAULT_RESULT_BYTES"]
 
@@ -189,6 +191,8 @@ class DuckDBEngine:
         except duckdb.Error as exc:
             detail = _first_line(exc)
             raise EngineError(type_mismatch_message(detail) or f"DuckDB error: {detail}") from None
+        except Exception as exc:  # noqa: BLE001 - e.g. a result pandas cannot hold; never a traceback
+            raise EngineError(f"DuckDB failed ({type(exc).__name__}): {_first_line(exc)}") from None
         finally:
             if watchdog is not None:
                 watchdog.stop()
@@ -259,11 +263,26 @@ class DuckDBEngine:
                     cut_by_bytes = True
                     break
         frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+        frame = normalize_frame(frame)
         if self.row_cap is not None:
             frame = mark_truncated(frame, self.row_cap)
         if cut_by_bytes and self.max_result_bytes is not None:
             mark_byte_cut(frame, self.max_result_bytes)
         return frame
+
+    def data_version(self, tables: Sequence[str]) -> str:
+        """Row counts of ``tables`` (DuckDB keeps them in its metadata) and, for a file, the size and
+        modification time of the file and its write-ahead log, which move with every commit."""
+        counts = self.execute(row_counts_sql(list(tables), self.dialect))
+        marker = ";".join(f"{t}={n}" for t, n in sorted(counts.itertuples(index=False, name=None)))
+        if self.path is not None:
+            for file in (self.path, Path(f"{self.path}.wal")):
+                try:
+                    stat = file.stat()
+                except OSError:
+                    continue
+                marker += f";{file.name}:{stat.st_size}:{stat.st_mtime_ns}"
+        return marker
 
     def close(self) -> None:
         with self._lock:

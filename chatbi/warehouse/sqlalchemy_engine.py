@@ -13,8 +13,6 @@ pinged before use, so a restarted server is picked up again. Failures become
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import decimal
 import importlib.util
 import json
 import re
@@ -27,6 +25,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, make_url
 
+from semantic_layer.compiler.metadata import postgres_change_markers_sql, row_counts_sql
 from semantic_layer.sqlbuild.sandbox import barrier_view_sql, explain_json_sql, unfiltered_view_sql
 
 from ..errors import ConfigError, EngineError, MissingDependencyError, QueryTimeout, QueryTooCostly
@@ -40,17 +39,10 @@ from .base import (
     value_bytes,
 )
 from .cost import CostLimits, plan_problem, postgres_plan
+from .frames import normalize_frame
+from .urls import resolve
 
 __all__ = ["SQLAlchemyEngine", "dialect_for_url", "driver_package"]
-
-#: SQLAlchemy backend name -> sqlglot dialect
-_DIALECTS: Mapping[str, str] = {
-    "postgresql": "postgres", "postgres": "postgres", "redshift": "redshift", "cockroachdb": "postgres",
-    "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite", "snowflake": "snowflake", "bigquery": "bigquery",
-    "mssql": "tsql", "trino": "trino", "presto": "presto", "clickhouse": "clickhouse", "clickhousedb": "clickhouse",
-    "oracle": "oracle", "duckdb": "duckdb", "databricks": "databricks", "hive": "hive", "spark": "spark",
-    "awsathena": "athena", "teradatasql": "teradata", "doris": "doris", "starrocks": "starrocks",
-}
 
 #: (backend, driver) -> what to pip install; driver None = SQLAlchemy's default driver
 _PACKAGES: Mapping[tuple[str, str | None], str] = {
@@ -69,16 +61,14 @@ _PACKAGES: Mapping[tuple[str, str | None], str] = {
 
 
 def dialect_for_url(url: str | URL) -> str:
-    """The sqlglot dialect for a SQLAlchemy URL.
+    """The sqlglot dialect for a SQLAlchemy URL; ``ConfigError`` (saying what to write) when
+    ChatBI does not compile SQL for its database (``chatbi.warehouse.urls``).
 
-    >>> dialect_for_url("postgresql+psycopg://u@localhost/db"), dialect_for_url("mssql+pyodbc://x")
-    ('postgres', 'tsql')
+    >>> dialect_for_url("postgresql+psycopg://u@localhost/db"), dialect_for_url("trino://u@h:8080/hive")
+    ('postgres', 'trino')
     """
-    backend = make_url(url).get_backend_name()
-    try:
-        return _DIALECTS[backend]
-    except KeyError:
-        raise ConfigError(f"unsupported database {backend!r}; supported: {', '.join(sorted(set(_DIALECTS)))}") from None
+    text = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
+    return resolve(text).dialect
 
 
 def driver_package(url: str | URL) -> str:
@@ -178,6 +168,9 @@ class SQLAlchemyEngine:
             conn = self._engine.connect()
         except sa.exc.DBAPIError as exc:
             raise self._connect_error(exc) from None
+        except Exception as exc:  # noqa: BLE001 - e.g. DNS failures or a driver's own socket errors
+            raise EngineError(f"cannot reach the database at {self.safe_url} (is the server running?): "
+                              f"{_first_line(exc)}") from None
         try:
             with conn:
                 if check_cost and probe:
@@ -188,6 +181,11 @@ class SQLAlchemyEngine:
             raise self._error(exc, deadline) from None
         except sa.exc.SQLAlchemyError as exc:
             raise EngineError(f"database error: {_first_line(exc)}") from None
+        except EngineError:  # ChatBI's own refusals (a too costly plan) keep their words
+            raise
+        except Exception as exc:  # noqa: BLE001 - drivers raise their own types (socket, transport, protocol errors)
+            raise EngineError(f"the database at {self.safe_url} failed ({type(exc).__name__}): {_first_line(exc)}"
+                              ) from None
 
     def _check_cost_over_all_rows(self, conn: Connection, sql: str, probe: Sequence[str]) -> None:
         """Refuse ``sql`` when its plan over ``probe`` (plain views of all rows) is too costly; nothing runs."""
@@ -219,7 +217,9 @@ class SQLAlchemyEngine:
             return pd.DataFrame()
         columns = list(result.keys())
         rows, cut_by_bytes = _fetch_bounded(result, self.row_cap, self.max_result_bytes)
-        frame = _frame(rows, columns)
+        # SQLite keeps dates as ISO text: its date columns are recognised by their values
+        frame = normalize_frame(pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns),
+                                iso_text_dates=self.backend == "sqlite")
         if self.row_cap is not None:
             frame = mark_truncated(frame, self.row_cap)
         if cut_by_bytes and self.max_result_bytes is not None:
@@ -289,6 +289,23 @@ class SQLAlchemyEngine:
             return EngineError(f"lost the connection to the database at {self.safe_url} (is the server running?): "
                                f"{first}")
         return EngineError(f"database error: {first}")
+
+    def data_version(self, tables: Sequence[str]) -> str:
+        """A marker of the data in ``tables`` that costs no table scan where the database keeps one.
+
+        PostgreSQL: the statistics collector's cumulative insert/update/delete counters of each
+        table and its file node (TRUNCATE and rewrites change it); counters move within about a
+        second of a commit. Where ``track_counts`` is off, and on other databases: ``COUNT(*)``
+        per table.
+        """
+        names = list(tables)
+        if self.backend == "postgresql":
+            frame = self.execute(postgres_change_markers_sql(names))
+            if len(frame) and str(frame["track_counts"].iloc[0]).lower() == "on":
+                rows = frame.drop(columns=["track_counts"]).astype(str).itertuples(index=False, name=None)
+                return ";".join("|".join(r) for r in sorted(rows)) + f";tables={len(frame)}/{len(names)}"
+        counts = self.execute(row_counts_sql(names, self.dialect))
+        return ";".join(f"{t}={n}" for t, n in sorted(counts.itertuples(index=False, name=None)))
 
     def close(self) -> None:
         self._engine.dispose()
@@ -365,23 +382,6 @@ def _fetch_bounded(result: sa.CursorResult[Any], row_cap: int | None, max_bytes:
             break
         piece = max(1, min(_MAX_PIECE, piece * 8, (max_bytes - size) // max(1, widest)))
     return rows, False
-
-
-def _frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:
-    """A DataFrame with the types DuckDB would give: floats for decimals, datetimes for dates."""
-    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
-    for i, dtype in enumerate(frame.dtypes):
-        if not pd.api.types.is_object_dtype(dtype):
-            continue
-        col = frame.iloc[:, i]
-        values = [v for v in col if v is not None]
-        if not values:
-            continue
-        if all(isinstance(v, decimal.Decimal) for v in values):
-            frame.isetitem(i, pd.to_numeric(col.map(lambda v: None if v is None else float(v)), errors="coerce"))
-        elif all(isinstance(v, (dt.date, dt.datetime)) for v in values):
-            frame.isetitem(i, pd.to_datetime(col))
-    return frame
 
 
 def _describe(exc: sa.exc.DBAPIError) -> tuple[str, str, str]:

@@ -1,4 +1,5 @@
-"""SQL for the metadata ChatBI reads from a warehouse: the newest date, the members of a dimension.
+"""SQL for the metadata ChatBI reads from a warehouse: the newest date, the members of a dimension,
+the markers that tell whether data changed.
 
 Built here so that ``chatbi`` never assembles SQL itself; it only executes what the semantic
 layer builds (and the guard checks).
@@ -6,14 +7,18 @@ layer builds (and the guard checks).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 import sqlglot
 from sqlglot import exp
 
 from ..computed import qualify
 from ..model import SemanticModel
-from .dialects import column, ident
+from .dialects import column, date_literal, ident
 
-__all__ = ["latest_date_sql", "date_range_sql", "member_values_sql", "row_count_expression", "row_count_sql"]
+__all__ = ["latest_date_sql", "date_range_sql", "member_values_sql", "row_count_expression", "row_count_sql",
+           "recent_member_values_sql", "row_counts_sql", "postgres_change_markers_sql"]
 
 
 def latest_date_sql(model: SemanticModel, fact: str, dialect: str) -> str | None:
@@ -96,3 +101,70 @@ def row_count_sql(sql: str, dialect: str) -> str:
 
 def _as_q(tree: exp.Expr) -> exp.Subquery:
     return exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier("q")))
+
+
+def recent_member_values_sql(model: SemanticModel, dimension: str, dialect: str, limit: int, *,
+                             since: dt.date | None, scan_rows: int) -> str | None:
+    """Distinct values of a dimension that lives on a fact table, from a bounded scan: the rows
+    of that table dated ``since`` or later (when given), at most ``scan_rows`` of them.
+
+    Members found this way are those in recent use; the scan reads at most ``scan_rows`` rows
+    however big the table is (date pruning makes it cheap on date-ordered or partitioned tables).
+
+    >>> from sample_data import TELECOM_MODEL
+    >>> model = SemanticModel.from_yaml(TELECOM_MODEL)
+    >>> recent_member_values_sql(model, "channel", "spark", 10, since=dt.date(2025, 12, 1), scan_rows=1000)
+    "SELECT DISTINCT s.channel FROM (SELECT channel FROM fact_daily WHERE `date` >= CAST('2025-12-01' AS DATE) LIMIT 1000) AS s WHERE NOT s.channel IS NULL ORDER BY s.channel LIMIT 10"
+    """
+    dim = model.dimension(dimension)
+    if dim.type != "categorical" or dim.table is None:
+        return None
+    names = [dim.column or dimension] + ([dim.label_column] if dim.label_column else [])
+    # a computed column is named after itself, so the outer query reads it like a stored one
+    picked = [_column(model, dim.table, n, dialect) for n in names]
+    inner = exp.select(*(e if isinstance(e, exp.Column) else exp.alias_(e, ident(n, dialect))
+                         for n, e in zip(names, picked))).from_(exp.Table(this=ident(dim.table, dialect)))
+    time_col = model.tables[dim.table].time_column
+    if since is not None and time_col:
+        inner = inner.where(exp.GTE(this=_column(model, dim.table, time_col, dialect),
+                                    expression=date_literal(since, dialect)))
+    inner = inner.limit(scan_rows)
+    cols = [column(n, "s", dialect) for n in names]
+    return (exp.select(*cols).distinct().from_(inner.subquery("s"))
+            .where(exp.Not(this=exp.Is(this=cols[0].copy(), expression=exp.Null())))
+            .order_by(cols[0].copy()).limit(limit).sql(dialect=dialect))
+
+
+def row_counts_sql(tables: Sequence[str], dialect: str) -> str:
+    """``table_name``, ``n`` (its row count) for each table, one statement.
+
+    A cheap change marker where counts come from metadata (DuckDB, Spark over Parquet, Snowflake).
+
+    >>> row_counts_sql(["fact_daily", "dim_plan"], "duckdb")
+    "SELECT 'fact_daily' AS table_name, COUNT(*) AS n FROM fact_daily UNION ALL SELECT 'dim_plan' AS table_name, COUNT(*) AS n FROM dim_plan"
+    """
+    selects = [exp.select(exp.alias_(exp.Literal.string(t), "table_name"), exp.alias_(exp.Count(this=exp.Star()), "n"))
+               .from_(exp.Table(this=ident(t, dialect))) for t in tables]
+    query: exp.Query = selects[0]
+    for select in selects[1:]:
+        query = exp.union(query, select, distinct=False)
+    return query.sql(dialect=dialect)
+
+
+def postgres_change_markers_sql(tables: Sequence[str]) -> str:
+    """PostgreSQL's cumulative row-change counters of each table (found on the search path) and its
+    file node (which changes on TRUNCATE and rewrites): a marker that moves with every committed
+    insert, update or delete, read from the statistics views without touching the table.
+
+    >>> print(postgres_change_markers_sql(["fact_daily"]))
+    SELECT s.relname, s.n_tup_ins, s.n_tup_upd, s.n_tup_del, c.relfilenode, CURRENT_SETTING('track_counts') AS track_counts FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid WHERE s.relid IN (TO_REGCLASS('fact_daily'))
+    """
+    regclasses = [exp.func("to_regclass", exp.Literal.string(t)) for t in tables]
+    return (exp.select(*(exp.column(c, "s") for c in ("relname", "n_tup_ins", "n_tup_upd", "n_tup_del")),
+                       exp.column("relfilenode", "c"),
+                       exp.alias_(exp.func("current_setting", exp.Literal.string("track_counts")), "track_counts"))
+            .from_(exp.alias_(exp.Table(this=exp.to_identifier("pg_stat_user_tables")), "s", table=True))
+            .join(exp.alias_(exp.Table(this=exp.to_identifier("pg_class")), "c", table=True),
+                  on=exp.EQ(this=exp.column("oid", "c"), expression=exp.column("relid", "s")))
+            .where(exp.column("relid", "s").isin(*regclasses))
+            .sql(dialect="postgres"))

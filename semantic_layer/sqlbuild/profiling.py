@@ -33,8 +33,10 @@ __all__ = [
 
 #: tables with more rows than this are profiled on a sample of about this many rows
 SAMPLE_ROWS = 100_000
-#: dialects whose TABLESAMPLE SYSTEM takes a percentage (all but Trino also a seed)
-_TABLESAMPLE = frozenset({"duckdb", "postgres", "snowflake", "trino", "spark", "bigquery"})
+#: dialects whose TABLESAMPLE SYSTEM takes a percentage (all but Trino also a seed). Not Spark:
+#: sqlglot writes its seed as ``SEED (n)``, which Spark does not parse, and Spark's row sampling
+#: reads every file anyway, while the first rows are read from the first files only.
+_TABLESAMPLE = frozenset({"duckdb", "postgres", "snowflake", "trino", "bigquery"})
 
 
 @dataclass(frozen=True)

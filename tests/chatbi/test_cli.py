@@ -63,3 +63,51 @@ def test_console_script_reports_errors_without_traceback(tmp_path: Path) -> None
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "cannot read the model file" in result.stderr
+
+
+@pytest.mark.parametrize("database", ["postgresql://nobody@127.0.0.1:9/dw", "sc://127.0.0.1:9/;database=telecom"])
+def test_sql_only_needs_no_warehouse(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--sql-only compiles for the URL's dialect without connecting (nothing listens on port 9)."""
+    code = main(["query", "--model", str(TELECOM_MODEL), "--database", database, "-m", "revenue", "-d", "date.week",
+                 "--compare", "yoy", "--from", "2025-06-02", "--to", "2025-08-31", "--sql-only"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("-- SQL\nSELECT")
+    assert ("TRUNC(fact_daily.`date`, 'WEEK')" in out) == database.startswith("sc://")  # Spark SQL for sc://
+    assert "2024-06-03" in out  # weekly year over year: 52 weeks back
+
+
+def test_sql_only_checks_the_query_without_a_warehouse(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["query", "--model", str(TELECOM_MODEL), "--database", "sc://127.0.0.1:9", "--sql-only"]
+    assert main([*args, "-m", "revnue"]) == 1
+    assert "Did you mean 'revenue'?" in capsys.readouterr().err
+    assert main([*args, "-m", "revenue", "-d", "date.month", "--compare", "pop", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("SELECT") and "ADD_MONTHS" in out  # every month against the one before, in Spark SQL
+
+
+def test_ask_anchor_flag_sets_what_relative_periods_count_from(sample_args: list[str], sample_db_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["ask", *sample_args, "--anchor", "2025-06-30", "--format", "json", "上个月的收入"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    with duckdb.connect(str(sample_db_path), read_only=True) as con:
+        may, nov = con.execute("SELECT SUM(revenue) FILTER (WHERE month(date) = 5), SUM(revenue) FILTER "
+                               "(WHERE month(date) = 11) FROM fact_daily WHERE year(date) = 2025").fetchone()
+    assert records[0]["revenue"] == pytest.approx(may, rel=1e-9)
+    assert main(["ask", *sample_args, "--format", "json", "上个月的收入"]) == 0  # the data's newest date
+    assert json.loads(capsys.readouterr().out)[0]["revenue"] == pytest.approx(nov, rel=1e-9)
+    with pytest.raises(SystemExit):
+        main(["ask", *sample_args, "--anchor", "June", "上个月的收入"])
+    assert "not a date: 'June' (write YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_unsupported_and_unreachable_databases_are_one_line_errors(tmp_path: Path) -> None:
+    for database, says in (("hive://h:10000/default", "unsupported database URL 'hive://h:10000/default'"),
+                           ("sc://127.0.0.1:9", "cannot reach the Spark Connect server at sc://127.0.0.1:9")):
+        result = subprocess.run([sys.executable, "-m", "chatbi", "query", "--model", str(TELECOM_MODEL),
+                                 "--database", database, "-m", "revenue"],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith(f"chatbi: error: {says}") and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr

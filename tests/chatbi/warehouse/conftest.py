@@ -1,9 +1,10 @@
-"""Fixtures of the engine tests: one warehouse in DuckDB, PostgreSQL and SQLite, and checksums.
+"""Fixtures of the engine tests: one warehouse in DuckDB, PostgreSQL, SQLite and Spark, and checksums.
 
 The cross-engine warehouse is the telecom sample cut to the cities of two provinces (every
-date, plan, channel and segment kept), so the same semantic queries can run on all three
-engines in seconds. The sample warehouse itself, the PostgreSQL database and the SQLite file
-are checksummed before the first test and after the last: nothing ChatBI runs may change them.
+date, plan, channel and segment kept), so the same semantic queries can run on all four
+engines in seconds. The sample warehouse itself, the PostgreSQL database, the SQLite file and
+the Spark tables (catalog and Parquet files) are checksummed before the first test and after
+the last: nothing ChatBI runs may change them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import sqlalchemy as sa
 from chatbi import ChatBI
 from semantic_layer import SemanticModel
 
-from .loaders import duckdb_checksums, duckdb_into_sqlite, postgres_checksums, sqlite_checksums
+from .loaders import duckdb_checksums, duckdb_into_sqlite, postgres_checksums, spark_checksums, sqlite_checksums
 
 PROVINCES = ("广东", "四川")
+SPARK_DATABASE = "chatbi_engines"
 TABLES = ("dim_plan", "dim_region", "fact_daily", "fact_network_daily")
 
 
@@ -99,5 +101,23 @@ def pg_bi(sample_model: SemanticModel, small_postgres_url: str) -> Iterator[Chat
 @pytest.fixture(scope="session")
 def sqlite_bi(sample_model: SemanticModel, small_sqlite: Path) -> Iterator[ChatBI]:
     bi = ChatBI(sample_model, f"sqlite:///{small_sqlite}")
+    yield bi
+    bi.close()
+
+
+@pytest.fixture(scope="session")
+def small_spark_url(spark_connect: object, small_duckdb: Path) -> Iterator[str]:
+    """The small warehouse in a database of its own on the suite's Spark Connect server (as Parquet)."""
+    from servers.spark import load_duckdb_into_spark
+
+    load_duckdb_into_spark(small_duckdb, spark_connect, SPARK_DATABASE, TABLES)  # type: ignore[arg-type]
+    before = spark_checksums(spark_connect, SPARK_DATABASE)
+    yield f"{spark_connect.url}/;database={SPARK_DATABASE}"  # type: ignore[attr-defined]
+    assert spark_checksums(spark_connect, SPARK_DATABASE) == before, "the Spark warehouse changed during the tests"
+
+
+@pytest.fixture(scope="session")
+def spark_bi(sample_model: SemanticModel, small_spark_url: str) -> Iterator[ChatBI]:
+    bi = ChatBI(sample_model, small_spark_url)
     yield bi
     bi.close()

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-__all__ = ["duckdb_into_sqlite", "duckdb_checksums", "sqlite_checksums", "postgres_checksums"]
+__all__ = ["duckdb_into_sqlite", "duckdb_checksums", "sqlite_checksums", "postgres_checksums", "spark_checksums"]
 
 _SQLITE_TYPES = {"DATE": "TEXT", "VARCHAR": "TEXT", "DOUBLE": "REAL", "FLOAT": "REAL", "BOOLEAN": "INTEGER"}
 
@@ -88,3 +88,24 @@ def postgres_checksums(conninfo: str) -> dict[str, str]:
             out[t] = _digest(con.execute(f"SELECT COUNT(*), SUM(hashtext(t::text)::numeric) FROM {_quote(t)} AS t")
                              .fetchall())
         return out
+
+
+def spark_checksums(server: object, database: str) -> dict[str, str]:
+    """The database's tables in the server's catalog (name, type, location) and a hash of every
+    file under the server's data directory for it: a write, a drop or a new table changes them."""
+    from pyspark.sql.connect.session import SparkSession
+
+    session = SparkSession(connection=server.url)  # type: ignore[attr-defined]
+    try:
+        tables = sorted((t.name, str(t.tableType)) for t in session.catalog.listTables(dbName=database))
+        out = {"__tables__": _digest(tables)}
+        for name, _ in tables:
+            out[name] = _digest(session.sql(f"SELECT COUNT(*) FROM {database}.{name}").collect())
+    finally:
+        session.stop()
+    root = server.data_dir / database  # type: ignore[attr-defined]
+    for file in sorted(root.rglob("*")):
+        if file.is_file():
+            with open(file, "rb") as handle:
+                out[str(file.relative_to(root))] = hashlib.file_digest(handle, "sha256").hexdigest()
+    return out
