@@ -43,7 +43,7 @@ def normalize_frame(frame: pd.DataFrame, *, iso_text_dates: bool = False) -> pd.
         elif pd.api.types.is_datetime64_dtype(dtype):
             if str(dtype) != DATETIME_DTYPE:
                 frame.isetitem(i, col.astype(DATETIME_DTYPE))
-        elif dtype == object:
+        elif pd.api.types.is_object_dtype(dtype):
             converted = _convert_objects(col, iso_text_dates)
             if converted is not None:
                 frame.isetitem(i, converted)

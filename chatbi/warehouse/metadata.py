@@ -115,6 +115,23 @@ class WarehouseMetadata:
             return index
 
 
+    def complete_members(self) -> Any:
+        """Rebuild the index reading fact-table dimensions whole (no bounded scans) and keep it for
+        the current data version: for a background refresher where scanning the facts is
+        affordable (the next data version goes back to bounded scans)."""
+        from ..members import build_member_index
+
+        version = self.version()
+        try:
+            latest = self.latest_dates()
+        except EngineError:
+            latest = {}
+        index = build_member_index(self.model, self.engine, latest=latest, exact=True)
+        with self._lock:
+            self._members = (version, index, time.monotonic() + MEMBER_RETRY_S)
+        return index
+
+
 def _to_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()

@@ -123,7 +123,7 @@ def recent_member_values_sql(model: SemanticModel, dimension: str, dialect: str,
     # a computed column is named after itself, so the outer query reads it like a stored one
     picked = [_column(model, dim.table, n, dialect) for n in names]
     inner = exp.select(*(e if isinstance(e, exp.Column) else exp.alias_(e, ident(n, dialect))
-                         for n, e in zip(names, picked))).from_(exp.Table(this=ident(dim.table, dialect)))
+                         for n, e in zip(names, picked, strict=True))).from_(exp.Table(this=ident(dim.table, dialect)))
     time_col = model.tables[dim.table].time_column
     if since is not None and time_col:
         inner = inner.where(exp.GTE(this=_column(model, dim.table, time_col, dialect),

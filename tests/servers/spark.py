@@ -195,7 +195,8 @@ def running_spark_connect(*, start_timeout_s: float = START_TIMEOUT_S,
     """Start a server in a temporary directory; stop it (by PID) and delete the directory on exit.
 
     The directory (with ``server.log``) is kept when the start fails, when ``keep_logs`` is (or
-    returns, when called at the end) true, or when ``$CHATBI_KEEP_SPARK_LOGS=1``. Raises SparkNotInstalled when pyspark or Java is missing.
+    returns, when called at the end) true, or when ``$CHATBI_KEEP_SPARK_LOGS=1``. Raises
+    SparkNotInstalled when pyspark or Java is missing.
     """
     home = find_spark_home()
     _java()

@@ -132,6 +132,14 @@ def test_members_of_fact_dimensions_come_from_a_bounded_scan_of_recent_rows(shop
     assert "app" in first_rows and first_rows - {"app"} and first_rows <= {"store", "web", "app"}
 
 
+def test_a_background_refresher_can_complete_the_members(shop: duckdb.DuckDBPyConnection) -> None:
+    metadata = WarehouseMetadata(SemanticModel.from_dict(MODEL), DuckDBEngine(connection=shop))
+    assert "store" not in metadata.members().values("channel")  # not used in the last 92 days
+    completed = metadata.complete_members()
+    assert completed.values("channel") == {"web", "store"} and not completed.sampled
+    assert metadata.members() is completed  # kept for this data version
+
+
 def test_the_anchor_can_be_pinned(shop: duckdb.DuckDBPyConnection) -> None:
     metadata = WarehouseMetadata(SemanticModel.from_dict(MODEL), DuckDBEngine(connection=shop))
     metadata.pin_anchor(dt.date(2025, 6, 30))

@@ -122,7 +122,7 @@ def test_concurrent_statements_share_one_session(engine: SparkConnectEngine) -> 
         t.join(timeout=300)
     assert not errors
     expected = engine.execute("SELECT plan_id, COUNT(*) AS n FROM fact_daily WHERE plan_id <= 4 GROUP BY plan_id")
-    assert results == dict(zip(expected["plan_id"], expected["n"]))
+    assert results == dict(zip(expected["plan_id"], expected["n"], strict=True))
 
 
 def test_data_version_follows_the_data(spark_connect: object, small_duckdb: Path) -> None:
