@@ -163,7 +163,9 @@ def database_problem(text: str) -> str | None:
         return f"'{scheme}://' is not a SQLAlchemy scheme: write {better}{extra}"
     if scheme == "sqlite":
         return _sqlite_problem(text, rest)
-    if scheme not in _KNOWN and scheme not in _forms()["spark_schemes"] and "." not in scheme:
+    forms = _forms()
+    named = {*forms["spark_schemes"], *forms["refused"], *forms["sqlalchemy_dialects"]}
+    if scheme not in _KNOWN and scheme not in named and "." not in scheme:  # a typo, not a form resolve() answers
         close = suggest(scheme, _KNOWN, n=1, cutoff=0.6)
         if close:
             return f"unknown database scheme '{scheme}://': did you mean {close[0]}{driver}://{rest}?"

@@ -45,7 +45,7 @@ def test_a_database_parameter_selects_the_spark_database_and_is_not_sent_as_a_he
 
 @pytest.mark.parametrize(("url", "says"), [
     ("postgres://me:pw@db.example.com/dw", "write postgresql://me:***@db.example.com/dw"),
-    ("postgres+psycopg://me@db/dw", "write postgresql://me@db/dw"),
+    ("postgres+psycopg://me@db/dw", "write postgresql+psycopg://me@db/dw"),
     ("hive://h:10000/default", "HiveServer2 / Thrift is not supported; ChatBI runs Spark SQL through Spark Connect"),
     ("thrift://h:10000", "write sc://host:15002"),
     ("jdbc:hive2://h:10000/default", "JDBC URLs are not supported"),
