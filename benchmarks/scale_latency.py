@@ -43,10 +43,7 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
     return round(statistics.median(float(r[key]) for r in runs), 1)
 
 
-def measure(rows: int, src: Path, runs: int) -> dict[str, Any]:
-    database = scaled_warehouse(rows)
-    _run_driver(src, database)  # warm the OS page cache: every variant then reads a warm file
-    samples = [_run_driver(src, database) for _ in range(runs)]
+def summarise_runs(samples: list[dict[str, Any]]) -> dict[str, Any]:
     queries = {}
     for name in samples[0]["queries"]:
         chatbi = statistics.median(s["queries"][name]["chatbi_ms"] for s in samples)
@@ -54,8 +51,9 @@ def measure(rows: int, src: Path, runs: int) -> dict[str, Any]:
         queries[name] = {"chatbi_ms": round(chatbi, 1), "direct_ms": round(direct, 1),
                          "overhead_ms": round(chatbi - direct, 1)}
     return {
-        "database": database.name, "fact_rows": rows, "runs": runs,
+        "runs": len(samples),
         "first_question_ms": _median(samples, "first_question_ms"),
+        "first_question_ms_all": [s["first_question_ms"] for s in samples],
         "second_question_ms": _median(samples, "second_question_ms"),
         "construct_ms": _median(samples, "construct_ms"),
         "import_ms": _median(samples, "import_ms"),
@@ -64,6 +62,19 @@ def measure(rows: int, src: Path, runs: int) -> dict[str, Any]:
         "first_question_status": samples[0]["first_question_status"],
         "queries": queries,
     }
+
+
+def measure(rows: int, variants: list[tuple[str, Path]], runs: int) -> list[dict[str, Any]]:
+    """Fresh processes per variant, interleaved (so a busy moment of the machine hits every variant)."""
+    database = scaled_warehouse(rows)
+    for _, src in variants:
+        _run_driver(src, database)  # warm the OS page cache: every variant then reads a warm file
+    samples: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in variants}
+    for _ in range(runs):
+        for label, src in variants:
+            samples[label].append(_run_driver(src, database))
+    return [{"code": label, "database": database.name, "fact_rows": rows, **summarise_runs(samples[label])}
+            for label, _ in variants]
 
 
 def main() -> None:
@@ -76,11 +87,10 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     started = time.perf_counter()
     for text in args.rows.split(","):
-        rows = parse_rows(text)
-        for label, src in variants:
-            result = {"code": label, "rows": text.strip(), **measure(rows, src, args.runs)}
+        for result in measure(parse_rows(text), variants, args.runs):
+            result["rows"] = text.strip()
             results.append(result)
-            print(f"[scale] {label} at {text}: first question {result['first_question_ms']} ms", flush=True)
+            print(f"[scale] {result['code']} at {text}: first question {result['first_question_ms']} ms", flush=True)
     table = []
     for r in results:
         q = r["queries"]
