@@ -273,7 +273,7 @@ class ChatBI:
         """The member-value index of the current data version; an index built while a dimension
         table could not be read is rebuilt (at most once a minute), so a warehouse that was down
         at start-up recovers. A user's view filters this one index to the user's rows."""
-        return self.metadata.members()  # type: ignore[no-any-return]
+        return self.metadata.members()
 
     @property
     def _member_sets(self) -> dict[str, frozenset[str]]:

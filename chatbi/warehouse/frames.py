@@ -25,6 +25,7 @@ import decimal
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["normalize_frame", "DATETIME_DTYPE"]
@@ -39,10 +40,10 @@ def normalize_frame(frame: pd.DataFrame, *, iso_text_dates: bool = False) -> pd.
     for i, dtype in enumerate(frame.dtypes):
         col = frame.iloc[:, i]
         if isinstance(dtype, pd.DatetimeTZDtype):
-            frame.isetitem(i, col.dt.tz_localize(None).astype(DATETIME_DTYPE))
+            frame.isetitem(i, col.dt.tz_localize(None).to_numpy(dtype=DATETIME_DTYPE))
         elif pd.api.types.is_datetime64_dtype(dtype):
             if str(dtype) != DATETIME_DTYPE:
-                frame.isetitem(i, col.astype(DATETIME_DTYPE))
+                frame.isetitem(i, col.to_numpy(dtype=DATETIME_DTYPE))
         elif pd.api.types.is_object_dtype(dtype):
             converted = _convert_objects(col, iso_text_dates)
             if converted is not None:
@@ -50,7 +51,7 @@ def normalize_frame(frame: pd.DataFrame, *, iso_text_dates: bool = False) -> pd.
     return frame
 
 
-def _convert_objects(col: pd.Series, iso_text_dates: bool) -> pd.Series | None:
+def _convert_objects(col: pd.Series, iso_text_dates: bool) -> np.ndarray | None:
     first = col.first_valid_index()
     if first is None:
         return None
@@ -58,14 +59,14 @@ def _convert_objects(col: pd.Series, iso_text_dates: bool) -> pd.Series | None:
     if iso_text_dates and isinstance(head, str) and _ISO_DATE.fullmatch(head):
         texts = col.dropna()
         if texts.map(lambda v: isinstance(v, str) and _ISO_DATE.fullmatch(v) is not None).all():
-            return pd.to_datetime(col, format="%Y-%m-%d").astype(DATETIME_DTYPE)
+            return pd.to_datetime(col, format="%Y-%m-%d").to_numpy(dtype=DATETIME_DTYPE)
         return None
     # text columns (the common case) are recognised by their first value, without a scan
     if not isinstance(head, (decimal.Decimal, dt.date)):
         return None
     values = [v for v in col if v is not None and v is not pd.NaT and not (isinstance(v, float) and v != v)]
     if all(isinstance(v, decimal.Decimal) for v in values):
-        return pd.to_numeric(col.map(_decimal_to_float), errors="coerce").astype("float64")
+        return pd.to_numeric(col.map(_decimal_to_float), errors="coerce").to_numpy(dtype="float64")
     if all(isinstance(v, (dt.date, dt.datetime)) for v in values):
         return _to_naive(col)
     return None
@@ -75,7 +76,7 @@ def _decimal_to_float(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
 
 
-def _to_naive(col: pd.Series) -> pd.Series:
+def _to_naive(col: pd.Series) -> np.ndarray:
     """Dates and (possibly aware, possibly mixed-offset) datetimes as naive wall-clock times."""
     def wall(value: Any) -> Any:
         if isinstance(value, dt.datetime):
@@ -84,4 +85,4 @@ def _to_naive(col: pd.Series) -> pd.Series:
             return dt.datetime(value.year, value.month, value.day)
         return None
 
-    return pd.to_datetime(col.map(wall)).astype(DATETIME_DTYPE)
+    return pd.to_datetime(col.map(wall)).to_numpy(dtype=DATETIME_DTYPE)

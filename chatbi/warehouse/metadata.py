@@ -138,5 +138,5 @@ def _to_date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if hasattr(value, "date"):
-        return value.date()  # type: ignore[no-any-return]
+        return value.date()
     return dt.date.fromisoformat(str(value)[:10])

@@ -29,6 +29,7 @@ Needs the Spark Connect client: ``pip install 'chatbi[spark]'`` (``pyspark[conne
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import re
@@ -53,7 +54,7 @@ __all__ = ["SparkConnectEngine", "INSTALL_HINT"]
 INSTALL_HINT = "pip install 'chatbi[spark]' (or: pip install 'pyspark[connect]>=4')"
 #: modules the Spark Connect client imports (pyspark-client ships the first; the rest are its dependencies)
 _CLIENT_MODULES = ("pyspark", "grpc", "grpc_status", "google.protobuf", "pyarrow")
-_PARAM = re.compile(r";\s*database\s*=\s*([^;]*)", re.I)
+_PARAM = re.compile(r";\s*database\s*=\s*([^;]*)", re.IGNORECASE)
 _ENVELOPE_ALIAS = "chatbi_result"
 _T = TypeVar("_T")
 #: seconds a "cannot reach the server" answer is repeated without trying again
@@ -196,7 +197,7 @@ class SparkConnectEngine:
                 or "deadline_exceeded" in lowered or "statuscode.deadline" in lowered or "retries exceeded" in lowered:
             return _Unreachable(f"cannot reach the Spark Connect server at {self.safe_url} (is it running?): {first}")
         if cls.startswith(("TABLE_OR_VIEW_NOT_FOUND", "UNRESOLVED_COLUMN", "SCHEMA_NOT_FOUND")) \
-                or "table or view" in lowered and "cannot be found" in lowered:
+                or ("table or view" in lowered and "cannot be found" in lowered):
             return EngineError(f"Spark at {self.safe_url} has no such table, column or database: {first}")
         if cls.startswith("PARSE_SYNTAX_ERROR") or type(exc).__name__ == "ParseException":
             return EngineError(f"Spark could not read the statement as one query: {first}")
@@ -329,10 +330,8 @@ def _error_class(exc: BaseException) -> str:
 
 
 def _quietly(call: Callable[[], object]) -> None:
-    try:
+    with contextlib.suppress(Exception):  # best effort: the session or tag is going away anyway
         call()
-    except Exception:  # noqa: BLE001, S110 - best effort: the session is going away anyway
-        pass
 
 
 def _first_line(exc: BaseException) -> str:

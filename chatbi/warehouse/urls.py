@@ -37,8 +37,8 @@ from ..errors import ConfigError
 
 __all__ = ["Target", "resolve", "database_problem", "supported_forms", "sqlalchemy_dialect", "hide_password"]
 
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://(.*)$", re.S)
-_JDBC = re.compile(r"^jdbc:([A-Za-z0-9]+):", re.I)
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://(.*)$", re.DOTALL)
+_JDBC = re.compile(r"^jdbc:([A-Za-z0-9]+):", re.IGNORECASE)
 _PASSWORD = re.compile(r"^([^/@:]*):([^/@]*)@")
 
 
@@ -56,7 +56,7 @@ class Target:
 @lru_cache(maxsize=1)
 def _forms() -> dict[str, Any]:
     with open(Path(__file__).with_name("url_forms.yaml"), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)  # type: ignore[no-any-return]
+        return yaml.safe_load(handle)
 
 
 def supported_forms() -> str:
@@ -74,7 +74,7 @@ def hide_password(url: str) -> str:
     if not match:
         return url
     rest = _PASSWORD.sub(lambda m: f"{m[1]}:***@", match[2], count=1)
-    rest = re.sub(r"(;\s*token\s*=)[^;]*", r"\1***", rest, flags=re.I)
+    rest = re.sub(r"(;\s*token\s*=)[^;]*", r"\1***", rest, flags=re.IGNORECASE)
     return f"{match[1]}://{rest}"
 
 
@@ -124,7 +124,7 @@ def _spark_location(text: str, scheme: str, rest: str) -> str:
     """``sc://host:port`` with the default port filled in, whatever Spark Connect alias was used."""
     forms = _forms()
     hostport, sep, tail = rest.partition("/")
-    host, colon, port = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
+    host, _, port = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
     if not host:
         raise _refuse(text, "a Spark Connect URL needs a host: sc://host:15002")
     if port and not port.isdigit():

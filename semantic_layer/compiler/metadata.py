@@ -105,7 +105,7 @@ def _as_q(tree: exp.Expr) -> exp.Subquery:
 
 def recent_member_values_sql(model: SemanticModel, dimension: str, dialect: str, limit: int, *,
                              since: dt.date | None, scan_rows: int) -> str | None:
-    """Distinct values of a dimension that lives on a fact table, from a bounded scan: the rows
+    r"""Distinct values of a dimension that lives on a fact table, from a bounded scan: the rows
     of that table dated ``since`` or later (when given), at most ``scan_rows`` of them.
 
     Members found this way are those in recent use; the scan reads at most ``scan_rows`` rows
@@ -113,8 +113,11 @@ def recent_member_values_sql(model: SemanticModel, dimension: str, dialect: str,
 
     >>> from sample_data import TELECOM_MODEL
     >>> model = SemanticModel.from_yaml(TELECOM_MODEL)
-    >>> recent_member_values_sql(model, "channel", "spark", 10, since=dt.date(2025, 12, 1), scan_rows=1000)
-    "SELECT DISTINCT s.channel FROM (SELECT channel FROM fact_daily WHERE `date` >= CAST('2025-12-01' AS DATE) LIMIT 1000) AS s WHERE NOT s.channel IS NULL ORDER BY s.channel LIMIT 10"
+    >>> sql = recent_member_values_sql(model, "channel", "spark", 10, since=dt.date(2025, 12, 1), scan_rows=1000)
+    >>> print(sql.replace(" FROM (", "\nFROM (").replace(" AS s ", "\nAS s "))
+    SELECT DISTINCT s.channel
+    FROM (SELECT channel FROM fact_daily WHERE `date` >= CAST('2025-12-01' AS DATE) LIMIT 1000)
+    AS s WHERE NOT s.channel IS NULL ORDER BY s.channel LIMIT 10
     """
     dim = model.dimension(dimension)
     if dim.type != "categorical" or dim.table is None:
@@ -136,12 +139,13 @@ def recent_member_values_sql(model: SemanticModel, dimension: str, dialect: str,
 
 
 def row_counts_sql(tables: Sequence[str], dialect: str) -> str:
-    """``table_name``, ``n`` (its row count) for each table, one statement.
+    r"""``table_name``, ``n`` (its row count) for each table, one statement.
 
     A cheap change marker where counts come from metadata (DuckDB, Spark over Parquet, Snowflake).
 
-    >>> row_counts_sql(["fact_daily", "dim_plan"], "duckdb")
-    "SELECT 'fact_daily' AS table_name, COUNT(*) AS n FROM fact_daily UNION ALL SELECT 'dim_plan' AS table_name, COUNT(*) AS n FROM dim_plan"
+    >>> print(row_counts_sql(["fact_daily", "dim_plan"], "duckdb").replace(" UNION ALL ", "\nUNION ALL "))
+    SELECT 'fact_daily' AS table_name, COUNT(*) AS n FROM fact_daily
+    UNION ALL SELECT 'dim_plan' AS table_name, COUNT(*) AS n FROM dim_plan
     """
     selects = [exp.select(exp.alias_(exp.Literal.string(t), "table_name"), exp.alias_(exp.Count(this=exp.Star()), "n"))
                .from_(exp.Table(this=ident(t, dialect))) for t in tables]
@@ -152,12 +156,14 @@ def row_counts_sql(tables: Sequence[str], dialect: str) -> str:
 
 
 def postgres_change_markers_sql(tables: Sequence[str]) -> str:
-    """PostgreSQL's cumulative row-change counters of each table (found on the search path) and its
+    r"""PostgreSQL's cumulative row-change counters of each table (found on the search path) and its
     file node (which changes on TRUNCATE and rewrites): a marker that moves with every committed
     insert, update or delete, read from the statistics views without touching the table.
 
-    >>> print(postgres_change_markers_sql(["fact_daily"]))
-    SELECT s.relname, s.n_tup_ins, s.n_tup_upd, s.n_tup_del, c.relfilenode, CURRENT_SETTING('track_counts') AS track_counts FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid WHERE s.relid IN (TO_REGCLASS('fact_daily'))
+    >>> print(postgres_change_markers_sql(["fact_daily"]).replace(" FROM", "\nFROM").replace(" JOIN", "\nJOIN"))
+    SELECT s.relname, s.n_tup_ins, s.n_tup_upd, s.n_tup_del, c.relfilenode, CURRENT_SETTING('track_counts') AS track_counts
+    FROM pg_stat_user_tables AS s
+    JOIN pg_class AS c ON c.oid = s.relid WHERE s.relid IN (TO_REGCLASS('fact_daily'))
     """
     regclasses = [exp.func("to_regclass", exp.Literal.string(t)) for t in tables]
     return (exp.select(*(exp.column(c, "s") for c in ("relname", "n_tup_ins", "n_tup_upd", "n_tup_del")),

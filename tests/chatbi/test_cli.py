@@ -107,7 +107,7 @@ def test_unsupported_and_unreachable_databases_are_one_line_errors(tmp_path: Pat
                            ("sc://127.0.0.1:9", "cannot reach the Spark Connect server at sc://127.0.0.1:9")):
         result = subprocess.run([sys.executable, "-m", "chatbi", "query", "--model", str(TELECOM_MODEL),
                                  "--database", database, "-m", "revenue"],
-                                capture_output=True, text=True, timeout=300)
+                                capture_output=True, text=True, timeout=300, check=False)
         assert result.returncode == 1, result.stderr
         assert result.stderr.startswith(f"chatbi: error: {says}") and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -14,9 +14,8 @@ questions of each category (about 60, chosen to keep the Spark module within a f
 
 from __future__ import annotations
 
-from typing import Any
-
 import os
+from typing import Any
 
 import pytest
 

@@ -98,7 +98,7 @@ def test_failures_are_sentences(engine: SparkConnectEngine, spark_connect: objec
         engine.execute("SELECT no_such_column FROM dim_plan")
     wrong_db = SparkConnectEngine(f"{spark_connect.url}/;database=no_such_db")  # type: ignore[attr-defined]
     try:
-        with pytest.raises(EngineError, match="no such table, column or database.*no_such_db"):
+        with pytest.raises(EngineError, match=r"no such table, column or database.*no_such_db"):
             wrong_db.execute("SELECT 1")
     finally:
         wrong_db.close()
@@ -217,7 +217,7 @@ def test_server_down_mid_session_then_back(sample_model: object) -> None:
         with pytest.raises(EngineError, match=r"^cannot reach the Spark Connect server at sc://127\.0\.0\.1:\d+ "
                                               r"\(is it running\?\)"):
             engine.execute("SELECT 1")
-        with pytest.raises(EngineError, match="^cannot reach"):  # at once: no second round of retries
+        with pytest.raises(EngineError, match=r"^cannot reach"):  # at once: no second round of retries
             engine.execute("SELECT 1")
         assert time.monotonic() - started < 60
         server.restart()

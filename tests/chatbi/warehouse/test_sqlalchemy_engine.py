@@ -31,7 +31,7 @@ def test_dialect_comes_from_the_url(url: str, dialect: str) -> None:
 
 
 def test_unknown_backends_and_bad_urls_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="ChatBI does not compile SQL for 'foo'; supported: .*sc://host:15002"):
+    with pytest.raises(ConfigError, match=r"ChatBI does not compile SQL for 'foo'; supported: .*sc://host:15002"):
         SQLAlchemyEngine("foo://x/y")
     with pytest.raises(ConfigError, match="not a database URL"):
         SQLAlchemyEngine("not a url ://")
