@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from semantic_layer.compiler.metadata import row_counts_sql
 from semantic_layer.sqlbuild.sandbox import (
     drop_temp_table_sql,
     duckdb_attach_sql,
@@ -26,7 +27,6 @@ from semantic_layer.sqlbuild.sandbox import (
     setting_sql,
     temp_table_sql,
 )
-from semantic_layer.compiler.metadata import row_counts_sql
 
 from ..errors import EngineError, QueryTimeout, QueryTooCostly
 from .base import (

@@ -13,6 +13,13 @@ What it guarantees, and how:
 - **Statement timeout**: each statement carries its own operation tag; a watchdog interrupts
   the tag on the server (``SparkSession.interruptTag``) after ``timeout_s`` and the call fails
   with :class:`~chatbi.errors.QueryTimeout`.
+- **SQL a person or a model wrote** (``execute_untrusted``) is checked against Spark's plan
+  first (``EXPLAIN COST``, :mod:`chatbi.warehouse.spark_cost`): a product of large tables is
+  refused with :class:`~chatbi.errors.QueryTooCostly` before anything runs.
+- **No row-policy isolation**: Spark may evaluate a query's own conditions before a policy
+  view's (``policy_views_first = False``), so a row-restricted user gets no hand-written SQL on
+  Spark (refused with a sentence; their questions are answered as usual), and
+  ``execute_untrusted`` refuses policy views.
 - **Row cap**: the ``LIMIT`` of the envelope is ``row_cap + 1``, so the server never sends more;
   ``frame.attrs["truncated"]`` says when rows were dropped.
 - **Results** have DuckDB's types (``chatbi.warehouse.frames``): DATE columns are naive
@@ -37,16 +44,19 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import pandas as pd
 
 from semantic_layer.compiler.metadata import row_counts_sql
+from semantic_layer.sqlbuild.sandbox import explain_cost_sql
 
-from ..errors import ConfigError, EngineError, MissingDependencyError, QueryTimeout
+from ..errors import ConfigError, EngineError, MissingDependencyError, QueryTimeout, QueryTooCostly
 from .base import DEFAULT_ENGINE_ROW_CAP, DEFAULT_TIMEOUT_S, mark_truncated, type_mismatch_message
+from .cost import CostLimits
 from .frames import normalize_frame
+from .spark_cost import spark_plan_problem
 from .urls import hide_password, resolve
 
 __all__ = ["SparkConnectEngine", "INSTALL_HINT"]
@@ -69,6 +79,8 @@ class SparkConnectEngine:
     """An :class:`~chatbi.warehouse.Engine` over a Spark Connect server (thread-safe; one session)."""
 
     dialect = "spark"
+    #: Spark's optimizer may test a statement's conditions on rows a policy view filters out
+    policy_views_first = False
 
     def __init__(self, url: str, *, timeout_s: float | None = DEFAULT_TIMEOUT_S,
                  row_cap: int | None = DEFAULT_ENGINE_ROW_CAP, connect_retries: int = 3,
@@ -85,6 +97,7 @@ class SparkConnectEngine:
         self.timeout_s = timeout_s
         self.row_cap = row_cap
         self.connect_retries = connect_retries
+        self.cost_limits = CostLimits()
         self._session: Any = None
         self._lock = threading.Lock()
         # after "cannot reach the server", further statements fail at once for a few seconds
@@ -135,6 +148,15 @@ class SparkConnectEngine:
     def execute(self, sql: str) -> pd.DataFrame:
         return self._reachable(lambda: self._execute(sql))
 
+    def execute_untrusted(self, sql: str, views: Mapping[str, str] | None = None) -> pd.DataFrame:
+        """SQL a person or a model wrote (``chatbi.warehouse.base.UntrustedSQLEngine``): refused when
+        its plan pairs large inputs without an equality condition, before anything runs. Policy
+        views are refused: Spark cannot promise they apply before the statement's own conditions."""
+        if views:
+            raise EngineError("Spark cannot guarantee that row policies apply before the query's own conditions; "
+                              "hand-written SQL is off for restricted users on it")
+        return self._reachable(lambda: self._execute(sql, check_cost=True))
+
     def _reachable(self, call: Callable[[], _T]) -> _T:
         """``call()``, unless the server was found unreachable moments ago (then that error again)."""
         down = self._unreachable
@@ -146,11 +168,11 @@ class SparkConnectEngine:
             self._unreachable = (time.monotonic() + UNREACHABLE_S, str(exc))
             raise
 
-    def _execute(self, sql: str) -> pd.DataFrame:
+    def _execute(self, sql: str, *, check_cost: bool = False) -> pd.DataFrame:
         for attempt in range(2):
             session = self._spark()
             try:
-                frame = self._run(session, sql)
+                frame = self._run(session, sql, check_cost=check_cost)
             except _SessionLost:
                 self._drop_session(session)  # the server restarted: a new session, once
                 if attempt:
@@ -160,14 +182,22 @@ class SparkConnectEngine:
             return mark_truncated(frame, self.row_cap) if self.row_cap is not None else frame
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _run(self, session: Any, sql: str) -> pd.DataFrame:
+    def _run(self, session: Any, sql: str, *, check_cost: bool = False) -> pd.DataFrame:
         tag = f"chatbi-{uuid.uuid4().hex}"
         watchdog = _Watchdog(lambda: session.interruptTag(tag), self.timeout_s) if self.timeout_s else None
         try:
             session.addTag(tag)
-            frame = session.sql(self._envelope(sql)).toPandas()
+            statement = self._envelope(sql)
+            if check_cost:
+                plan = session.sql(explain_cost_sql(statement)).toPandas()
+                problem = spark_plan_problem(str(plan.iloc[0, 0]) if len(plan) else "", self.cost_limits)
+                if problem:
+                    raise QueryTooCostly(problem[0].upper() + problem[1:] + ".")
+            frame = session.sql(statement).toPandas()
             frame.attrs.clear()  # Spark puts its execution plan's metrics there
             return normalize_frame(frame)
+        except QueryTooCostly:
+            raise
         except Exception as exc:  # noqa: BLE001 - every driver failure becomes an EngineError
             if watchdog is not None and watchdog.fired:
                 raise QueryTimeout(f"the query ran longer than {self.timeout_s:g} s and was stopped") from None

@@ -16,7 +16,7 @@ from sqlglot import exp
 from ..compiler.dialects import ident
 
 __all__ = ["duckdb_set_sql", "duckdb_attach_sql", "duckdb_use_sql", "temp_table_sql", "drop_temp_table_sql",
-           "setting_sql", "explain_json_sql", "barrier_view_sql", "unfiltered_view_sql"]
+           "setting_sql", "explain_json_sql", "explain_cost_sql", "barrier_view_sql", "unfiltered_view_sql"]
 
 
 def _value(value: str | int | bool | Sequence[str]) -> exp.Expr:
@@ -105,3 +105,8 @@ def drop_temp_table_sql(name: str, dialect: str = "duckdb") -> str:
 def explain_json_sql(sql: str) -> str:
     """The estimated plan of ``sql`` as JSON, nothing run (DuckDB and PostgreSQL). ``sql`` is guard-checked text."""
     return f"EXPLAIN (FORMAT json) {sql}"
+
+
+def explain_cost_sql(sql: str) -> str:
+    """Spark's optimized plan of ``sql`` with its size statistics, then the physical plan; nothing run."""
+    return f"EXPLAIN COST {sql}"

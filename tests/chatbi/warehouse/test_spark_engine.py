@@ -15,11 +15,13 @@ import pytest
 import yaml
 
 from chatbi import ChatBI
-from chatbi.errors import EngineError, QueryTimeout
+from chatbi.errors import EngineError, QueryTimeout, QueryTooCostly
+from chatbi.security import Security
 from chatbi.warehouse import SparkConnectEngine
 from chatbi.warehouse.version import DataVersionProbe
 
-from .conftest import SPARK_DATABASE
+from ..security.conftest import telecom_security_doc
+from .conftest import PROVINCES, SPARK_DATABASE
 
 pytestmark = pytest.mark.spark
 
@@ -88,6 +90,49 @@ def test_statement_timeout_interrupts_the_query_on_the_server(small_spark_url: s
         assert quick.execute("SELECT COUNT(*) AS n FROM dim_plan")["n"].tolist() == [8]  # the session still works
     finally:
         quick.close()
+
+
+@pytest.mark.parametrize("sql", ["SELECT COUNT(*) FROM fact_daily a, fact_daily b",
+                                 "SELECT COUNT(*) FROM fact_daily a JOIN fact_daily b ON a.revenue < b.revenue",
+                                 "SELECT COUNT(*) FROM fact_daily a JOIN fact_daily b ON a.city_id = b.city_id "
+                                 "OR a.revenue < b.revenue"])
+def test_products_of_large_tables_are_refused_before_running(engine: SparkConnectEngine, sql: str) -> None:
+    """Read from Spark's plan (EXPLAIN COST): nothing runs, so the refusal comes well inside the timeout."""
+    with pytest.raises(QueryTooCostly, match=r"^The query pairs every row of fact_daily with every row of fact_daily "
+                                             r"\(about \d\.\d × 10\^\d+ combinations\) without a join condition; "
+                                             r"join them on their keys"):
+        engine.execute_untrusted(sql)
+
+
+def test_small_products_and_joins_on_keys_are_not_refused(engine: SparkConnectEngine) -> None:
+    pairs = engine.execute_untrusted("SELECT COUNT(*) AS n FROM dim_region a, dim_plan b")
+    assert pairs["n"].tolist() == [len(engine.execute("SELECT city_id FROM dim_region")) * 8]
+    keyed = engine.execute_untrusted("SELECT r.province, COUNT(*) AS n FROM fact_daily f JOIN dim_region r "
+                                     "ON f.city_id = r.city_id GROUP BY r.province ORDER BY r.province")
+    assert sorted(keyed["province"]) == sorted(PROVINCES)
+    assert keyed["n"].sum() == engine.execute("SELECT COUNT(*) AS n FROM fact_daily")["n"].iloc[0]
+
+
+def test_policy_views_are_refused_and_restricted_users_get_no_sql(engine: SparkConnectEngine, spark_bi: ChatBI,
+                                                                  sample_model: object) -> None:
+    """Spark may test a statement's own conditions on rows a policy view filters out: it says so
+    (policy_views_first False), refuses views, and a row-restricted user's SQL is refused with a sentence."""
+    assert engine.policy_views_first is False
+    with pytest.raises(EngineError, match="Spark cannot guarantee that row policies apply before the query's own "
+                                          "conditions; hand-written SQL is off for restricted users on it"):
+        engine.execute_untrusted("SELECT COUNT(*) AS n FROM fact_daily",
+                                 {"fact_daily": "SELECT * FROM fact_daily WHERE city_id = 1"})
+    security = Security.from_dict(telecom_security_doc(), model=sample_model)  # type: ignore[arg-type]
+    alice = spark_bi.for_user("alice", security=security)
+    refused = alice.run_sql("SELECT COUNT(*) AS n FROM fact_daily")
+    assert refused.status == "error" and refused.data is None
+    assert "cannot guarantee that your row access applies before the query's own conditions" in refused.text
+    governed = alice.query(metrics=["revenue"], dimensions=["province"])  # questions are answered as usual
+    assert governed.status == "ok" and set(governed.data["province"]) == {"广东"}
+    root = spark_bi.for_user("root", security=security)
+    assert root.run_sql("SELECT COUNT(*) AS n FROM dim_plan").data["n"].tolist() == [8]
+    costly = root.run_sql("SELECT COUNT(*) AS n FROM fact_daily a, fact_daily b")
+    assert costly.status == "error" and "pairs every row of fact_daily with every row of fact_daily" in costly.text
 
 
 def test_failures_are_sentences(engine: SparkConnectEngine, spark_connect: object) -> None:
