@@ -17,7 +17,6 @@ from pydantic import ValidationError
 
 from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.compiler import CompiledQuery, compile_query
-from semantic_layer.compiler.metadata import date_range_sql
 from semantic_layer.guard import SQLGuard
 from semantic_layer.policy import AccessPolicy, Principal
 
@@ -238,23 +237,11 @@ class ChatBI:
             return dt.date.fromisoformat(spec)
         return self.metadata.latest_date() or self.clock().date()
 
-    @cached_property
+    @property
     def extent(self) -> tuple[dt.date, dt.date] | None:
-        """First and last date of the data (what an answer over "all data" covers); None without dates."""
-        found: list[tuple[dt.date, dt.date]] = []
-        for fact in self.model.fact_tables:
-            sql = date_range_sql(self.model, fact, self.engine.dialect)
-            if sql is None:
-                continue
-            try:
-                first, last = self.engine.execute(sql).iloc[0, :2]
-            except EngineError:
-                continue  # an unreadable fact table: the others still say what "all data" is
-            if not is_missing(first) and not is_missing(last):
-                found.append((_to_date(first), _to_date(last)))
-        if not found:
-            return None
-        return min(a for a, _ in found), max(b for _, b in found)
+        """First and last date of the data (what an answer over "all data" covers), per data version;
+        None without dates."""
+        return self.metadata.extent()
 
     @property
     def as_of(self) -> dt.date | None:

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from semantic_layer import SemanticModel
-from semantic_layer.compiler.metadata import latest_date_sql
+from semantic_layer.compiler.metadata import date_range_sql, latest_date_sql
 
 from ..errors import EngineError
 from .base import Engine
@@ -36,6 +36,7 @@ class WarehouseMetadata:
         self.probe = DataVersionProbe(engine, tuple(model.tables), ttl_s=ttl_s)
         self._lock = threading.RLock()
         self._latest: tuple[str, dict[str, dt.date]] | None = None
+        self._extent: tuple[str, tuple[dt.date, dt.date] | None] | None = None
         self._members: tuple[str, Any, float] | None = None
         self._pinned: dt.date | None = None
 
@@ -88,6 +89,31 @@ class WarehouseMetadata:
             return self._pinned
         dates = self.latest_dates()
         return max(dates.values()) if dates else None
+
+    def extent(self) -> tuple[dt.date, dt.date] | None:
+        """First and last date over the fact tables (what an answer over "all data" covers), per data
+        version; None without dates. An unreadable fact table is left out (and nothing is cached)."""
+        version = self.version()
+        cached = self._extent
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        found: list[tuple[dt.date, dt.date]] = []
+        failed = False
+        for fact in self.model.fact_tables:
+            sql = date_range_sql(self.model, fact, self.engine.dialect)
+            if sql is None:
+                continue
+            try:
+                first, last = self.engine.execute(sql).iloc[0, :2]
+            except EngineError:
+                failed = True  # the others still say what "all data" is
+                continue
+            if first is not None and first == first and last is not None and last == last:  # not NULL / NaT
+                found.append((_to_date(first), _to_date(last)))
+        extent = (min(a for a, _ in found), max(b for _, b in found)) if found else None
+        if not failed:
+            self._extent = (version, extent)
+        return extent
 
     def members(self) -> Any:
         """The member index (``chatbi.members.MemberIndex``) of the current data version.
