@@ -113,7 +113,7 @@ class ScopedChatBI(ChatBI):
 
     def data_version(self, *, refresh: bool = False) -> str:
         """The facade's data version (one warehouse, one version, whoever asks)."""
-        version: str = self.base.data_version(refresh=refresh)  # type: ignore[attr-defined]
+        version: str = self.base.data_version(refresh=refresh)
         return version
 
     def refresh(self) -> str | None:
