@@ -111,5 +111,8 @@ def test_remember_reads_the_period_of_any_time_dimension() -> None:
     assert conv.previous is not None and conv.previous.time_range is not None
     assert str(conv.previous.time_range.start) == "2025-01-01"
     other = Conversation()
-    other.remember(Answer(status="ok", query=query), time_dimension="date")  # not the time dimension: kept as is
-    assert other.previous is None
+    # not the model's time dimension: a range on another date column, kept as that column's filter
+    other.remember(Answer(status="ok", query=query), time_dimension="date")
+    assert other.previous is not None and other.previous.time_range is None
+    assert [(f.dimension, str(f.low), str(f.high)) for f in other.previous.dated] == [
+        ("metric_time", "2025-01-01", "2025-03-31")]
