@@ -307,7 +307,10 @@ class AlertRunner:
         return min(wakeups) if wakeups else None
 
     def reload_rules(self) -> bool:
-        """Read the rules file again when it changed (the daemon calls this each cycle).
+        """Read the rules file again when it changed (the daemon calls this each cycle), or when
+        rules were left out and the warehouse's data version moved since they were loaded: a rule
+        about a member that did not exist yet (a new channel) comes into force once its rows
+        arrive, without a restart.
 
         A file that no longer loads keeps the rules that were running, and says why; returns True
         when new rules are in force.
@@ -320,12 +323,17 @@ class AlertRunner:
         except OSError as exc:
             log.error("rules file %s: %s; keeping the %d rule(s) loaded before", source, exc, len(self.rules))
             return False
-        if mtime == getattr(self, "_mtime", None):
-            return False
+        version = _data_version(self.bi)
         first = not hasattr(self, "_mtime")
-        self._mtime = mtime
+        edited = mtime != getattr(self, "_mtime", None)
+        new_data = bool(self.rules.invalid) and not first and version != getattr(self, "_version", version)
+        if not edited and not new_data:
+            return False
+        self._mtime, self._version = mtime, version
         if first and self.rules.rules:
             return False  # the rules given to the constructor are this version of the file
+        if not edited:
+            log.info("new data in the warehouse: checking the %d rule(s) left out again", len(self.rules.invalid))
         try:
             rules = self.loader()
         except Exception as exc:  # noqa: BLE001 - a broken edit must not stop the daemon
@@ -337,6 +345,17 @@ class AlertRunner:
         for line in rules.problems_text():
             log.error("rule left out: %s", line)
         return True
+
+
+def _data_version(bi: Any) -> str | None:
+    """The warehouse's data version (``ChatBI.data_version``, probed at most every TTL), or None."""
+    probe = getattr(bi, "data_version", None)
+    if not callable(probe):
+        return None
+    try:
+        return str(probe())
+    except Exception:  # noqa: BLE001 - the version only decides whether to look at left-out rules again
+        return None
 
 
 def _anchor(bi: Any) -> dt.date | None:
