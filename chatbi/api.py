@@ -229,7 +229,11 @@ class ChatBI:
 
     @property
     def anchor(self) -> dt.date:
-        """The date relative periods count from (``time_anchor`` of the model; ``latest`` follows the data)."""
+        """The date relative periods count from (``time_anchor`` of the model; ``latest`` follows the data;
+        a copy made by ``chatbi.reports.build.as_of`` keeps its own)."""
+        pinned: dt.date | None = self.__dict__.get("_anchor_pin")
+        if pinned is not None:
+            return pinned
         spec = self.model.spec.time_anchor
         if spec == "today":
             return self.clock().date()

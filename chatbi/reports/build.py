@@ -94,7 +94,7 @@ def as_of(bi: Any, day: dt.date) -> Any:
         return view
     bi.members  # noqa: B018 - built once on the original, shared by the copy
     moved = copy.copy(bi)
-    moved.__dict__["anchor"] = day  # ``anchor`` is a cached property: the copy's own value wins
+    moved.__dict__["_anchor_pin"] = day  # read first by ``ChatBI.anchor``: the copy's own, the original's unchanged
     return moved
 
 
