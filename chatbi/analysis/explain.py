@@ -46,7 +46,7 @@ from .leaves import (
     with_parents,
 )
 from .metric_tree import decompose_tree, tree_metrics
-from .narrative import summary_text, waterfall_figure, waterfall_items
+from .narrative import summarize, waterfall_figure, waterfall_items
 from .periods import PeriodLike, parse_period, resolve_baseline
 from .report import Combination, Contributor, DimensionBreakdown, RootCauseReport
 from .search import LeafTable, search
@@ -166,9 +166,11 @@ def explain_change(bi: ChatBI, metric: str, period: PeriodLike, baseline: Period
         baseline_value=baseline_value, current_value=current_value, total_change=current_value - baseline_value,
         common_factor=factor, common_change=common, contributors=tuple(contributors), combinations=tuple(combos),
         dimensions=tuple(tables), metric_tree=tree, language=lang, filters=flt, sql=tuple(fetch.sql),
-        notes=tuple(notes))
-    result = dataclasses.replace(result, text=summary_text(result, model, labels.member))
-    figure = waterfall_figure(result, waterfall_items(result, mix), spec.format) if kind != "non_additive" else None
+        notes=tuple(notes), mix_change=mix)
+    text, details = summarize(result, model, labels.member)
+    result = dataclasses.replace(result, text=text, details=details)
+    figure = waterfall_figure(result, waterfall_items(result), spec.format, spec.unit) \
+        if kind != "non_additive" else None
     done = time.perf_counter()
     timings = {"fetch_ms": (fetched - started) * 1000, "analysis_ms": (analysed - fetched) * 1000,
                "figure_ms": (done - analysed) * 1000, "total_ms": (done - started) * 1000}

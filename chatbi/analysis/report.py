@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .metric_tree import TreeBreakdown
 from .periods import Period
+
+if TYPE_CHECKING:
+    from .drivers import DriverTable
 
 __all__ = ["Contributor", "Combination", "DimensionBreakdown", "RootCauseReport"]
 
@@ -108,6 +112,18 @@ class RootCauseReport:
     sql: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    #: a ratio's mix effect (members' weights shifting), in metric units; 0 for additive metrics
+    mix_change: float = 0.0
+    #: sentences beyond the summary (the tree inside the top cause, the common movement, other views)
+    details: tuple[str, ...] = ()
+
+    @cached_property
+    def drivers(self) -> DriverTable:
+        """The ranked drivers the text, the table, the waterfall and the digest all show
+        (:mod:`chatbi.analysis.drivers`)."""
+        from .drivers import driver_table
+
+        return driver_table(self)
 
     @property
     def change_pct(self) -> float:
