@@ -174,7 +174,8 @@ def answer_card(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
     if can_explain(chatbi, answer):
         actions.append(dbc.Button(t("card.why", lang), id={"type": "why", "answer": answer_id}, size="sm",
                                   color="warning", className="why-button", n_clicks=0))
-    if answer.query is not None or not answer.governed:
+    # an analysis is not re-run on a board (a pinned "why" would show only the KPI): no pin for it
+    if (answer.query is not None or not answer.governed) and answer.report is None:
         actions.append(dbc.Button(t("card.pin", lang), id={"type": "pin", "answer": answer_id}, size="sm",
                                   color="secondary", outline=True, className="pin-button ms-auto", n_clicks=0))
     note = foreign_note(view, lang)
@@ -186,7 +187,8 @@ def answer_card(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
                        if as_of else None,
                        _chips(chatbi, answer, answer_id, lang), _ignored(answer, lang), tabs]
     if answer.report is not None:
-        body.append(report_section(answer.report, lang, key=answer_id, text=answer.text, figure=False))
+        body.append(report_section(answer.report, lang, key=answer_id, text=answer.text, figure=False,
+                                   chatbi=chatbi))
     follow = _suggestions(chatbi, answer, answer_id, lang)
     if follow:
         body.append(html.Div([html.Span(t("card.suggest", lang), className="chips-label"), *follow],

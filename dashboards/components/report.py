@@ -1,94 +1,63 @@
-"""A root-cause report (``chatbi.analysis``) as a card section: summary, waterfall, contributors."""
+"""A root-cause report (``chatbi.analysis``) as a card section: its drivers table and details.
+
+The table is the report's ranked drivers (``RootCauseReport.drivers``) -- the rows its summary
+and its waterfall are written from -- under the name of the measure the waterfall shows
+("比预期" / "vs expected", or "变化" / "Change"), with every number through the one number
+layer: 万/亿 or K/M/B, whole counts, rates in points. A drill-down row sits under its parent
+with its share *of the parent*, so no column invites adding overlapping shares.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from typing import Any
 
 import dash_bootstrap_components as dbc
-import pandas as pd
 from dash import html
 
-from chatbi.values import is_missing
+from chatbi.charts.numbers import format_delta, format_share, format_value
 
 from ..i18n import t
 from .chart import GRAPH_CONFIG, chart_box
 from .figures import fit_figure
 
-__all__ = ["report_section", "contributor_rows", "contributors_table", "GRAPH_CONFIG"]
-
-MAX_CONTRIBUTORS = 8
+__all__ = ["report_section", "drivers_table", "GRAPH_CONFIG"]
 
 
-def _row(item: Any) -> dict[str, Any]:
-    if isinstance(item, Mapping):
-        return dict(item)
-    if dataclasses.is_dataclass(item) and not isinstance(item, type):
-        return dataclasses.asdict(item)
-    if hasattr(item, "model_dump"):
-        return item.model_dump()
-    if hasattr(item, "__dict__"):
-        return {k: v for k, v in vars(item).items() if not k.startswith("_")}
-    return {"value": item}
+def _format_of(chatbi: Any, report: Any) -> tuple[str, str]:
+    spec = chatbi.model.metrics.get(report.metric) if chatbi is not None else None
+    return (spec.format, spec.unit) if spec is not None else ("number", "")
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
-    if isinstance(value, Mapping):
-        return " × ".join(f"{v}" for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return " × ".join(str(v) for v in value)
-    return "" if value is None else str(value)
+def drivers_table(report: Any, lang: str, *, chatbi: Any = None) -> Any:
+    """The drivers as a table (None when the report has none)."""
+    from chatbi.analysis.narrative import measure_label, share_label
 
-
-def contributor_rows(contributors: Any, limit: int = MAX_CONTRIBUTORS) -> list[dict[str, str]]:
-    """Contributors of any shape (frame, dataclasses, dicts) as rows of display strings."""
-    if contributors is None:
-        return []
-    if isinstance(contributors, pd.DataFrame):
-        items: list[Any] = contributors.head(limit).to_dict("records")
-    else:
-        items = list(contributors)[:limit]
-    rows = []
-    for item in items:
-        raw = _row(item)
-        rows.append({str(k): _cell(v) for k, v in raw.items() if not isinstance(v, (pd.DataFrame, pd.Series))})
-    return rows
-
-
-_COLUMNS = ("label", "baseline", "current", "change", "share")
-
-
-def _number(value: Any, percent: bool = False) -> str:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "" if value is None else str(value)
-    if is_missing(x):
-        return ""
-    if percent:
-        return f"{x:+.1%}" if x < 0 else f"{x:.1%}"
-    return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+,.4g}"
-
-
-def contributors_table(report: Any, lang: str, limit: int = MAX_CONTRIBUTORS) -> Any:
-    """The report's top drivers: who (label), before, after, change, share of the total change."""
-    frame = report.to_frame() if callable(getattr(report, "to_frame", None)) else None
-    if isinstance(frame, pd.DataFrame) and set(_COLUMNS) <= set(frame.columns):
-        head = [t(f"report.{c}", lang) for c in _COLUMNS]
-        body = [html.Tr([html.Td(str(r["label"])), html.Td(_number(r["baseline"]).lstrip("+")),
-                         html.Td(_number(r["current"]).lstrip("+")), html.Td(_number(r["change"])),
-                         html.Td(_number(r["share"], percent=True))])
-                for _, r in frame.head(limit).iterrows()]
-    else:  # any other report shape: show its contributors' own fields
-        rows = contributor_rows(getattr(report, "contributors", None), limit)
-        if not rows:
-            return None
-        columns = list(dict.fromkeys(k for r in rows for k in r))
-        head = columns
-        body = [html.Tr([html.Td(r.get(c, "")) for c in columns]) for r in rows]
+    table = getattr(report, "drivers", None)
+    if table is None or not table.rows:
+        return None
+    fmt, unit = _format_of(chatbi, report)
+    lang = report.language or lang
+    excess = table.measure == "excess"
+    head = [t("report.label", lang), t("report.baseline", lang), t("report.current", lang)]
+    if excess:
+        head.append(t("report.expected", lang))
+    head += [measure_label(table, report.kind, lang)]
+    if table.additive:
+        head.append(share_label(table, lang))
+    body = []
+    for row in table.rows:
+        child = row.depth > 0
+        label = (t("report.of_which", lang, label=row.label) if child else row.label)
+        cells = [html.Td(label, className="driver-child" if child else "driver"),
+                 html.Td(format_value(row.baseline, fmt, unit, lang)),
+                 html.Td(format_value(row.current, fmt, unit, lang))]
+        if excess:
+            cells.append(html.Td(format_value(row.expected, fmt, unit, lang)))
+        cells.append(html.Td(format_delta(row.impact, fmt, unit, lang)))
+        if table.additive:
+            share = "—" if row.share is None else format_share(row.share, lang)
+            cells.append(html.Td(t("report.of_parent", lang, share=share) if child else share))
+        body.append(html.Tr(cells, className="driver-row" + (" driver-drill" if child else "")))
     return html.Div([
         html.H6(t("card.contributors", lang), className="mt-2"),
         dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
@@ -96,8 +65,9 @@ def contributors_table(report: Any, lang: str, limit: int = MAX_CONTRIBUTORS) ->
     ])
 
 
-def report_section(report: Any, lang: str, *, key: str, text: str | None = None, figure: bool = True) -> html.Div:
-    """The report's text (unless the card already shows it), waterfall figure and top contributors."""
+def report_section(report: Any, lang: str, *, key: str, text: str | None = None, figure: bool = True,
+                   chatbi: Any = None) -> html.Div:
+    """The report's text (unless the card already shows it), waterfall, drivers and details."""
     parts: list[Any] = []
     summary = getattr(report, "text", None) or getattr(report, "summary", None)
     if summary and summary != text:
@@ -106,7 +76,12 @@ def report_section(report: Any, lang: str, *, key: str, text: str | None = None,
     if figure and fig is not None:
         parts.append(chart_box(fit_figure(fig), lang, container="report", graph_id={"type": "report-graph", "answer": key},
                                class_name="report-graph"))
-    table = contributors_table(report, lang)
+    table = drivers_table(report, lang, chatbi=chatbi)
     if table is not None:
         parts.append(table)
+    details = tuple(getattr(report, "details", ()) or ())
+    if details:
+        parts.append(html.Details([html.Summary(t("report.details", report.language or lang), className="small"),
+                                   *[html.P(d, className="small text-muted mb-1") for d in details]],
+                                  className="report-details mt-2"))
     return html.Div(parts, className="report-section")

@@ -56,11 +56,15 @@ def explain(ctx: AppContext, session_id: str, answer_id: str, lang: str) -> list
     title = f"{t('card.why', language)} {ctx.chatbi.model.label(metric, language)} {period_label(answer.period, language) or ''}"
     period, kwargs = answer.period, explain_kwargs(answer)
     bi = bound_chatbi(ctx)  # the viewer's own access, fixed now: the job outlives this request
+    data, query = answer.data, answer.query
 
     def work(progress: Progress) -> None:
         result = bi.explain_change(metric, period, **kwargs)
-        shown = Answer(status="ok", question=title.strip(), text=result.text, report=result, data=result.to_frame(),
-                       sql=";\n\n".join(result.sql) or None, language=language, intent="root_cause")
+        # the numbers that changed stay the card's data (localized in the data tab); the analysis
+        # adds its text, waterfall and drivers, and its SQL for traceability
+        shown = Answer(status="ok", question=title.strip(), text=result.text, report=result, data=data,
+                       query=query, period=period, sql=";\n\n".join(result.sql) or None, language=language,
+                       intent="root_cause")
         progress.add("0", shown, thread=True)
 
     try:

@@ -330,7 +330,9 @@ def test_why_button_runs_the_root_cause_analysis(ctx):
     graph = find(turns, id_type="graph")[0]
     assert graph.figure.data[0].type == "waterfall"
     table = text_of(find(turns, cls="contributors"))
-    assert "线上" in table and "占总变化" in table
+    # the table shows the waterfall's measure under its name, in 万/亿, and the text names its first row
+    assert "比预期" in table and "占异常变化" in table and "5G × 线上" in table and "万元" in table
+    assert report.report.drivers.top.label in report.text
     assert not find(turns, id_type="pin") and not find(turns, id_type="why")
     assert "expired" in text_of(ask.explain(ctx, sid, "gone", "en"))
 
