@@ -24,9 +24,17 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from semantic_layer import MemberFilter
 
-from ..charts.formatting import format_change, format_period, format_value, metric_format
+from ..charts.formatting import (
+    format_bucket,
+    format_change,
+    format_delta,
+    format_period,
+    format_share,
+    format_value,
+    metric_format,
+)
 from ..messages import message
-from .evaluate import Evaluation, MemberResult
+from .evaluate import Evaluation, MemberResult, compare_period
 from .rules import AnomalyCondition, ChangeCondition, Rule, ThresholdCondition
 
 __all__ = ["DigestGroup", "RenderedDigest", "group_rules", "idempotency_key", "message_id_for", "render_digest",
@@ -146,18 +154,17 @@ def _headline_text(bi: Any, ev: Evaluation) -> str:
     if isinstance(cond, ChangeCondition):
         pct = format_change(row.change_pct)
         return f"{subject}{words[cond.compare]} {pct}" if lang == "zh" else f"{subject} {pct} {words[cond.compare]}"
-    if isinstance(cond, AnomalyCondition):
-        actual, expected = _fmt(bi, rule, row.value), _fmt(bi, rule, row.expected)
-        return (f"{subject}异常 {actual}（预期 {expected}）" if lang == "zh"
-                else f"{subject} anomaly: {actual} (expected {expected})")
+    if isinstance(cond, AnomalyCondition) and row.point is not None:
+        point = row.point
+        actual, expected = _fmt(bi, rule, point.actual), _fmt(bi, rule, point.expected)
+        when = format_bucket(point.at, cond.grain, lang, long=True)
+        return (f"{subject}{when}异常 {actual}（预期 {expected}）" if lang == "zh"
+                else f"{subject} anomaly on {when}: {actual} (expected {expected})")
     return f"{subject} {_fmt(bi, rule, row.value)}"
 
 
 def _severity(ev: Evaluation) -> float:
-    row = ev.headline
-    if row is None:
-        return 0.0
-    return abs(row.change_pct or 0.0)
+    return ev.headline.severity if ev.headline is not None else 0.0
 
 
 def subject_line(bi: Any, evaluations: Sequence[Evaluation], language: str, missed: int = 0) -> str:
@@ -210,10 +217,23 @@ def _env() -> Environment:
 
 
 def _row_view(bi: Any, rule: Rule, row: MemberResult) -> dict[str, Any]:
+    """A member's period value, previous value and change (a rate's change in points), and -- for an
+    anomaly rule -- the flagged bucket on a line of its own: the period value is the period's."""
     label = bi.members.label(rule.spec.breakdown, row.member, rule.language) if row.member and rule.spec.breakdown \
         else ""
+    fmt, unit = metric_format(bi.model, rule.metric)
+    if fmt == "percent" and row.value is not None and row.previous is not None:
+        change = format_delta(row.value - row.previous, fmt, unit, rule.language)
+    else:
+        change = format_change(row.change_pct)
+    point = None
+    if row.point is not None:
+        grain = getattr(rule.spec.condition, "grain", "day")
+        point = {"when": format_bucket(row.point.at, grain, rule.language, long=True),
+                 "value": _fmt(bi, rule, row.point.actual), "expected": _fmt(bi, rule, row.point.expected),
+                 "deviation": format_change(row.point.deviation), "bad": _bad(bi, rule, row.point.deviation)}
     return {"label": label, "value": _fmt(bi, rule, row.value), "previous": _fmt(bi, rule, row.previous),
-            "change": format_change(row.change_pct), "triggered": row.triggered,
+            "change": change, "triggered": row.triggered, "point": point,
             "direction": "down" if (row.change_pct or 0) < 0 else "up", "bad": _bad(bi, rule, row.change_pct)}
 
 
@@ -227,6 +247,12 @@ def _bad(bi: Any, rule: Rule, change: float | None) -> bool:
     return (change < 0) == (favorable == "up")
 
 
+def _compared_period(ev: Evaluation) -> tuple[dt.date, dt.date]:
+    cond = ev.rule.spec.condition
+    mode = cond.compare if isinstance(cond, ChangeCondition) else "previous_period"
+    return compare_period(ev.period, mode)
+
+
 def _view(bi: Any, ev: Evaluation, key: str) -> dict[str, Any]:
     rule, lang = ev.rule, ev.rule.language
     rows = [_row_view(bi, rule, r) for r in ev.rows]
@@ -237,15 +263,18 @@ def _view(bi: Any, ev: Evaluation, key: str) -> dict[str, Any]:
         "title": rule_subject(bi, rule),
         "headline": _headline_text(bi, ev) if ev.triggered else rule_subject(bi, rule),
         "period": format_period(ev.period[0], ev.period[1], lang),
-        "baseline": format_period(ev.baseline[0], ev.baseline[1], lang) if ev.baseline else "",
+        # the period the tiles' "compared" value is from (an anomaly rule's root cause may use another,
+        # which its own sentence names)
+        "baseline": format_period(*_compared_period(ev), lang) if ev.baseline else "",
         "condition": _condition_text(bi, rule),
         "head": head,
         "members": [r for r in rows if r["label"]][:12],
         "breakdown": bi.model.label(rule.spec.breakdown, lang) if rule.spec.breakdown else "",
-        "contributors": [{"label": c.label,
-                          "change": format_value(c.change, fmt, unit, lang) if c.change is not None else "—",
-                          "signed": ("+" if (c.change or 0) > 0 else ""),
-                          "share": f"{c.share * 100:.0f}%" if c.share is not None else "—"} for c in ev.contributors],
+        # the drivers the app's "why" card lists, in the measure its waterfall shows
+        "contributors": [{"label": c.label, "change": format_delta(c.change, fmt, unit, lang), "signed": "",
+                          "excess": c.measure == "excess",
+                          "share": format_share(c.share, lang) if c.share is not None else None}
+                         for c in ev.contributors],
         "root_cause_text": ev.root_cause_text,
         "cid": f"chart-{rule.id}.{key[:12]}@chatbi" if ev.chart_png else None,
         "error": ev.error,

@@ -13,8 +13,8 @@ import datetime as dt
 import logging
 import math
 import operator
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -42,7 +42,12 @@ _CHART_HISTORY = {"day": ("day", 31), "week": ("week", 13), "month": ("month", 1
 
 @dataclass(frozen=True)
 class MemberResult:
-    """One row of the rule's result: the total (``member`` None) or one breakdown member."""
+    """One row of the rule's result: the total (``member`` None) or one breakdown member.
+
+    ``value`` / ``previous`` / ``change_pct`` are always the period's totals. An anomaly rule's
+    flagged bucket (one day of a month ...) is kept apart in ``point``, so the period's value is
+    never replaced by a single day's.
+    """
 
     member: str | None
     value: float | None
@@ -51,13 +56,38 @@ class MemberResult:
     change_pct: float | None = None
     expected: float | None = None
     triggered: bool = False
+    point: AnomalyPoint | None = None
+
+    @property
+    def severity(self) -> float:
+        """How far the row is from normal: its anomaly's deviation, else its relative change."""
+        if self.point is not None:
+            return abs(self.point.deviation or 0.0)
+        return abs(self.change_pct or 0.0)
+
+
+@dataclass(frozen=True)
+class AnomalyPoint:
+    """The most severe anomalous bucket of a member inside the period."""
+
+    at: dt.date
+    actual: float | None
+    expected: float | None
+
+    @property
+    def deviation(self) -> float | None:
+        if self.actual is None or not self.expected:
+            return None
+        return (self.actual - self.expected) / abs(self.expected)
 
 
 @dataclass(frozen=True)
 class Contributor:
     label: str
+    #: the driver's part: its excess over expectation (``measure="excess"``) or its change
     change: float | None
     share: float | None
+    measure: str = "change"
 
 
 @dataclass(frozen=True)
@@ -296,7 +326,8 @@ def _anomaly_rows(bi: Any, rule: Rule, cond: AnomalyCondition, period: tuple[dt.
     start = period[0] - history[cond.grain] if cond.grain in history else shift_months(period[0], -cond.lookback)
     result = bi.detect_anomalies(rule.metric, grain=cond.grain, time_range=(start.isoformat(), period[1].isoformat()),
                                  by=rule.spec.breakdown, filters=[f.model_dump() for f in rule.spec.filters] or None,
-                                 sensitivity=cond.sensitivity, direction=cond.direction)
+                                 sensitivity=cond.sensitivity, direction=cond.direction,
+                                 language=rule.language)  # its chart goes into the rule's digest
     frame = _frame_of(result)
     time_col = getattr(result, "time_column", None) or _time_column(frame)
     when = pd.to_datetime(frame[time_col]).dt.date
@@ -314,10 +345,8 @@ def _anomaly_rows(bi: Any, rule: Rule, cond: AnomalyCondition, period: tuple[dt.
         if point is None:
             out.append(row)
             continue
-        actual, expected = _num(point.get("actual")), _num(point.get("expected"))
-        pct = (actual - expected) / abs(expected) if actual is not None and expected else None
-        out.append(MemberResult(row.member, actual, expected, None if pct is None else actual - expected,  # type: ignore[operator]
-                                pct, expected, True))
+        found = AnomalyPoint(pd.Timestamp(point[time_col]).date(), _num(point.get("actual")), _num(point.get("expected")))
+        out.append(replace(row, expected=found.expected, triggered=True, point=found))
     return out, getattr(result, "figure", None)
 
 
@@ -339,12 +368,26 @@ def _time_column(frame: pd.DataFrame) -> str:
 
 
 def _headline(rows: list[MemberResult], cond: Any) -> MemberResult | None:
-    triggered = [r for r in rows if r.triggered] or rows
+    """The row a rule's line is about: the flagged row farthest past its condition, or -- when
+    nothing triggered -- the row closest to triggering (the one to watch)."""
+    triggered = [r for r in rows if r.triggered]
     if isinstance(cond, ThresholdCondition):
-        key: Callable[[MemberResult], float] = lambda r: abs((r.value or 0.0) - cond.value)  # noqa: E731
-    else:
-        key = lambda r: abs(r.change_pct or 0.0)  # noqa: E731
-    return max(triggered, key=key) if triggered else None
+        distance: Callable[[MemberResult], float] = lambda r: abs((r.value or 0.0) - cond.value)  # noqa: E731
+        if triggered:
+            return max(triggered, key=distance)
+        measured = [r for r in rows if r.value is not None]
+        return min(measured, key=distance) if measured else (rows[0] if rows else None)
+    if triggered:
+        return max(triggered, key=lambda r: r.severity)
+    if isinstance(cond, ChangeCondition):
+        if cond.op.startswith("abs"):
+            distance = lambda r: abs(abs(r.change_pct or 0.0) - abs(cond.value))  # noqa: E731
+        else:
+            distance = lambda r: abs((r.change_pct or 0.0) - cond.value)  # noqa: E731
+        measured = [r for r in rows if r.change_pct is not None]
+        return min(measured, key=distance) if measured else (rows[0] if rows else None)
+    # an anomaly rule with nothing flagged: the total (or the first member)
+    return next((r for r in rows if r.member is None), rows[0] if rows else None)
 
 
 def _member_filter(rule: Rule, headline: MemberResult | None) -> tuple[Any, ...]:
@@ -356,8 +399,8 @@ def _member_filter(rule: Rule, headline: MemberResult | None) -> tuple[Any, ...]
 
 def _root_cause(bi: Any, rule: Rule, period: tuple[dt.date, dt.date], baseline: tuple[dt.date, dt.date],
                 filters: tuple[Any, ...]) -> tuple[tuple[Contributor, ...], str]:
-    """The top drivers from ``explain_change``: attribute combinations (广东 × 5G × 线上) first, then
-    single members not already inside a listed combination."""
+    """The top drivers from ``explain_change`` -- the same ranked, non-overlapping rows the app's
+    "why" card lists (``RootCauseReport.drivers``), with the measure they are in."""
     explain_change = getattr(bi, "explain_change", None)
     if explain_change is None:  # a facade without the method: call the analysis module directly
         from ..analysis.explain import explain_change as module_explain
@@ -368,58 +411,11 @@ def _root_cause(bi: Any, rule: Rule, period: tuple[dt.date, dt.date], baseline: 
     report = explain_change(rule.metric, (period[0].isoformat(), period[1].isoformat()),
                             baseline=(baseline[0].isoformat(), baseline[1].isoformat()),
                             filters=[f.model_dump() for f in filters] or None, language=rule.language)
-    items = [*(getattr(report, "combinations", ()) or ()), *(getattr(report, "contributors", ()) or ())]
-    # members of a dimension that does not explain the change (every segment fell alike) are noise here
-    unexplained = {d.dimension for d in getattr(report, "dimensions", ()) or () if not getattr(d, "explanatory", True)}
-    out: list[Contributor] = []
-    covered: set[tuple[str, str]] = set()
-    for item in items:
-        if getattr(item, "dimension", None) in unexplained:
-            continue
-        if len(out) >= rule.spec.top_contributors:
-            break
-        if getattr(item, "path", ()):
-            continue  # drill-down entries repeat their parent's change
-        members = _members_of(item)
-        if members and set(members) <= covered:
-            continue
-        covered |= set(members)
-        out.append(Contributor(_contributor_label(item, bi, rule.language),
-                               _num(_first(item, "change", "contribution", "delta", "impact")),
-                               _num(_first(item, "share", "share_of_change", "explained", "pct"))))
-    return tuple(out), str(getattr(report, "text", "") or "")
-
-
-def _members_of(item: Any) -> tuple[tuple[str, str], ...]:
-    members = _first(item, "members")
-    if isinstance(members, Mapping):
-        return tuple((str(k), str(v)) for k, v in members.items())
-    if isinstance(members, (tuple, list)):
-        return tuple((str(k), str(v)) for k, v in members)
-    return ()
-
-
-def _first(item: Any, *names: str) -> Any:
-    for name in names:
-        value = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
-        if value is not None:
-            return value
-    return None
-
-
-def _contributor_label(item: Any, bi: Any, language: str) -> str:
-    label = _first(item, "label", "name")
-    if isinstance(label, Mapping):
-        label = label.get(language) or next(iter(label.values()), None)
-    if label:
-        return str(label)
-    members = _first(item, "members", "combination", "where", "element")
-    if isinstance(members, Mapping):
-        return " × ".join(bi.members.label(d, str(v), language) for d, v in members.items())
-    metric = _first(item, "metric")
-    if metric:
-        return bi.model.label(str(metric), language)
-    return str(item)
+    table = report.drivers
+    rows = table.top_level[: rule.spec.top_contributors]
+    out = tuple(Contributor(r.label, _num(r.impact), _num(r.share) if table.additive else None, table.measure)
+                for r in rows)
+    return out, str(report.text or "")
 
 
 def _chart(bi: Any, rule: Rule, period: tuple[dt.date, dt.date], filters: tuple[Any, ...]) -> bytes:
