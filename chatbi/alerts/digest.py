@@ -271,7 +271,7 @@ def _view(bi: Any, ev: Evaluation, key: str) -> dict[str, Any]:
         "members": [r for r in rows if r["label"]][:12],
         "breakdown": bi.model.label(rule.spec.breakdown, lang) if rule.spec.breakdown else "",
         # the drivers the app's "why" card lists, in the measure its waterfall shows
-        "contributors": [{"label": c.label, "change": format_delta(c.change, fmt, unit, lang), "signed": "",
+        "contributors": [{"label": c.label, "change": format_delta(c.change, fmt, unit, lang),
                           "excess": c.measure == "excess",
                           "share": format_share(c.share, lang) if c.share is not None else None}
                          for c in ev.contributors],

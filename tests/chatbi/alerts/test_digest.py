@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chatbi.alerts import AlertRunner, Outbox, SMTPMailer, SMTPSettings, load_rules, message_id_for
-from chatbi.charts.formatting import format_value
+from chatbi.charts.formatting import format_delta, format_value
 
 from .conftest import GD_RULE, MANAGERS, SMTPServer, VirtualClock, free_port, rules_doc
 
@@ -100,12 +100,18 @@ def test_values_changes_and_root_cause_lines(sent, sample_bi) -> None:
     # the planted story: 5G plans sold online in Guangdong, November 2025
     causes = re.findall(r"^\s+\d\. (.+)$", text, flags=re.MULTILINE)
     assert causes and "5G" in causes[0] and "线上" in causes[0], text
-    assert "占变化的" in causes[0]
+    # the same driver, measure and number as the app's "why" card (RootCauseReport.drivers)
+    report = sample_bi.explain_change("revenue", ("2025-11-01", "2025-11-30"), language="zh",
+                                      filters=[{"op": "in", "dimension": "province", "values": ["广东"]}])
+    top = report.drivers.top
+    assert causes[0].startswith(f"{top.label}：{format_delta(top.impact, 'currency', 'CNY', 'zh')}（比预期）")
+    assert "占异常变化的" in causes[0]
     assert html.count('class="contributor"') >= 1 and "5G × 线上" in html
 
     en_text, en_html, en_images = _parts(sent["en"].message)
     en_causes = re.findall(r"^\s+\d\. (.+)$", en_text, flags=re.MULTILINE)
-    assert en_causes and "5G" in en_causes[0] and "online" in en_causes[0] and "of the change" in en_causes[0]
+    assert en_causes and "5G" in en_causes[0] and "online" in en_causes[0]
+    assert "vs expected" in en_causes[0] and "of the abnormal change" in en_causes[0]
     assert "November 2025" in en_text and "Top contributors" in en_html and len(en_images) == 1
 
 
