@@ -352,7 +352,9 @@ def print_answer(answer: Any, *, fmt: str = "table", sql_only: bool = False, mod
     """Print an Answer for a terminal; returns the exit code (1 for errors).
 
     With ``labels`` (and the ``model``) columns are headed by the model's labels in the answer's
-    language; CSV and JSON keep the names unless asked, so scripts can rely on them.
+    language; CSV and JSON keep the names unless asked, so scripts can rely on them. Numbers go
+    through the one number layer: exact and grouped for people (never 6.421513e+10), noise-free
+    for machines (2168576190.47, not 2168576190.4700007).
     """
     if answer.status == "error":
         print(f"chatbi: error: {answer.error or answer.text}", file=sys.stderr)
@@ -371,20 +373,23 @@ def print_answer(answer: Any, *, fmt: str = "table", sql_only: bool = False, mod
     frame = answer.data
     if frame is None:
         return 0
-    if labels and model is not None:
-        frame = frame.rename(columns=column_labels(frame.columns, model, answer.language or "en"))
+    from .charts.tables import clean_records, exact_frame, machine_frame
+
+    names = column_labels(frame.columns, model, answer.language or "en") if labels and model is not None else {}
     if fmt == "csv":
         from .csvsafe import to_csv
 
-        print(to_csv(frame), end="")
+        print(to_csv(machine_frame(frame, answer.query, model).rename(columns=names)), end="")
     elif fmt == "json":
-        print(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False)),
-                         ensure_ascii=False, indent=1))
+        records = clean_records(frame, answer.query, model)
+        print(json.dumps([{names.get(k, k): v for k, v in r.items()} for r in records], ensure_ascii=False, indent=1))
     else:
         import pandas as pd
 
-        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200):
-            print(frame.to_string(index=False))
+        shown = exact_frame(frame, answer.query, model, answer.language).rename(columns=names)
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200,
+                               "display.colheader_justify", "left"):
+            print(shown.to_string(index=False, justify="left"))
     return 0
 
 

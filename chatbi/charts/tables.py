@@ -28,7 +28,8 @@ from ..csvsafe import to_csv
 from .formatting import column_format, format_bucket, iso_bucket, lang_of, member_label, text, unit_label
 from .numbers import clean_number, format_change, format_delta, format_exact, format_share, format_value
 
-__all__ = ["TableColumn", "csv_filename", "csv_text", "display_rows", "table_columns"]
+__all__ = ["TableColumn", "clean_records", "csv_filename", "csv_text", "display_rows", "exact_frame", "machine_frame",
+           "table_columns"]
 
 _SAFE = re.compile(r"[^0-9A-Za-z]+")
 #: percentages in a CSV keep four decimals (1.8778 %), the fraction's sixth: past any reading
@@ -219,3 +220,55 @@ def _period_slug(period: tuple[Any, Any]) -> str:
         if months == 12 and start.month == 1:
             return str(start.year)
     return f"{start.isoformat()}_to_{end.isoformat()}"
+
+
+def _is_number_column(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def machine_frame(frame: pd.DataFrame, query: SemanticQuery | None, model: SemanticModel | None) -> pd.DataFrame:
+    """The result for machines (``--format csv|json``): the same columns and raw members, numbers
+    without float noise (counts whole, money to the cent), time buckets as ISO text at their grain."""
+    grains = {r.column: r.grain for r in map(DimensionRef.parse, query.dimensions)} if query is not None else {}
+    out = pd.DataFrame(index=frame.index)
+    for raw in frame.columns:
+        key, series = str(raw), frame[raw]
+        if pd.api.types.is_datetime64_any_dtype(series) or key in grains and grains[key]:
+            out[key] = [iso_bucket(v, grains.get(key) or "day") or None for v in series.tolist()]
+        elif _is_number_column(series):
+            fmt, _unit = column_format(model, key)
+            out[key] = pd.Series([clean_number(v, fmt) for v in series.tolist()], index=frame.index, dtype=object)
+        else:
+            out[key] = series
+    return out
+
+
+def clean_records(frame: pd.DataFrame, query: SemanticQuery | None, model: SemanticModel | None) -> list[dict[str, Any]]:
+    """:func:`machine_frame` as JSON-ready records (missing values are ``None``)."""
+    data = machine_frame(frame, query, model)
+    return [{k: (None if v is None or (isinstance(v, float) and v != v) else v) for k, v in row.items()}
+            for row in data.astype(object).where(data.notna(), None).to_dict("records")]
+
+
+def exact_frame(frame: pd.DataFrame, query: SemanticQuery | None, model: SemanticModel | None,
+                language: str = "en") -> pd.DataFrame:
+    """The result as text for a terminal table: every number exact and grouped, never scientific
+    (``64,215,130,000.00``, ``4.8640%``), time buckets at their grain."""
+    grains = {r.column: r.grain for r in map(DimensionRef.parse, query.dimensions)} if query is not None else {}
+    out = pd.DataFrame(index=frame.index)
+    for raw in frame.columns:
+        key, series = str(raw), frame[raw]
+        if pd.api.types.is_datetime64_any_dtype(series) or key in grains and grains[key]:
+            out[key] = [iso_bucket(v, grains.get(key) or "day") for v in series.tolist()]
+        elif _is_number_column(series):
+            fmt, unit = column_format(model, key)
+            if key.endswith(("__change_pct", "__share")):
+                out[key] = [format_change(v, language) if key.endswith("__change_pct") else format_share(v, language)
+                            for v in series.tolist()]
+            elif key.endswith("__change") and fmt == "percent":  # a rate's change is in points
+                out[key] = [format_delta(v, fmt, unit, language) for v in series.tolist()]
+            else:
+                out[key] = [format_exact(v, fmt, unit, language) for v in series.tolist()]
+        else:
+            out[key] = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in series.tolist()]
+    return out

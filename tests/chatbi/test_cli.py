@@ -32,6 +32,26 @@ def test_query_csv_and_threshold_filter(sample_args: list[str], capsys: pytest.C
     assert code == 0 and lines[0] == "province,churn_rate" and len(lines) == 4
 
 
+def test_numbers_are_exact_for_people_and_clean_for_machines(sample_args: list[str],
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import re
+
+    base = [*sample_args, "-m", "revenue", "-m", "churn_rate", "-d", "channel"]
+    assert main(["query", *base]) == 0
+    table = capsys.readouterr().out.split("\n", 3)[3]  # past the SQL and the sentence
+    assert not re.search(r"\de[+-]\d", table)  # never 6.421513e+10
+    assert re.search(r"\d{2},\d{3},\d{3},\d{3}\.\d{2}", table) and "%" in table
+    assert main(["query", *base, "--format", "csv"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[1:]
+    for row in rows:
+        revenue = row.split(",")[1]
+        assert "e" not in revenue and len(revenue.partition(".")[2]) <= 2  # money to the cent, no float noise
+    assert main(["query", *base, "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert all(round(r["revenue"], 2) == r["revenue"] and len(repr(r["churn_rate"])) <= 18 for r in records)
+
+
 def test_query_error_is_one_line(sample_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", *sample_args, "-m", "revnue"]) == 1
     err = capsys.readouterr().err
