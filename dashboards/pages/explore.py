@@ -251,6 +251,7 @@ def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str
                                              if h in trees_for(ctx, state["metric"])])], md=4),
         ], className="g-3 mb-2"),
         dcc.Store(id="explore-state", data=state),
+        dcc.Store(id="explore-result"),
         html.Div(id="explore-crumbs"),
         html.Small(id="explore-note", className="text-muted d-block mb-1"),
         html.Div(chart_box(_EMPTY, lang, container="explore", graph_id="explore-trend", box_id="explore-trend-box",
@@ -266,23 +267,57 @@ def layout(ctx: AppContext, lang: str, session_id: str, params: Mapping[str, str
 _EMPTY: dict[str, Any] = {"data": [], "layout": {"height": 400}}
 
 
+#: the outputs the explorer's view fills, in the order of ``explore-result``'s ``outputs``
+_OUTPUTS = [("explore-state", "data"), ("explore-crumbs", "children"),
+            ("explore-trend", "figure"), ("explore-trend", "style"), ("explore-trend-box", "style"),
+            ("explore-trend-box", "className"),
+            ("explore-drill", "figure"), ("explore-drill", "style"), ("explore-drill-box", "style"),
+            ("explore-drill-box", "className"),
+            ("explore-drill-section", "style"), ("explore-note", "children")]
+
+# Applies a response only when the metric, grain and tree it was computed for are still what the
+# controls show: a response overtaken by a later change (responses can arrive in any order) is
+# dropped, and the later change's own response draws the chart. null = leave that output alone.
+_APPLY = """function(result, metric, grain, tree) {
+    const skip = window.dash_clientside.no_update;
+    const n = %d;  // the number of outputs
+    if (!result || !result.asked) { return Array(n).fill(skip); }
+    const asked = result.asked;
+    if (asked.metric !== metric || asked.grain !== grain || asked.tree !== tree) { return Array(n).fill(skip); }
+    return result.outputs.map((value) => value === null ? skip : value);
+}""" % len(_OUTPUTS)
+
+
+def view_outputs(ctx: AppContext, state: dict[str, Any], lang: str) -> list[Any]:
+    """The values of ``_OUTPUTS`` for ``state`` (``None`` where an output keeps its value)."""
+    try:
+        view = explore_view(ctx, state, lang)
+    except Exception as exc:  # noqa: BLE001 - show the problem, keep the page usable
+        log.exception("explorer failed")
+        failed = box_class("explore")  # the spinner stops; the note says what went wrong
+        return [state, None, None, None, None, failed, None, None, None, failed, None,
+                t("error.internal", lang, kind=type(exc).__name__)]
+    trend_box, trend_graph = box_styles(view.trend, "explore")
+    drill = view.drill if view.drill is not None else _EMPTY
+    drill_box, drill_graph = box_styles(drill, "explore")
+    section = {} if view.drill is not None else {"display": "none"}
+    note = view.note if view.drill is not None else f"{view.note} · {t('explore.no_tree', lang)}"
+    done = box_class("explore")
+    return [state, _crumbs(view, lang), view.trend, trend_graph, trend_box, done, drill, drill_graph, drill_box,
+            done, section, note]
+
+
 def register(app: dash.Dash, ctx: AppContext) -> None:
-    # One callback owns both figures, and the metric, grain and tree it draws are read from the
-    # controls themselves (see ``next_state``). Dash drops the response of a request that a newer
-    # request of the same callback superseded, so the last change always wins.
+    # One server callback computes both figures from what the controls show (``next_state``) and
+    # returns them with the control values it saw; one client-side callback owns the figures and
+    # applies a response only if those values are still the controls' (``_APPLY``).
     @app.callback(
-        Output("explore-state", "data"), Output("explore-crumbs", "children"),
-        Output("explore-trend", "figure"), Output("explore-trend", "style"), Output("explore-trend-box", "style"),
-        Output("explore-trend-box", "className"),
-        Output("explore-drill", "figure"), Output("explore-drill", "style"), Output("explore-drill-box", "style"),
-        Output("explore-drill-box", "className"),
-        Output("explore-drill-section", "style"), Output("explore-note", "children"),
-        Output("explore-tree", "options"), Output("explore-tree", "value"),
+        Output("explore-result", "data"),
         Input("explore-metric", "value"), Input("explore-grain", "value"), Input("explore-tree", "value"),
         Input("explore-drill", "clickData"), Input({"type": "crumb", "index": ALL}, "n_clicks"),
         State("explore-state", "data"), State("lang", "data"),
     )
-    def _on_change(metric: Any, grain: Any, tree: Any, click: Any, _crumb: Any, state: Any, lang: Any) -> tuple:
+    def _on_change(metric: Any, grain: Any, tree: Any, click: Any, _crumb: Any, state: Any, lang: Any) -> Any:
         lang = lang or ctx.default_language
         trigger = dash.ctx.triggered_id
         if isinstance(trigger, dict) and not triggered_value():
@@ -290,24 +325,24 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         values = {"explore-metric": metric, "explore-grain": grain, "explore-tree": tree, "explore-drill": click}
         new = next_state(ctx, state, trigger, values.get(trigger) if isinstance(trigger, str) else None,
                          controls={"metric": metric, "grain": grain, "tree": tree})
-        try:
-            view = explore_view(ctx, new, lang)
-        except Exception as exc:
-            log.exception("explorer failed")
-            failed = box_class("explore")  # the spinner stops; the note says what went wrong
-            return (new, dash.no_update, dash.no_update, dash.no_update, dash.no_update, failed, dash.no_update,
-                    dash.no_update, dash.no_update, failed, dash.no_update,
-                    t("error.internal", lang, kind=type(exc).__name__), dash.no_update, dash.no_update)
-        model = ctx.chatbi.model
-        tree_options = [{"label": model.label(h, lang), "value": h} for h in trees_for(ctx, new["metric"])]
-        trend_box, trend_graph = box_styles(view.trend, "explore")
-        drill = view.drill if view.drill is not None else _EMPTY
-        drill_box, drill_graph = box_styles(drill, "explore")
-        section = {} if view.drill is not None else {"display": "none"}
-        note = view.note if view.drill is not None else f"{view.note} · {t('explore.no_tree', lang)}"
-        done = box_class("explore")
-        return (new, _crumbs(view, lang), view.trend, trend_graph, trend_box, done, drill, drill_graph, drill_box,
-                done, section, note, tree_options, new["tree"])
+        return {"asked": {"metric": metric, "grain": grain, "tree": tree}, "outputs": view_outputs(ctx, new, lang)}
+
+    app.clientside_callback(_APPLY, *[Output(c, p) for c, p in _OUTPUTS], Input("explore-result", "data"),
+                            State("explore-metric", "value"), State("explore-grain", "value"),
+                            State("explore-tree", "value"))
+
+    # the trees a metric can drill along; a tree the new metric lacks gives way to its first one
+    # (that change of the tree control asks for the view again)
+    @app.callback(Output("explore-tree", "options"), Output("explore-tree", "value"),
+                  Input("explore-metric", "value"), State("explore-tree", "value"), State("lang", "data"),
+                  prevent_initial_call=True)
+    def _on_metric(metric: Any, tree: Any, lang: Any) -> tuple[Any, Any]:
+        if metric not in ctx.chatbi.model.metrics:
+            raise PreventUpdate
+        lang = lang or ctx.default_language
+        trees = trees_for(ctx, metric)
+        options = [{"label": ctx.chatbi.model.label(h, lang), "value": h} for h in trees]
+        return options, (tree if tree in trees else (trees[0] if trees else None))
 
 
 PAGE = Page(path="/explore", title_key="nav.explore", layout=layout, register=register)
