@@ -158,8 +158,7 @@ def _headline_text(bi: Any, ev: Evaluation) -> str:
         point = row.point
         actual, expected = _fmt(bi, rule, point.actual), _fmt(bi, rule, point.expected)
         when = format_bucket(point.at, cond.grain, lang, long=True)
-        return (f"{subject}{when}异常 {actual}（预期 {expected}）" if lang == "zh"
-                else f"{subject} anomaly on {when}: {actual} (expected {expected})")
+        return message("digest.anomaly_headline", lang, subject=subject, when=when, actual=actual, expected=expected)
     return f"{subject} {_fmt(bi, rule, row.value)}"
 
 

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from ..messages import message
+
 if TYPE_CHECKING:
     from .report import Combination, Contributor, RootCauseReport
 
@@ -92,12 +94,11 @@ class DriverTable:
 
     def waterfall_items(self, language: str) -> list[tuple[str, float]]:
         """Steps from the baseline to the current value (they sum to the total change exactly)."""
-        zh = language == "zh"
         items: list[tuple[str, float]] = []
         if self.measure == "excess":
             if self.mix:
-                items.append(("结构变化" if zh else "Mix", self.mix))
-            items.append(("整体变化" if zh else "Common change", self.common))
+                items.append((message("analysis.mix", language), self.mix))
+            items.append((message("analysis.common", language), self.common))
         items += [(r.label, r.impact) for r in self.top_level]
         return items
 
@@ -132,22 +133,24 @@ def _ordered(rows: Sequence[Driver], total: float) -> list[Driver]:
 def driver_table(report: RootCauseReport) -> DriverTable:
     """The drivers of ``report`` (see the module docstring for the rules)."""
     if report.kind == "non_additive":
-        rows = [_from_contributor(c, "change") for c in report.contributors if not c.path]
-        seen: set[tuple[tuple[str, str], ...]] = set()
-        unique = [r for r in rows if not (r.members in seen or seen.add(r.members))]
-        unique = [Driver(r.label, r.members, r.baseline, r.current, r.impact, None) for r in unique]
-        return DriverTable("change", report.total_change, tuple(unique[:MAX_DRIVERS]), additive=False)
+        # averages: each member's own change, listed once; shares mean nothing here
+        unique: dict[tuple[tuple[str, str], ...], Driver] = {}
+        for c in report.contributors:
+            if not c.path:
+                unique.setdefault(tuple(c.members.items()), Driver(c.label, tuple(c.members.items()), c.baseline,
+                                                                    c.current, c.change, None))
+        return DriverTable("change", report.total_change, tuple(list(unique.values())[:MAX_DRIVERS]), additive=False)
     if report.combinations:
         common, mix = report.common_change, report.mix_change
         total = report.total_change - common - mix
         tops = _ordered([_from_combination(c) for c in report.combinations], total)[:MAX_DRIVERS]
         by_label = {c.label: c for c in report.combinations}
-        rows: list[Driver] = []
+        listed: list[Driver] = []
         for top in tops:
-            rows.append(top)
-            rows += [_from_contributor(d, "excess", depth=1, parent=top.label)
-                     for d in by_label[top.label].drill[:1]]
-        return DriverTable("excess", total, tuple(rows), common=common, mix=mix)
+            listed.append(top)
+            listed += [_from_contributor(d, "excess", depth=1, parent=top.label)
+                       for d in by_label[top.label].drill[:1]]
+        return DriverTable("excess", total, tuple(listed), common=common, mix=mix)
     # no concentrated combination: the members of the leading dimension, which partition the data
     firsts = [c for c in report.contributors if not c.path]
     if not firsts:
@@ -156,7 +159,7 @@ def driver_table(report: RootCauseReport) -> DriverTable:
     members = _ordered([_from_contributor(c, "change") for c in firsts if c.dimension == dimension],
                        report.total_change)
     seen_labels: set[str] = set()
-    rows = []
+    rows: list[Driver] = []
     for top in members[:MAX_DRIVERS]:
         if top.label in seen_labels:
             continue

@@ -28,6 +28,7 @@ import pandas as pd
 from semantic_layer import SemanticModel
 from semantic_layer.spec import DerivedMetricSpec, SemiAdditiveMetricSpec, SimpleMetricSpec
 
+from ..messages import message
 from ..values import is_missing as _missing
 from .numbers import (
     clean_number,
@@ -77,31 +78,9 @@ OTHERS_COLOR = "#a0a0a0"
 PALETTE = ("#2f6fde", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#4e79a7", "#bab0ac")
 
-_TEXT: dict[str, dict[str, str]] = {
-    "en": {"others": "Others", "current": "Current", "previous_period": "Previous period",
-           "year_over_year": "Same period last year", "change": "Change", "no_data": "No data",
-           "by": " by ", "vs_previous_period": "vs previous period", "vs_year_over_year": "year over year",
-           "share": "Share", "expected": "Expected", "band": "Expected range", "anomaly": "Anomaly",
-           "actual": "Actual", "total": "Total", "first_rows": "first {n} of {total} rows", "value": "Value",
-           "pp": "pp", "n_others": "Others ({n})", "per_month": "{metric} per month", "baseline": "Baseline",
-           "vs_baseline": "vs {period}", "runner_up": "runner-up", "partial": "partial: {days} of {total} days",
-           "colon": ": "},
-    "zh": {"others": "其他", "current": "本期", "previous_period": "上期", "year_over_year": "去年同期",
-           "change": "变化", "no_data": "无数据", "by": "按", "vs_previous_period": "环比",
-           "vs_year_over_year": "同比", "share": "占比", "expected": "预期", "band": "正常范围",
-           "anomaly": "异常", "actual": "实际", "total": "合计", "first_rows": "前 {n} 行（共 {total} 行）",
-           "value": "数值", "pp": "个百分点", "n_others": "其他（{n} 个）", "per_month": "月均{metric}",
-           "baseline": "对比期", "vs_baseline": "较{period}", "runner_up": "第二名",
-           "partial": "不完整：{total} 天中的 {days} 天", "colon": "："},
-}
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-#: prose spells months out: "In December 2025", "as of December 31, 2025"
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                "November", "December")
-
-
 def text(key: str, language: str) -> str:
-    return _TEXT[lang_of(language)][key]
+    """A chart word (``chart.*`` in the message catalogs)."""
+    return message(f"chart.{key}", language)
 
 
 def metric_label(model: SemanticModel | None, name: str, language: str, frame: pd.DataFrame | None = None) -> str:
@@ -131,28 +110,28 @@ def format_bucket(value: Any, grain: str | None, language: str = "en", *, long: 
     """A time bucket by grain, as axis ticks and table cells show it: ``2025年11月`` / ``Nov 2025``,
     ``2025 Q3``, ``2025-W45``, ``2025``, days as ISO dates; ``long`` spells it out for prose
     (``2025年第3季度``, ``2025年11月3日``), ``spelled`` English months and days too (``December 2025``,
-    ``December 31, 2025``)."""
+    ``December 31, 2025``). The patterns are the catalogs' ``bucket.*``."""
     day = _as_date(value)
     if day is None:
         return "—" if _missing(value) else str(value)
     grain = grain or "day"
-    zh = lang_of(language) == "zh"
     if grain == "year":
-        return f"{day.year}年" if zh and long else str(day.year)
+        return message("bucket.year_long", language, year=day.year) if long else str(day.year)
     if grain == "quarter":
         q = (day.month - 1) // 3 + 1
-        return f"{day.year}年第{q}季度" if zh and long else f"{day.year} Q{q}"
+        return message("bucket.quarter_long" if long else "bucket.quarter", language, year=day.year, quarter=q)
     if grain == "month":
-        return f"{day.year}年{day.month}月" if zh else f"{(_MONTH_NAMES if spelled else _MONTHS)[day.month - 1]} {day.year}"
+        return message("bucket.month_spelled" if spelled else "bucket.month", language, year=day.year,
+                       month=day.month, month_abbr=message(f"bucket.month_abbr.{day.month}", language),
+                       month_name=message(f"bucket.month_name.{day.month}", language))
     if grain == "week":
         year, week, _ = day.isocalendar()
-        if long and zh:
-            return f"{year}年第{week}周"
-        return f"{year}-W{week:02d}"
-    if long and zh:
-        return f"{day.year}年{day.month}月{day.day}日"
+        return message("bucket.week_long", language, year=year, week=week) if long else f"{year}-W{week:02d}"
     if spelled:  # prose: "on December 31, 2025"
-        return f"{_MONTH_NAMES[day.month - 1]} {day.day}, {day.year}"
+        return message("bucket.day_spelled", language, year=day.year, month=day.month, day=day.day,
+                       month_name=message(f"bucket.month_name.{day.month}", language))
+    if long:
+        return message("bucket.day_long", language, year=day.year, month=day.month, day=day.day)
     return day.isoformat()
 
 
@@ -180,7 +159,6 @@ def format_period(start: Any, end: Any, language: str = "en", *, spelled: bool =
     a, b = _as_date(start), _as_date(end)
     if a is None or b is None:
         return ""
-    zh = lang_of(language) == "zh"
     nxt = b + dt.timedelta(days=1)
     if a == b:
         return format_bucket(a, "day", language, long=True, spelled=spelled)
@@ -194,12 +172,12 @@ def format_period(start: Any, end: Any, language: str = "en", *, spelled: bool =
             return format_bucket(a, "month", language, long=True, spelled=spelled)
         first = format_bucket(a, "month", language, long=True, spelled=spelled)
         last = format_bucket(b, "month", language, long=True, spelled=spelled)
-        return f"{first}至{last}" if zh else f"{first} to {last}"
+        return message("bucket.range", language, first=first, last=last)
     if spelled:
         first = format_bucket(a, "day", language, long=True, spelled=True)
         last = format_bucket(b, "day", language, long=True, spelled=True)
-        return f"{first}至{last}" if zh else f"{first} to {last}"
-    return f"{a.isoformat()}至{b.isoformat()}" if zh else f"{a.isoformat()} to {b.isoformat()}"
+        return message("bucket.range", language, first=first, last=last)
+    return message("bucket.range", language, first=a.isoformat(), last=b.isoformat())
 
 
 def metric_format(model: SemanticModel | None, name: str) -> tuple[str, str]:
@@ -222,7 +200,7 @@ def axis_title(label: str, fmt: str, unit: str, language: str) -> str:
     shown = unit_label(fmt, unit, language)
     if not shown or not label:
         return label or shown
-    return f"{label}（{shown}）" if lang_of(language) == "zh" else f"{label} ({shown})"
+    return message("chart.axis_title", language, label=label, unit=shown)
 
 
 def has_cjk(value: str) -> bool:

@@ -13,6 +13,7 @@ from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.model import DimensionRef
 from semantic_layer.query import MemberFilter
 
+from ..messages import message
 from ..values import as_date as _day
 from .formatting import (
     FONT_FAMILY,
@@ -30,7 +31,7 @@ from .formatting import (
 )
 from .selection import ChartSpec
 
-__all__ = ["DEFAULT_HEIGHT", "GRAIN_WORDS", "TEMPLATE", "Context", "base_layout", "empty_layout", "rows_height",
+__all__ = ["DEFAULT_HEIGHT", "TEMPLATE", "Context", "base_layout", "empty_layout", "rows_height",
            "value_axis"]
 
 TEMPLATE = "plotly_white"
@@ -38,11 +39,6 @@ TEMPLATE = "plotly_white"
 #: renders at it); charts whose rows grow with the data use :func:`rows_height`
 DEFAULT_HEIGHT = 400
 ROW_HEIGHT = 26
-
-GRAIN_WORDS = {
-    "en": {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"},
-    "zh": {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"},
-}
 
 
 def rows_height(rows: int, *, minimum: int = DEFAULT_HEIGHT, chrome: int = 150) -> int:
@@ -138,22 +134,20 @@ class Context:
         if column in self._dims:
             ref = self._dims[column]
             if ref.grain:
-                return GRAIN_WORDS[self.language].get(ref.grain, ref.grain).capitalize() \
-                    if self.language == "en" else GRAIN_WORDS["zh"].get(ref.grain, ref.grain)
+                return message(f"table.grain.{ref.grain}", self.language)
             return self.label(ref.name)
         base, _, suffix = column.partition("__")
         if not suffix:
             return self.label(column)
         name = self.label(base)
-        zh = self.language == "zh"
-        words = {
-            "previous": self.compared_name(),
-            "change": text("change", self.language),
-            "change_pct": text("change", self.language) + " %",
-            "share": text("share", self.language),
-        }
-        word = words.get(suffix, suffix)
-        return f"{name}{word}" if zh else f"{name} ({word.lower() if suffix != 'change_pct' else word})"
+        if suffix == "previous":
+            word = self.compared_name()
+            if self.query.compare != "baseline":  # a stated period keeps its capitals: "Oct 2025"
+                word = _lower_first(word)
+            return message("table.previous", self.language, name=name, word=word)
+        if suffix in ("change", "change_pct", "share"):
+            return message(f"table.{suffix}", self.language, name=name)
+        return column
 
     def fmt(self, column: str) -> tuple[str, str]:
         return column_format(self.model, column)
@@ -184,23 +178,21 @@ class Context:
 
     # -- titles ---------------------------------------------------------------------------
     def title(self) -> str:
-        zh = self.language == "zh"
-        metrics = ("、" if zh else ", ").join(self.label(m) for m in self.query.metrics)
+        lang = self.language
+        cased = message("common.sentence_case", lang) == "yes"  # scripts with letter case: "by plan type"
+        metrics = message("chart.metrics_join", lang).join(self.label(m) for m in self.query.metrics)
         dims = []
         for ref in self._dims.values():
             if ref.grain and self.is_time(ref.column):
-                dims.append(GRAIN_WORDS[self.language].get(ref.grain, ref.grain))
+                dims.append(message(f"grain.{ref.grain}", lang))
             else:
-                dims.append(_lower_first(self.label(ref.name)) if not zh else self.label(ref.name))
+                dims.append(_lower_first(self.label(ref.name)) if cased else self.label(ref.name))
         if not metrics:
-            main = "、".join(dims) if zh else ", ".join(d.capitalize() for d in dims)
-        elif zh:
-            compare = self.versus()
-            main = metrics + compare + (f"（按{'、'.join(dims)}）" if dims else "")
+            main = message("chart.list_join", lang).join(d[:1].upper() + d[1:] if cased else d for d in dims)
         else:
-            main = metrics + (" by " + " and ".join(dims) if dims else "")
-            if self.query.compare:
-                main += ", " + self.versus()
+            compare = message("chart.title_compare", lang, compare=self.versus()) if self.query.compare else ""
+            by = message("chart.title_dims", lang, dims=message("chart.dims_join", lang).join(dims)) if dims else ""
+            main = message("chart.title", lang, metrics=metrics, dims=by, compare=compare)
         sub = self.subtitle()
         return f"{main}<br><sup>{sub}</sup>" if sub else main
 
@@ -209,9 +201,8 @@ class Context:
         for f in self.query.filters:
             if isinstance(f, MemberFilter):
                 names = [member_label(self.members, f.dimension, v, self.language) for v in f.values]
-                joined = ("、" if self.language == "zh" else ", ").join(names)
-                prefix = ("不含" if self.language == "zh" else "excluding ") if f.op == "not_in" else ""
-                parts.append(prefix + joined)
+                joined = message("chart.list_join", self.language).join(names)
+                parts.append(message("chart.excluding", self.language, names=joined) if f.op == "not_in" else joined)
         period = self.period or ((self.query.time_range.start, self.query.time_range.end)
                                  if self.query.time_range else None)
         if period:

@@ -17,6 +17,8 @@ Styles (``fmt`` is a metric's ``format``: ``number`` | ``integer`` | ``percent``
   (``2168576190.4700007`` -> ``2168576190.47``).
 
 Plotly-free and pandas-light on purpose: the CLI and the mailer import it without the charts.
+The words (万/亿, 元, 个百分点, minute units) and where they go are each language's, in the
+``number`` section of the message catalogs (``chatbi/messages/<language>.yaml``).
 
 >>> format_value(881_286_310.47, "currency", "CNY", "zh"), format_value(881_286_310.47, "currency", "CNY", "en")
 ('8.81 亿元', '¥881M')
@@ -29,8 +31,11 @@ Plotly-free and pandas-light on purpose: the CLI and the mailer import it withou
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from ..messages import language_of, phrases
 from ..values import is_missing
 
 __all__ = [
@@ -46,28 +51,54 @@ __all__ = [
     "unit_label",
 ]
 
-CURRENCIES = {"CNY": ("¥", "元"), "RMB": ("¥", "元"), "USD": ("$", "美元"), "EUR": ("€", "欧元")}
-_UNIT_ZH = {"min": "分钟", "minutes": "分钟", "users": "户", "times": "次"}
-#: (from this magnitude, divide by, suffix): thousands are spelled out below 10,000 (ARPU ¥1,196.14)
-_EN_SCALES = ((1e12, 1e12, "T"), (1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "K"))
-_ZH_SCALES = ((1e8, 1e8, "亿"), (1e4, 1e4, "万"))
+#: currency code -> symbol; the words (元, dollars) and where they go are the language's (``number.*``)
+CURRENCIES = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€"}
 #: significant digits a float keeps after arithmetic; beyond them is noise of the binary representation
 _SIGNIFICANT = 15
 MISSING = "—"
 
 
 def lang_of(language: str | None) -> str:
-    """``zh``/``zh-CN``/``zh_Hans`` -> ``zh``; anything else -> ``en``."""
-    return "zh" if (language or "").lower().startswith("zh") else "en"
+    """The catalog language of ``language``: ``zh``/``zh-CN``/``zh_Hans`` -> ``zh``; unknown -> ``en``."""
+    return language_of(language)
+
+
+@dataclass(frozen=True)
+class _Locale:
+    """A language's number rules (``number.*`` in the message catalogs), read once per language:
+    formatting runs for every cell of a table."""
+
+    scales: tuple[tuple[float, float, str], ...]  # (from this magnitude, divide by, suffix), largest first
+    fixed2: bool  # two decimals for scaled numbers (3.21 亿) instead of three significant digits (¥321M)
+    money: str
+    with_unit: str
+    plain: str
+    money_label: str
+    pp: str
+    currency_words: dict[str, str]
+    units: dict[str, str]
+
+
+@lru_cache(maxsize=16)
+def _locale(language: str) -> _Locale:
+    f = phrases("number", language)
+    scales = tuple((float(a), float(b), suffix) for a, b, suffix in (item.split(":") for item in f["scales"].split()))
+    return _Locale(scales, f["digits"] == "fixed2", f["money"], f["with_unit"], f["plain"], f["money_label"], f["pp"],
+                   {k.removeprefix("currency_words."): v for k, v in f.items() if k.startswith("currency_words.")},
+                   {k.removeprefix("units."): v for k, v in f.items() if k.startswith("units.")})
 
 
 def _is_money(fmt: str, unit: str) -> bool:
     return fmt == "currency" or (unit or "").upper() in CURRENCIES
 
 
+def _currency(unit: str, lang: str) -> tuple[str, str]:
+    code = (unit or "").upper() if (unit or "").upper() in CURRENCIES else "CNY"
+    return CURRENCIES[code], _locale(lang).currency_words.get(code, code)
+
+
 def _digits(scaled: float, lang: str) -> int:
-    # English: three significant digits (¥321M, ¥20.7B); Chinese reports use two decimals (3.21 亿).
-    if lang == "zh":
+    if _locale(lang).fixed2:
         return 2
     mag = abs(scaled)
     return 2 if mag < 10 else 1 if mag < 100 else 0
@@ -88,7 +119,7 @@ def _plain(value: float, fmt: str, trim: bool) -> str:
 
 
 def _scaled(value: float, lang: str, trim: bool) -> tuple[str, str] | None:
-    for threshold, factor, suffix in (_ZH_SCALES if lang == "zh" else _EN_SCALES):
+    for threshold, factor, suffix in _locale(lang).scales:
         if abs(value) >= threshold:
             number = f"{value / factor:,.{_digits(value / factor, lang)}f}"
             return (_trim(number) if trim else number), suffix
@@ -124,18 +155,16 @@ def _format(value: Any, fmt: str, unit: str, language: str, *, trim: bool, with_
     suffix = scaled[1] if scaled else ""
     if not with_unit:
         return f"{sign}{body}{suffix}"
+    locale = _locale(lang)
     if _is_money(fmt, unit):
-        symbol, word = CURRENCIES.get((unit or "").upper(), CURRENCIES["CNY"])
-        if lang == "en":
-            return f"{sign}{symbol}{body}{suffix}"
-        return f"{sign}{body} {suffix}{word}"
+        symbol, word = _currency(unit, lang)
+        return locale.money.format(sign=sign, symbol=symbol, number=body, scale=suffix, word=word).rstrip()
     if unit == "%":
         return f"{sign}{body}{suffix}%"
-    shown = _UNIT_ZH.get(unit, unit) if lang == "zh" else unit
-    if lang == "zh":
-        tail = f" {suffix}{shown}" if suffix else (f" {shown}" if shown else "")
-        return f"{sign}{body}{tail}"
-    return f"{sign}{body}{suffix}" + (f" {shown}" if shown else "")
+    if unit:
+        shown = locale.units.get(unit, unit)
+        return locale.with_unit.format(sign=sign, number=body, scale=suffix, unit=shown).rstrip()
+    return locale.plain.format(sign=sign, number=body, scale=suffix).rstrip()
 
 
 def format_value(value: Any, fmt: str, unit: str, language: str) -> str:
@@ -172,7 +201,7 @@ def format_delta(value: Any, fmt: str, unit: str, language: str) -> str:
     if fmt == "percent":
         pp = number * 100
         text = f"{pp:+.2f}" if abs(pp) >= 0.1 or pp == 0 else f"{pp:+.3f}"
-        return f"{text} 个百分点" if lang_of(language) == "zh" else f"{text} pp"
+        return _locale(lang_of(language)).pp.format(value=text)
     if fmt == "integer":
         number = float(round(number))
     return ("+" if number >= 0 else "-") + format_value(abs(number), fmt, unit, language)
@@ -244,7 +273,8 @@ def unit_label(fmt: str, unit: str, language: str) -> str:
     """What goes in an axis title's or a column header's parentheses: ``元`` / ``¥`` / ``GB`` / ``%``."""
     if fmt == "percent" or unit == "%":
         return "%"
+    lang = lang_of(language)
     if _is_money(fmt, unit):
-        symbol, word = CURRENCIES.get((unit or "").upper(), CURRENCIES["CNY"])
-        return word if lang_of(language) == "zh" else symbol
-    return _UNIT_ZH.get(unit, unit) if lang_of(language) == "zh" else unit
+        symbol, word = _currency(unit, lang)
+        return _locale(lang).money_label.format(symbol=symbol, word=word)
+    return _locale(lang).units.get(unit, unit) if unit else ""

@@ -25,6 +25,8 @@ from semantic_layer import SemanticModel, SemanticQuery
 from semantic_layer.model import DimensionRef
 
 from ..csvsafe import to_csv
+from ..messages import message
+from ..values import is_missing
 from .formatting import column_format, format_bucket, iso_bucket, lang_of, member_label, text, unit_label
 from .numbers import clean_number, format_change, format_delta, format_exact, format_share, format_value
 
@@ -34,9 +36,6 @@ __all__ = ["TableColumn", "clean_records", "csv_filename", "csv_text", "display_
 _SAFE = re.compile(r"[^0-9A-Za-z]+")
 #: percentages in a CSV keep four decimals (1.8778 %), the fraction's sixth: past any reading
 _PERCENT_DECIMALS = 4
-_GRAIN_WORDS = {"en": {"day": "Day", "week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year"},
-                "zh": {"day": "日期", "week": "周", "month": "月份", "quarter": "季度", "year": "年份"}}
-
 
 @dataclass(frozen=True)
 class TableColumn:
@@ -57,29 +56,20 @@ class TableColumn:
 
 def _metric_header(model: SemanticModel | None, base: str, suffix: str, compare: str | None, lang: str) -> str:
     name = model.label(base, lang) if model is not None else base
-    zh = lang == "zh"
     if suffix == "previous":
         word = text(compare or "previous_period", lang)
-        return f"{word}{name}" if zh else f"{name}, {word.lower()}"
-    if suffix == "change":
-        return f"{name}变化" if zh else f"{name} change"
-    if suffix == "change_pct":
-        return f"{name}变化率" if zh else f"{name} change %"
-    if suffix == "share":
-        return f"{name}占比" if zh else f"{name} share"
-    if suffix == "runner_up":
-        return f"第二名{name}" if zh else f"{name}, runner-up"
+        word = word[:1].lower() + word[1:] if message("common.sentence_case", lang) == "yes" else word
+        return message("table.previous", lang, name=name, word=word)
+    if suffix in ("change", "change_pct", "share", "runner_up"):
+        return message(f"table.{suffix}", lang, name=name)
     return name
 
 
 def _with_unit(label: str, fmt: str, unit: str, lang: str, suffix: str) -> str:
     if suffix in ("change_pct", "share"):
         return label
-    shown = "个百分点" if fmt == "percent" and suffix == "change" and lang == "zh" else \
-        "pp" if fmt == "percent" and suffix == "change" else unit_label(fmt, unit, lang)
-    if not shown:
-        return label
-    return f"{label}（{shown}）" if lang == "zh" else f"{label} ({shown})"
+    shown = text("pp", lang) if fmt == "percent" and suffix == "change" else unit_label(fmt, unit, lang)
+    return message("chart.axis_title", lang, label=label, unit=shown) if shown else label
 
 
 def table_columns(query: SemanticQuery | None, frame: pd.DataFrame, model: SemanticModel | None,
@@ -99,7 +89,7 @@ def table_columns(query: SemanticQuery | None, frame: pd.DataFrame, model: Seman
                                                                  and model.dimensions[ref.name].type == "time"))
         if ref is not None and is_time:
             grain = ref.grain or "day"
-            out.append(TableColumn(key, _GRAIN_WORDS[lang].get(grain, grain), "time", grain=grain, dimension=ref.name))
+            out.append(TableColumn(key, message(f"table.grain.{grain}", lang), "time", grain=grain, dimension=ref.name))
         elif key.endswith("__runner_up") and key[:-11] in refs:  # who came second (a winner's query)
             second = refs[key[:-11]]
             header = _metric_header(model, second.name, "runner_up", compare, lang)
@@ -119,7 +109,7 @@ def table_columns(query: SemanticQuery | None, frame: pd.DataFrame, model: Seman
                                fmt, unit, lang, metric_suffix)
             numeric = pd.api.types.is_numeric_dtype(frame[raw]) and not pd.api.types.is_bool_dtype(frame[raw])
             exact = numeric and not metric_suffix and key not in masked
-            exact_label = (f"{label}·精确值" if lang == "zh" else f"{label} · exact") if exact else ""
+            exact_label = message("table.exact", lang, label=label) if exact else ""
             out.append(TableColumn(key, label, "metric", fmt, unit, suffix=metric_suffix,
                                    exact_key=f"{key}__exact" if exact else None, exact_label=exact_label))
     return out
@@ -167,16 +157,16 @@ def _csv_value(column: TableColumn, value: Any, lang: str, members: Any) -> Any:
     return clean_number(value, column.fmt) if pd.api.types.is_number(value) or value is None else value
 
 
-def _csv_header(column: TableColumn) -> str:
+def _csv_header(column: TableColumn, lang: str) -> str:
     if column.suffix in ("change_pct", "share") and "%" not in column.label:
-        return f"{column.label} (%)" if column.label.isascii() else f"{column.label}（%）"
+        return message("chart.axis_title", lang, label=column.label, unit="%")
     return column.label
 
 
 def csv_text(frame: pd.DataFrame, columns: Sequence[TableColumn], language: str, *, members: Any = None) -> str:
     """The whole result as CSV for a spreadsheet (UTF-8 with a BOM, so Excel reads Chinese)."""
     lang = lang_of(language)
-    data = {_csv_header(c): [_csv_value(c, v, lang, members) for v in frame[c.key].tolist()] for c in columns}
+    data = {_csv_header(c, lang): [_csv_value(c, v, lang, members) for v in frame[c.key].tolist()] for c in columns}
     # cells and headers a spreadsheet would run as formulas are written as text (chatbi.csvsafe)
     return "\ufeff" + to_csv(pd.DataFrame(data))
 
@@ -233,7 +223,7 @@ def machine_frame(frame: pd.DataFrame, query: SemanticQuery | None, model: Seman
     out = pd.DataFrame(index=frame.index)
     for raw in frame.columns:
         key, series = str(raw), frame[raw]
-        if pd.api.types.is_datetime64_any_dtype(series) or key in grains and grains[key]:
+        if pd.api.types.is_datetime64_any_dtype(series) or grains.get(key):
             out[key] = [iso_bucket(v, grains.get(key) or "day") or None for v in series.tolist()]
         elif _is_number_column(series):
             fmt, _unit = column_format(model, key)
@@ -245,9 +235,8 @@ def machine_frame(frame: pd.DataFrame, query: SemanticQuery | None, model: Seman
 
 def clean_records(frame: pd.DataFrame, query: SemanticQuery | None, model: SemanticModel | None) -> list[dict[str, Any]]:
     """:func:`machine_frame` as JSON-ready records (missing values are ``None``)."""
-    data = machine_frame(frame, query, model)
-    return [{k: (None if v is None or (isinstance(v, float) and v != v) else v) for k, v in row.items()}
-            for row in data.astype(object).where(data.notna(), None).to_dict("records")]
+    records = machine_frame(frame, query, model).astype(object).to_dict("records")
+    return [{str(k): (None if is_missing(v) else v) for k, v in row.items()} for row in records]
 
 
 def exact_frame(frame: pd.DataFrame, query: SemanticQuery | None, model: SemanticModel | None,
@@ -258,7 +247,7 @@ def exact_frame(frame: pd.DataFrame, query: SemanticQuery | None, model: Semanti
     out = pd.DataFrame(index=frame.index)
     for raw in frame.columns:
         key, series = str(raw), frame[raw]
-        if pd.api.types.is_datetime64_any_dtype(series) or key in grains and grains[key]:
+        if pd.api.types.is_datetime64_any_dtype(series) or grains.get(key):
             out[key] = [iso_bucket(v, grains.get(key) or "day") for v in series.tolist()]
         elif _is_number_column(series):
             fmt, unit = column_format(model, key)

@@ -280,19 +280,19 @@ _OUTPUTS = [("explore-state", "data"), ("explore-crumbs", "children"),
 # dropped, and the later change's own response draws the chart. null = leave that output alone.
 _APPLY = """function(result, metric, grain, tree) {
     const skip = window.dash_clientside.no_update;
-    const n = %d;  // the number of outputs
+    const n = OUTPUTS;  // the number of outputs
     if (!result || !result.asked) { return Array(n).fill(skip); }
     const asked = result.asked;
     if (asked.metric !== metric || asked.grain !== grain || asked.tree !== tree) { return Array(n).fill(skip); }
     return result.outputs.map((value) => value === null ? skip : value);
-}""" % len(_OUTPUTS)
+}""".replace("OUTPUTS", str(len(_OUTPUTS)))
 
 
 def view_outputs(ctx: AppContext, state: dict[str, Any], lang: str) -> list[Any]:
     """The values of ``_OUTPUTS`` for ``state`` (``None`` where an output keeps its value)."""
     try:
         view = explore_view(ctx, state, lang)
-    except Exception as exc:  # noqa: BLE001 - show the problem, keep the page usable
+    except Exception as exc:  # show the problem, keep the page usable
         log.exception("explorer failed")
         failed = box_class("explore")  # the spinner stops; the note says what went wrong
         return [state, None, None, None, None, failed, None, None, None, failed, None,

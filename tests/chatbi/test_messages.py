@@ -11,6 +11,9 @@ DIFFERENCES = {
     ("zh", "narrative.more"): {"n"},  # "等" ("and others") names no count
     ("zh", "analysis.change"): {"delta", "size"},  # 上升/下降 say the direction: the amount goes unsigned
     ("zh", "analysis.flat"): {"base", "delta", "pct"},  # "与上期持平" needs no numbers of the baseline
+    ("zh", "number.money"): {"symbol", "word"},  # 8.81 亿元 names money by its word, ¥881M by its symbol
+    ("zh", "number.money_label"): {"symbol", "word"},  # 收入（元） / Revenue (¥)
+    ("zh", "bucket.month"): {"month", "month_abbr"},  # 2025年11月 / Nov 2025
 }
 
 

@@ -64,7 +64,7 @@ def test_trend_is_a_line_with_grain_labels(sample_bi, lang):
     line = fig.data[0]
     assert list(line.x) == [pick(lang, f"{m} 2025", f"2025年{i}月") for i, m in enumerate(MONTHS, 1)]
     assert list(line.y) == pytest.approx(frame.sort_values("date__month")["revenue"].tolist())
-    assert axis_title(fig.layout.xaxis) == pick(lang, "Month", "月")
+    assert axis_title(fig.layout.xaxis) == pick(lang, "Month", "月份")
     assert axis_title(fig.layout.yaxis) == pick(lang, "Revenue (¥)", "收入（元）")
     assert fig.layout.xaxis.type == "category"
     assert fig.layout.font.family.startswith('"Noto Sans CJK SC"')

@@ -46,10 +46,10 @@ CASES: list[tuple[str, float | None, str, str]] = [
     ("missing", None, "currency", "CNY"),
 ]
 STYLES = {
-    "value": lambda v, f, u, lang: format_value(v, f, u, lang),
+    "value": format_value,
     "tick": lambda v, f, u, lang: format_tick(v, f, u, lang) if v is not None else "",
-    "delta": lambda v, f, u, lang: format_delta(v, f, u, lang),
-    "exact": lambda v, f, u, lang: format_exact(v, f, u, lang),
+    "delta": format_delta,
+    "exact": format_exact,
     "clean": lambda v, f, u, lang: clean_number(v, f),
 }
 #: relative changes and shares are fractions whatever the metric
