@@ -225,9 +225,10 @@ def evaluate_rule(bi: Any, rule: Rule, period: tuple[dt.date, dt.date], *,
     cond = rule.spec.condition
     mode = cond.compare if isinstance(cond, ChangeCondition) else "previous_period"
     baseline = compare_period(period, mode)
-    if isinstance(cond, AnomalyCondition):
-        # the day before an anomalous day is often anomalous too (incidents last): explain against
-        # the same weekday four weeks earlier (monthly grain: a year earlier)
+    if isinstance(cond, AnomalyCondition) and _one_bucket(period, cond.grain):
+        # the day before an anomalous day is often anomalous too (incidents last): explain a single
+        # bucket against the same weekday four weeks earlier (monthly grain: a year earlier). A longer
+        # period keeps the tiles' baseline, so the explanation compares what the tiles compare.
         baseline = compare_period(period, "year_over_year") if cond.grain == "month" else \
             (period[0] - dt.timedelta(weeks=4), period[1] - dt.timedelta(weeks=4))
     base = Evaluation(rule, period, baseline, fire, data_end=_as_of(bi))
@@ -254,6 +255,12 @@ def _as_of(bi: Any) -> dt.date | None:
     except ChatBIError:  # the warehouse is down: the evaluation itself will say so
         return None
     return day if isinstance(day, dt.date) else None
+
+
+def _one_bucket(period: tuple[dt.date, dt.date], grain: str) -> bool:
+    """Whether ``period`` is a single bucket of the anomaly grain (one day, week or month)."""
+    days = (period[1] - period[0]).days + 1
+    return days <= {"day": 1, "week": 7, "month": 31}.get(grain, 1)
 
 
 def explain(bi: Any, ev: Evaluation, *, chart: bool = True) -> Evaluation:

@@ -243,8 +243,10 @@ def _kpi(ctx: Context) -> go.Figure:
                 before = format_value(row[previous], fmt, unit, ctx.language)
                 indicator["title"]["text"] += (f"<br><span style='font-size:12px;color:#8c8c8c'>"
                                                f"{ctx.compared_name()}{text('colon', ctx.language)}{before}</span>")
+            # as many decimals as format_delta writes in the sentence above the card (-0.073 pp)
+            pp = abs(float(value) - float(row[previous])) * 100
             indicator["delta"] = {"reference": float(row[previous]) * ratio, "relative": not points,
-                                  "valueformat": ".2f" if points else ".1%",
+                                  "valueformat": (".3f" if 0 < pp < 0.1 else ".2f") if points else ".1%",
                                   "increasing": {"color": up}, "decreasing": {"color": down},
                                   "suffix": (" " + text("pp", ctx.language) if points else "") + compare}
         traces.append(go.Indicator(**indicator))

@@ -56,7 +56,10 @@ def base_layout(title: str, language: str, **extra: Any) -> dict[str, Any]:
         "font": {"family": FONT_FAMILY, "size": 12},
         "hoverlabel": {"font": {"family": FONT_FAMILY}},
         "margin": {"l": 60, "r": 30, "t": 70, "b": 50},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        # the legend sits at the foot of the figure (plotly makes room for it): at the top right it ran
+        # into the title on a phone, where its entries wrap
+        "legend": {"orientation": "h", "xref": "container", "x": 0.01, "xanchor": "left",
+                   "yref": "container", "y": 0.0, "yanchor": "bottom"},
         "meta": {"language": lang_of(language)},
     }
     layout.update(extra)

@@ -23,6 +23,11 @@ from .figures import fit_figure
 __all__ = ["report_section", "drivers_table", "GRAPH_CONFIG"]
 
 
+#: the baseline and current columns: the card's text and waterfall carry them, so a phone hides
+#: them (chatbi.css) and keeps the driver, its measure and its share on the screen
+_CONTEXT = "driver-context"
+
+
 def _format_of(chatbi: Any, report: Any) -> tuple[str, str]:
     spec = chatbi.model.metrics.get(report.metric) if chatbi is not None else None
     return (spec.format, spec.unit) if spec is not None else ("number", "")
@@ -49,8 +54,8 @@ def drivers_table(report: Any, lang: str, *, chatbi: Any = None) -> Any:
         child = row.depth > 0
         label = (t("report.of_which", lang, label=row.label) if child else row.label)
         cells = [html.Td(label, className="driver-child" if child else "driver"),
-                 html.Td(format_value(row.baseline, fmt, unit, lang)),
-                 html.Td(format_value(row.current, fmt, unit, lang))]
+                 html.Td(format_value(row.baseline, fmt, unit, lang), className=_CONTEXT),
+                 html.Td(format_value(row.current, fmt, unit, lang), className=_CONTEXT)]
         if excess:
             cells.append(html.Td(format_value(row.expected, fmt, unit, lang)))
         cells.append(html.Td(format_delta(row.impact, fmt, unit, lang)))
@@ -60,7 +65,8 @@ def drivers_table(report: Any, lang: str, *, chatbi: Any = None) -> Any:
         body.append(html.Tr(cells, className="driver-row" + (" driver-drill" if child else "")))
     return html.Div([
         html.H6(t("card.contributors", lang), className="mt-2"),
-        dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
+        dbc.Table([html.Thead(html.Tr([html.Th(h, className=_CONTEXT if i in (1, 2) else None)
+                                       for i, h in enumerate(head)])), html.Tbody(body)],
                   size="sm", hover=True, responsive=True, className="contributors mb-0"),
     ])
 

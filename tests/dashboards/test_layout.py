@@ -116,6 +116,10 @@ def test_charts_have_room_on_every_page(chromium, board_app, lang, view):
         ask(page, question)
     assert_layout(page, expect=3, width=width)
     screenshot(page, f"ask-{lang}-{view}")
+    # the why-card's drivers table fits its card (a phone drops the baseline and current columns)
+    hidden = page.evaluate("""() => [...document.querySelectorAll('.contributors')]
+      .map((t) => t.parentElement.scrollWidth - t.parentElement.clientWidth)""")
+    assert hidden and max(hidden) <= 1, f"the drivers table is {max(hidden)} px wider than its card"
 
     page.goto(board_app.url + "/dashboards")
     page.locator(".dash-card").nth(4).wait_for()

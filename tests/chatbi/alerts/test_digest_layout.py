@@ -90,6 +90,10 @@ def test_anomaly_block_shows_the_period_total_and_the_flagged_day_apart(sample_b
         assert format_value(total, "integer", "", lang) in values  # the tile under the period
         assert words in html and format_value(point.actual, "integer", "", lang) in html  # the day, apart
         assert words.strip() in digests[lang]["rendered"].text
+        # the explanation compares what the tiles compare: August with July, named as the tiles name it
+        assert evaluation.baseline == (dt.date(2025, 7, 1), dt.date(2025, 7, 31))
+        july = {"zh": "2025年7月", "en": "July 2025"}[lang]
+        assert july in evaluation.root_cause_text, evaluation.root_cause_text
 
 
 def test_quiet_threshold_rule_names_the_member_closest_to_it(sample_bi, digests) -> None:

@@ -53,6 +53,20 @@ def test_single_value_kpi_with_change(sample_bi, lang):
     assert pick(lang, "Nov 2025", "2025年11月") in fig.layout.title.text
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_rate_kpi_moves_in_points_as_the_sentence_writes_them(sample_bi, lang):
+    from chatbi.charts.numbers import format_delta
+
+    frame, fig = run(sample_bi, lang, metrics=["churn_rate"], time_range=NOV_2025, compare="mom")
+    ind = fig.data[0]
+    row = frame.iloc[0]
+    assert ind.delta.relative is False
+    shown = format_delta(row["churn_rate"] - row["churn_rate__previous"], "percent", "", lang)
+    digits = len(shown.split()[0].partition(".")[2])
+    assert ind.delta.valueformat == f".{digits}f"  # -0.073 pp in the text, -0.073 on the card
+    assert ind.value - ind.delta.reference == pytest.approx(float(shown.split()[0]), abs=10 ** -digits)
+
+
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
