@@ -115,7 +115,7 @@ def anomaly_chart(frame: pd.DataFrame, *, x: str, actual: str, expected: str, lo
                if v is not None and not (isinstance(v, float) and math.isnan(v))]
     xaxis: dict[str, Any] = {"title": {"text": ""}}
     if dated:
-        xaxis.update(type="date", tickformat="%Y-%m-%d")
+        xaxis.update(type="date", tickformat=text("date_tick", lang))  # 2025年8月13日 / Aug 13, 2025
     else:
         xaxis.update(type="category", nticks=12 if len(xs) > 16 else None)
     yaxis = value_axis(numbers, value_format, unit, lang, value_label, include_zero=False)

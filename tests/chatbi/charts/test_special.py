@@ -61,4 +61,4 @@ def test_anomaly_chart_without_anomalies_has_no_highlight_trace():
     fig = anomaly_chart(frame, x="d", actual="v", expected="e", lower="lo", upper="hi", is_anomaly="flag",
                         title="掉话率", language="zh")
     assert [t.name for t in fig.data][-2:] == ["预期", "实际"]
-    assert fig.layout.xaxis.type == "date" and fig.layout.xaxis.tickformat == "%Y-%m-%d"
+    assert fig.layout.xaxis.type == "date" and fig.layout.xaxis.tickformat == "%Y年%-m月%-d日"  # the language's dates
