@@ -63,7 +63,10 @@ def waterfall(baseline_label: str, baseline: float, contributions: list[tuple[st
         hovertext=shown, hoverinfo="x+text", connector={"line": {"color": "#bbbbbb"}},
         increasing={"marker": {"color": _UP}}, decreasing={"marker": {"color": _DOWN}},
         totals={"marker": {"color": _TOTAL}}, cliponaxis=False)
-    lows = min([0.0, *levels]) if min(levels) <= 0 else min(levels) * 0.9
+    # zoom in on a small change of a large total (9.80亿 -> 8.81亿); a change that doubles or halves
+    # the total starts at zero, where a zoomed axis would draw 4,546 as a sliver beside 14.4K
+    zoom = min(levels) > 0 and min(levels) >= 0.5 * max(levels)
+    lows = min(levels) * 0.9 if zoom else min([0.0, *levels])
     axis = value_axis([lows, *levels], value_format, unit, lang, value_label, include_zero=lows <= 0)
     axis["range"] = _padded_range(lows, max(levels))
     layout = base_layout(title, lang, yaxis=axis, showlegend=False,

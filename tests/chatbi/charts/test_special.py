@@ -33,6 +33,15 @@ def test_waterfall_without_remainder_has_no_others_bar():
     assert any(t.endswith("亿") for t in fig.layout.yaxis.ticktext)
 
 
+def test_waterfall_zooms_only_on_a_small_change():
+    # 9.80亿 -> 8.81亿: the axis starts near the totals, so the steps can be seen
+    small = waterfall("Oct", 980.0, [("Guangzhou", -99.0)], "Nov", 881.0, title="t")
+    assert 0 < small.layout.yaxis.range[0] < 881.0
+    # 4,546 -> 14.4K: from zero, or the first total would be a sliver beside the last
+    large = waterfall("Sep", 4546.0, [("Chengdu", 8928.0)], "Oct", 14380.0, title="t")
+    assert large.layout.yaxis.range[0] <= 0
+
+
 def test_waterfall_percent_values():
     fig = waterfall("Before", 0.012, [("4G", 0.003)], "After", 0.016, title="Churn", value_format="percent")
     wf = fig.data[0]
