@@ -14,6 +14,7 @@ DIFFERENCES = {
     ("zh", "number.money"): {"symbol", "word"},  # 8.81 亿元 names money by its word, ¥881M by its symbol
     ("zh", "number.money_label"): {"symbol", "word"},  # 收入（元） / Revenue (¥)
     ("zh", "bucket.month"): {"month", "month_abbr"},  # 2025年11月 / Nov 2025
+    ("zh", "alerts.day"): {"year", "month", "day", "iso"},  # 2025年12月31日 / the ISO date
     ("zh", "bucket.month_spelled"): {"month", "month_name"},  # 2025年11月 / November 2025 (prose)
     ("zh", "bucket.day_spelled"): {"month", "month_name"},  # 2025年12月31日 / December 31, 2025
 }
