@@ -127,8 +127,11 @@ def merge_draft(prev: Draft, p: Parsed, model: SemanticModel, *, add_metrics: bo
     d = _merge_members(d, p)
     if p.has_time or p.time_group:
         shifted = _same_period_in_year(prev, p, anchor)
+        before = None if shifted is not None else _one_before_when_repeated(prev, p, anchor)
         if shifted is not None:
             d = d.with_(time_range=shifted, relative=())  # "2025年11月 ..." then "那去年呢?" = 2024年11月
+        elif before is not None:
+            d = d.with_(time_range=before, relative=())
         else:
             d = d.with_(time_range=p.time_range, relative=tuple(p.relative))
     elif p.shift is not None:
@@ -188,6 +191,21 @@ def _shift_period(d: Draft, shift: Shift, anchor: dt.date | None) -> Draft:
         return d.with_(relative=(RelativeTimeFilter(op="relative", unit=unit, n=1, offset=1),))  # type: ignore[arg-type]
     start, end = shifted(period, shift)
     return d.with_(time_range=TimeRange(start=start, end=end), relative=())
+
+
+def _one_before_when_repeated(prev: Draft, p: Parsed, anchor: dt.date | None) -> TimeRange | None:
+    """"上一季度呢?" / "and last quarter?" after a question about 2025Q3 when the last quarter *is* 2025Q3:
+    the same answer again cannot be what was asked, so it is the quarter before the one shown."""
+    if p.time_range is not None or len(p.relative) != 1 or p.time_group or anchor is None:
+        return None
+    rel = p.relative[0]
+    if rel.n != 1 or rel.offset != 1:
+        return None
+    shown = _period_of(prev, anchor)
+    if shown is None or _period_of(prev.with_(time_range=None, relative=(rel,)), anchor) != shown:
+        return None
+    start, end = shifted(shown, Shift(rel.unit, ""))
+    return TimeRange(start=start, end=end)
 
 
 def _period_of(d: Draft, anchor: dt.date | None) -> tuple[dt.date, dt.date] | None:

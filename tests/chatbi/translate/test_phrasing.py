@@ -111,6 +111,10 @@ def test_years_joined_by_and_stay_one_row_each(sample_bi):
     ("revenue by province in November 2025", "and the month before?", OCT),
     ("revenue by province in Q3 2025", "what about the quarter before?", Q2),
     ("2025年第三季度各省收入", "前一季度呢", Q2),
+    # "last quarter" *is* the quarter shown: asking it again means the one before
+    ("2025年第三季度各省收入", "上一季度呢", Q2),
+    ("revenue by province in Q3 2025", "and last quarter?", Q2),
+    ("2025年11月各省收入", "上个月呢", OCT),
     ("2025年11月各省收入", "去年同期呢", TimeRange(start=dt.date(2024, 11, 1), end=dt.date(2024, 11, 30))),
     ("new subscribers by channel in November 2025", "same period last year?",
      TimeRange(start=dt.date(2024, 11, 1), end=dt.date(2024, 11, 30))),
