@@ -1,6 +1,6 @@
 """Accuracy and confident-wrong answers on every question set of the samples.
 
-    python -m benchmarks.question_sets [--sets dev holdout trust_dev phrasing_dev oilfield oilfield_drafted]
+    python -m benchmarks.question_sets [--sets dev holdout trust_dev phrasing_dev blind oilfield oilfield_drafted]
                                        [--label before|after]
 
 Runs ``chatbi eval``'s harness (``chatbi.evaluation.evaluate``) on the telecom dev, hold-out and
@@ -28,6 +28,8 @@ SETS = {
     "holdout": ROOT / "telecom" / "questions" / "holdout.yaml",
     "trust_dev": ROOT / "telecom" / "questions" / "trust_dev.yaml",
     "phrasing_dev": ROOT / "telecom" / "questions" / "phrasing_dev.yaml",
+    # blind in this round only: scored before and after, not tuned against (see its header)
+    "blind": ROOT / "telecom" / "questions" / "blind.yaml",
     "oilfield": ROOT / "oilfield" / "questions.yaml",
     "oilfield_drafted": ROOT / "oilfield" / "questions.yaml",  # the same questions, the model as drafted
 }
