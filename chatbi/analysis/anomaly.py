@@ -20,7 +20,6 @@ watches drops). Missing buckets stay missing (never scored, never used as a lag)
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,10 +85,13 @@ def _shift(values: np.ndarray, lag: int) -> np.ndarray:
 def _nanmedian(stack: list[np.ndarray], minimum: int) -> np.ndarray:
     data = np.stack(stack)
     count = np.sum(~np.isnan(data), axis=0)
-    with warnings.catch_warnings():  # all-NaN columns are expected (no history yet)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(data, axis=0)
-    return np.where(count >= minimum, med, np.nan)
+    # Only points with enough history get a median: all-NaN columns (no history yet) would warn, and
+    # silencing the warning with warnings.catch_warnings is not thread-safe (reports run in threads).
+    enough = count >= max(minimum, 1)
+    med = np.full(count.shape, np.nan)
+    if enough.any():
+        med[enough] = np.nanmedian(data[:, enough], axis=0)
+    return med
 
 
 def expected_values(values: np.ndarray, grain: str, days: np.ndarray | None = None,
