@@ -112,11 +112,10 @@ class LineIndex:
         found = node.start_mark.line + 1
         for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
             if isinstance(node, yaml.MappingNode):
-                match = next((v for k, v in node.value if str(k.value) == part), None)
-                key = next((k for k, v in node.value if str(k.value) == part), None)
-                if match is None:
+                pair = next(((k, v) for k, v in node.value if str(k.value) == part), None)
+                if pair is None:
                     return found
-                found, node = key.start_mark.line + 1, match  # type: ignore[union-attr]
+                found, node = pair[0].start_mark.line + 1, pair[1]
             elif isinstance(node, yaml.SequenceNode) and part.startswith("["):
                 index = int(part[1:-1])
                 if index >= len(node.value):

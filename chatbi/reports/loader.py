@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from semantic_layer import SemanticModel, SemanticQuery, validate_query
 from semantic_layer.errors import suggest
 
+from ..alerts.yamlio import LineIndex
 from .errors import SpecError, SpecProblem
 from .spec import (
     AnomaliesSpec,
@@ -87,7 +88,7 @@ def spec_from_dict(data: Any, model: SemanticModel | None = None,
                    members: Mapping[str, frozenset[str]] | None = None, *, source: str | None = None,
                    text: str | None = None) -> ReportSpec:
     """Check a parsed spec (shape, then names against ``model`` when given)."""
-    lines = _LineIndex(text)
+    lines = LineIndex(text)
     problems: list[SpecProblem] = []
 
     def add(path: str, message: str, candidates: Iterable[str] = ()) -> None:
@@ -273,34 +274,3 @@ def _first_model(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
-
-
-class _LineIndex:
-    """YAML path (``sections[1].metrics[0]``) -> 1-based line of its node."""
-
-    def __init__(self, text: str | None) -> None:
-        try:
-            self.root = yaml.compose(text) if text else None
-        except yaml.YAMLError:
-            self.root = None
-
-    def line(self, path: str) -> int | None:
-        node = self.root
-        if node is None or not path:
-            return None
-        found = node.start_mark.line + 1
-        for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
-            if isinstance(node, yaml.MappingNode):
-                pair = next(((k, v) for k, v in node.value if str(k.value) == part), None)
-                if pair is None:
-                    return found
-                found, node = pair[0].start_mark.line + 1, pair[1]
-            elif isinstance(node, yaml.SequenceNode) and part.startswith("["):
-                index = int(part[1:-1])
-                if index >= len(node.value):
-                    return found
-                node = node.value[index]
-                found = node.start_mark.line + 1
-            else:
-                return found
-        return found
