@@ -134,7 +134,7 @@ def understood_line(answer: Answer, model: Any = None) -> str:
 
     q = answer.query
     if q is None:
-        parts = [u["value"] for u in answer.understood if u.get("kind") not in ("context", "typo", "ignored")]
+        parts = [u["value"] for u in answer.understood if u.get("kind") not in ("context", "typo", "gloss", "ignored")]
     else:
         parts = [name(m) for m in q.metrics]
         parts += [("按" if zh else "by ") + name(d) for d in q.dimensions]

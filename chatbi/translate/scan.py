@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from .glossary import gloss_index
 from .grammar import Grammar
 from .lexicon import Lexicon, Target
 from .normalize import Normalized, detect_language, is_cjk, is_word_char, normalize, parse_number
@@ -41,6 +42,8 @@ class Token:
     targets: tuple[Target, ...] = ()
     plural: bool = False
     text: str = ""  # the user's own words
+    #: the dictionary gloss a Chinese word was read through ("oil field" for 油田), when it was
+    gloss: str = ""
 
 
 @dataclass
@@ -188,7 +191,55 @@ def scan(question: str, lexicon: Lexicon, anchor: dt.date) -> Scan:
             chars[s:e] = list(term)
     _scan_lexicon(result, lexicon, "".join(chars), None)
     result.tokens.sort(key=lambda t: t.start)
+    _read_glosses(result, lexicon)
     return result
+
+
+def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
+    """Chinese words the lexicon left unknown, read through the dictionary's English glosses
+    (glossary.py): replaced only when every word of the stretch names one model element."""
+    toks = result.tokens
+    if not any(t.kind == "unknown" and is_cjk(t.name[:1]) for t in toks):
+        return
+    index = gloss_index(lexicon)
+    text = result.norm.text
+    covered = {i for t in toks for i in range(t.start, t.end)}
+    out: list[Token] = []
+    for k, tok in enumerate(toks):
+        readings = index.read(tok.name) if tok.kind == "unknown" and text[tok.start:tok.end] == tok.name else None
+        s = tok.start - 1
+        if readings is not None and s >= 0 and s not in covered and text[s] in lexicon.grammar.stopwords and \
+                index.joins(text[s:tok.end]):
+            # "日产油": the grammar took 日 as a word of its own, the dictionary makes 日产 of it: the
+            # word in front changes what follows (a daily rate, not the total) -- asked, never guessed
+            out.append(Token(s, tok.end, "unknown", text[s:tok.end], text=result.norm.original(s, tok.end)))
+            continue
+        glued = [x for x in (toks[k - 1] if k else None, toks[k + 1] if k + 1 < len(toks) else None)
+                 if x is not None and x.kind == "member" and (x.end == tok.start or tok.end == x.start)]
+        if readings is None or (glued and any(r.elements and r.elements[0][0] == "dimension" for r in readings)):
+            # "电潜泵井": a member's things, not a breakdown of them -- asked, never guessed
+            out.append(tok)
+            continue
+        made: list[Token] = []
+        for r in readings:
+            s, e = tok.start + r.start, tok.start + r.end
+            if r.direct:
+                kind, name = r.elements[0]
+                made.append(Token(s, e, kind, name, None, (Target(kind, name),), False,
+                                  result.norm.original(s, e), r.gloss))
+            elif r.quantity:  # "产" of 产油: part of the metric's name beside it
+                made.append(Token(s, e, "quantity", text=result.norm.original(s, e)))
+        for i, t in enumerate(made):
+            if t.kind != "quantity":
+                continue
+            j = next((x for x in (i + 1, i - 1) if 0 <= x < len(made) and made[x].kind == "metric"), None)
+            if j is None:
+                continue
+            m = made[j]
+            s, e = min(m.start, t.start), max(m.end, t.end)
+            made[j] = Token(s, e, m.kind, m.name, m.value, m.targets, m.plural, result.norm.original(s, e), m.gloss)
+        out.extend(t for t in made if t.kind != "quantity")
+    result.tokens = sorted(out, key=lambda t: t.start)
 
 
 def _in_a_name(lexicon: Lexicon, text: str, pos: int, reach: int = 40) -> bool:

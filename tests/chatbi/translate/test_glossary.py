@@ -1,0 +1,168 @@
+"""Chinese questions on a model that names everything in English only (as drafted from a warehouse).
+
+The model below has no Chinese label or synonym. The translator reads the Chinese words through the
+CC-CEDICT glosses that ship with the installed dictionary package (chatbi/translate/glossary.py): a
+word whose gloss is one model element's name is answered and shown as read through the dictionary; a
+gloss that fits several elements, and a word that fits none, are asked back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from chatbi import ChatBI, Conversation
+from chatbi.evaluation import compare_frames
+from chatbi.translate.glossary import gloss_index, glosses
+from chatbi.translate.lexicon import lexicon_for
+from semantic_layer import SemanticModel
+
+MODEL: dict[str, Any] = {
+    "name": "parcels",
+    "label": {"en": "Parcel delivery"},
+    "time_anchor": "latest",
+    "time_dimension": "day",
+    "default_language": "en",
+    "tables": {
+        "deliveries": {"time_column": "day", "columns": {
+            "day": "date", "depot_id": "integer", "driver_id": "integer", "parcels": "integer",
+            "net_kg": "double", "gross_kg": "double", "fee": "double"}},
+        "depots": {"primary_key": ["depot_id"],
+                   "columns": {"depot_id": "integer", "depot_name": "varchar", "city": "varchar"}},
+        "drivers": {"primary_key": ["driver_id"], "columns": {"driver_id": "integer", "driver_name": "varchar"}},
+    },
+    "joins": [{"left": "deliveries", "right": "depots", "keys": {"depot_id": "depot_id"}},
+              {"left": "deliveries", "right": "drivers", "keys": {"driver_id": "driver_id"}}],
+    "dimensions": {
+        "day": {"type": "time", "grains": ["day", "month", "year"], "label": {"en": "Day"}},
+        "city": {"table": "depots", "column": "city", "label": {"en": "City"}},
+        "depot_name": {"table": "depots", "column": "depot_name", "label": {"en": "Depot name"},
+                       "synonyms": ["depot", "depots"]},
+        "driver_name": {"table": "drivers", "column": "driver_name", "label": {"en": "Driver name"},
+                        "synonyms": ["driver", "drivers"]},
+    },
+    "metrics": {
+        "parcels": {"table": "deliveries", "agg": "sum", "column": "parcels", "label": {"en": "Parcels"}},
+        "net_weight": {"table": "deliveries", "agg": "sum", "column": "net_kg", "label": {"en": "Net weight (kg)"}},
+        "gross_weight": {"table": "deliveries", "agg": "sum", "column": "gross_kg",
+                         "label": {"en": "Gross weight (kg)"}},
+        "revenue": {"table": "deliveries", "agg": "sum", "column": "fee", "label": {"en": "Revenue"}},
+    },
+}
+
+DEPOTS = [(1, "North Hub", "Lyon"), (2, "South Hub", "Lyon"), (3, "Harbour", "Nantes")]
+DRIVERS = [(1, "Ada"), (2, "Ben"), (3, "Cleo")]
+
+
+@pytest.fixture(scope="module")
+def parcel_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("parcels") / "parcels.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE depots (depot_id INTEGER, depot_name VARCHAR, city VARCHAR)")
+    con.execute("CREATE TABLE drivers (driver_id INTEGER, driver_name VARCHAR)")
+    con.execute("CREATE TABLE deliveries (day DATE, depot_id INTEGER, driver_id INTEGER, parcels INTEGER, "
+                "net_kg DOUBLE, gross_kg DOUBLE, fee DOUBLE)")
+    con.executemany("INSERT INTO depots VALUES (?, ?, ?)", DEPOTS)
+    con.executemany("INSERT INTO drivers VALUES (?, ?)", DRIVERS)
+    rows = []
+    day = dt.date(2024, 1, 1)
+    while day <= dt.date(2024, 3, 31):
+        for d, *_ in DEPOTS:
+            for v, _name in DRIVERS:
+                n = (day.toordinal() * 7 + d * 13 + v * 5) % 20 + 1
+                rows.append((day, d, v, n, n * 1.5, n * 1.7, n * (3.0 + d)))
+        day += dt.timedelta(days=1)
+    con.executemany("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def parcels(parcel_db: Path) -> Iterator[ChatBI]:
+    bi = ChatBI(MODEL, parcel_db)
+    yield bi
+    bi.close()
+
+
+def gold(db: Path, sql: str) -> Any:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+JOIN = "FROM deliveries x JOIN depots d ON x.depot_id = d.depot_id JOIN drivers v ON x.driver_id = v.driver_id"
+MARCH = "x.day BETWEEN DATE '2024-03-01' AND DATE '2024-03-31'"
+
+ANSWERED = [
+    ("2024年3月各城市的收入", f"SELECT d.city, SUM(x.fee) {JOIN} WHERE {MARCH} GROUP BY 1", {"城市": "city", "收入": "revenue"}),
+    ("2024年3月各仓库的包裹数", f"SELECT d.depot_name, SUM(x.parcels) {JOIN} WHERE {MARCH} GROUP BY 1",
+     {"仓库": "depot_name", "包裹": "parcels"}),
+    ("2024年3月收入最高的司机",
+     f"SELECT v.driver_name, SUM(x.fee) AS r {JOIN} WHERE {MARCH} GROUP BY 1 ORDER BY r DESC LIMIT 1",
+     {"司机": "driver_name", "收入": "revenue"}),
+]
+
+
+def test_the_model_has_no_chinese_word_at_all() -> None:
+    model = SemanticModel.from_dict(MODEL)
+    lex = lexicon_for(model, None)
+    assert not any(any("\u4e00" <= c <= "\u9fff" for c in key) for key, targets in lex.entries.items()
+                   if any(t.kind in ("metric", "dimension") for t in targets))
+
+
+def test_the_dictionary_ships_with_the_package() -> None:
+    assert "revenue" in glosses("收入")
+    assert glosses("不是一个词语呀") == ()
+
+
+@pytest.mark.parametrize(("question", "sql", "read"), ANSWERED, ids=[q for q, *_ in ANSWERED])
+def test_chinese_words_are_read_through_the_dictionary(parcels: ChatBI, parcel_db: Path, question: str, sql: str,
+                                                       read: dict[str, str]) -> None:
+    answer = parcels.ask(question, conversation=Conversation())
+    assert answer.ok, (question, answer.text)
+    assert compare_frames(gold(parcel_db, sql), answer.data) is None, (question, answer.query)
+    shown = {u["text"]: u["value"] for u in answer.understood if u["kind"] == "gloss"}
+    for word, element in read.items():  # the user sees which element each word was read as, and how
+        assert shown.get(word, "").startswith(element + " (dictionary: "), (word, answer.understood)
+
+
+def test_a_gloss_that_fits_two_metrics_is_asked_back_with_both(parcels: ChatBI) -> None:
+    answer = parcels.ask("2024年3月各城市的重量", conversation=Conversation())
+    assert answer.status == "clarify", answer.text
+    assert "重量" in answer.text
+    labels = {o.label for o in answer.clarification}
+    assert {"Net weight (kg)", "Gross weight (kg)"} <= labels, labels
+
+
+def test_a_word_no_gloss_fits_is_asked_back(parcels: ChatBI) -> None:
+    answer = parcels.ask("2024年3月各城市的利润", conversation=Conversation())
+    assert answer.status == "clarify", answer.text
+    assert "利润" in answer.text
+
+
+def test_two_metric_words_glued_together_are_asked_back(parcels: ChatBI) -> None:
+    # "包裹收入" could be revenue per parcel as well as revenue: one word naming two metrics is no answer
+    answer = parcels.ask("2024年3月各城市的包裹收入", conversation=Conversation())
+    assert answer.status == "clarify", answer.text
+
+
+def test_a_time_word_in_front_that_makes_a_dictionary_word_is_asked_back() -> None:
+    # "日产" is a word of its own (Nissan; in a question, daily output): "日产包裹" is not the parcel total
+    lex = lexicon_for(SemanticModel.from_dict(MODEL), None)
+    index = gloss_index(lex)
+    assert index.joins("日产包裹")
+    assert not index.joins("总包裹")
+
+
+def test_the_gloss_index_is_built_once_per_lexicon() -> None:
+    lex = lexicon_for(SemanticModel.from_dict(MODEL), None)
+    assert gloss_index(lex) is gloss_index(lex)
+    reading = gloss_index(lex).read("仓库")
+    assert reading is not None and reading[0].elements == (("dimension", "depot_name"),)
