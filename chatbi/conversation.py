@@ -154,6 +154,10 @@ def understood_line(answer: Answer, model: Any = None) -> str:
         if q.limit:
             parts.append(f"{'top' if not q.order_by or q.order_by[0].startswith('-') else 'bottom'} {q.limit}")
     line = f"{'理解为' if zh else 'understood as'}: " + " · ".join(dict.fromkeys(parts))
+    glossed = [u for u in answer.understood if u.get("kind") == "gloss"]
+    if glossed:  # words read through the dictionary, not the model's own names: shown with the gloss
+        line += f" | {'按词典理解' if zh else 'read via dictionary'}: " + ("、" if zh else ", ").join(
+            f"{u['text']} = {name(u['value'])} ({u.get('gloss', '')})" for u in glossed)
     if answer.ignored:  # words left out are shown, never dropped silently
         line += f" | {'已忽略' if zh else 'ignored'}: " + ("、" if zh else ", ").join(answer.ignored)
     return line

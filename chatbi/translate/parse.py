@@ -89,7 +89,7 @@ def _note(p: Parsed, tok: Token, kind: str, value: str) -> None:
     p.understood.append({"text": tok.text, "kind": kind, "value": value})
     if tok.gloss and kind in ("metric", "dimension"):
         # read through a dictionary, not the model's own words: the user sees how
-        p.understood.append({"text": tok.text, "kind": "gloss", "value": f"{value} (dictionary: {tok.gloss})"})
+        p.understood.append({"text": tok.text, "kind": "gloss", "value": value, "gloss": tok.gloss})
 
 
 def parse(scan: Scan, lex: Lexicon) -> Parsed:

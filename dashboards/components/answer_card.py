@@ -66,6 +66,11 @@ def _chips(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
     for wrong, right in _corrections(answer):  # 收人 -> 收入: the user sees what was corrected
         items.append(html.Span(t("card.corrected", lang, wrong=wrong, right=right), className="chip chip-typo",
                                title=t("card.corrected_title", lang)))
+    for word, name, gloss in _glossed(answer):  # 油田 -> Field name: read through the dictionary, shown
+        label = chatbi.model.label(name, lang) if name in chatbi.model.metrics or name in chatbi.model.dimensions \
+            else name
+        items.append(html.Span(t("card.glossed", lang, word=word, element=label, gloss=gloss),
+                               className="chip chip-gloss", title=t("card.glossed_title", lang)))
     return html.Div(items, className="chips")
 
 
@@ -89,6 +94,16 @@ def _corrections(answer: Any) -> list[tuple[str, str]]:
         get = item.get if isinstance(item, dict) else lambda k, _i=item: getattr(_i, k, "")
         if get("kind") == "typo" and get("text") and get("value"):
             out.append((str(get("text")), str(get("value"))))
+    return out
+
+
+def _glossed(answer: Any) -> list[tuple[str, str, str]]:
+    """(word, model element, gloss) of each word read through the Chinese-English dictionary."""
+    out = []
+    for item in answer.understood or ():
+        get = item.get if isinstance(item, dict) else lambda k, _i=item: getattr(_i, k, "")
+        if get("kind") == "gloss" and get("text") and get("value"):
+            out.append((str(get("text")), str(get("value")), str(get("gloss") or "")))
     return out
 
 

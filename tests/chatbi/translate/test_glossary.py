@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from chatbi import ChatBI, Conversation
+from chatbi.conversation import understood_line
 from chatbi.evaluation import compare_frames
 from chatbi.translate.glossary import gloss_index, glosses
 from chatbi.translate.lexicon import lexicon_for
@@ -128,9 +129,12 @@ def test_chinese_words_are_read_through_the_dictionary(parcels: ChatBI, parcel_d
     answer = parcels.ask(question, conversation=Conversation())
     assert answer.ok, (question, answer.text)
     assert compare_frames(gold(parcel_db, sql), answer.data) is None, (question, answer.query)
-    shown = {u["text"]: u["value"] for u in answer.understood if u["kind"] == "gloss"}
+    shown = {u["text"]: (u["value"], u["gloss"]) for u in answer.understood if u["kind"] == "gloss"}
     for word, element in read.items():  # the user sees which element each word was read as, and how
-        assert shown.get(word, "").startswith(element + " (dictionary: "), (word, answer.understood)
+        assert shown[word][0] == element, (word, answer.understood)
+        assert any(shown[word][1] in g.lower() for g in glosses(word)), (word, answer.understood)
+    line = understood_line(answer, parcels.model)
+    assert all(f"{word} = " in line for word in read), line
 
 
 def test_a_gloss_that_fits_two_metrics_is_asked_back_with_both(parcels: ChatBI) -> None:
