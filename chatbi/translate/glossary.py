@@ -30,6 +30,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from .normalize import is_cjk
@@ -220,9 +221,11 @@ class GlossIndex:
                 out.append(r)
                 continue
             return None
-        metrics = [r for r in out if r.direct and r.elements[0][0] == "metric"]
-        if len(metrics) > 1:
+        read = [r.elements[0][0] for r in out if r.direct]
+        if read.count("metric") > 1:
             return None  # "气油(比)": two metrics glued into one word name a third thing, not both
+        if any(a == "metric" and b == "dimension" for a, b in pairwise(read)):
+            return None  # "气井": a Chinese compound's head comes last -- gas wells are wells, not gas by well
         return out if any(r.direct for r in out) else None
 
     def joins(self, text: str) -> bool:

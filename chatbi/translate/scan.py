@@ -215,9 +215,13 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
             out.append(Token(s, tok.end, "unknown", text[s:tok.end], text=result.norm.original(s, tok.end)))
             continue
         glued = [x for x in (toks[k - 1] if k else None, toks[k + 1] if k + 1 < len(toks) else None)
-                 if x is not None and x.kind == "member" and (x.end == tok.start or tok.end == x.start)]
-        if readings is None or (glued and any(r.elements and r.elements[0][0] == "dimension" for r in readings)):
-            # "电潜泵井": a member's things, not a breakdown of them -- asked, never guessed
+                 if x is not None and (x.end == tok.start or tok.end == x.start)]
+        guessed = {wrong for wrong, _ in result.corrections}
+        if readings is None or any(x.text in guessed for x in glued) or \
+                (any(x.kind == "member" for x in glued) and any(r.elements[0][0] == "dimension"
+                                                                  for r in readings if r.elements)):
+            # "电潜泵井": a member's things, not a breakdown of them; "日均|产油" after the typo 日均 -> 日期:
+            # a gloss beside a corrected typo is a guess on a guess -- asked, never guessed
             out.append(tok)
             continue
         made: list[Token] = []

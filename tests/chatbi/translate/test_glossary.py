@@ -21,6 +21,8 @@ from chatbi.conversation import understood_line
 from chatbi.evaluation import compare_frames
 from chatbi.translate.glossary import gloss_index, glosses
 from chatbi.translate.lexicon import lexicon_for
+from chatbi.translate.scan import scan
+from sample_data import TELECOM_DIR
 from semantic_layer import SemanticModel
 
 MODEL: dict[str, Any] = {
@@ -170,3 +172,26 @@ def test_the_gloss_index_is_built_once_per_lexicon() -> None:
     assert gloss_index(lex) is gloss_index(lex)
     reading = gloss_index(lex).read("仓库")
     assert reading is not None and reading[0].elements == (("dimension", "depot_name"),)
+
+
+def test_a_metric_word_in_front_of_a_thing_is_a_kind_of_thing_not_a_breakdown(parcels: ChatBI) -> None:
+    # "包裹司机" are parcel drivers (a head noun comes last in Chinese), not parcels by driver
+    answer = parcels.ask("2024年3月各城市的包裹司机", conversation=Conversation())
+    assert answer.status == "clarify", answer.text
+
+
+DRAFTED = TELECOM_DIR.parent / "oilfield" / "model.drafted.yaml"
+
+
+@pytest.mark.parametrize(("question", "read"), [
+    ("2025年各油田的产油量", {"field_name", "oil_t"}),
+    ("2025年各油田的日均产油量", {"field_name"}),  # 日均 is corrected to 日期 (a typo): no gloss beside a guess
+    ("2025年各油田的日产油量", {"field_name"}),  # 日产 is a word: a daily rate, not the total
+    ("2025年各油田的气油比", {"field_name"}),  # two metrics in one word
+    ("2025年各油田的气井", {"field_name"}),  # gas wells
+    ("2025年各油田的平均油压", {"field_name"}),  # 压: "pressure" is only part of "tubing pressure"
+])
+def test_what_the_drafted_sample_reads_through_glosses(question: str, read: set[str]) -> None:
+    lex = lexicon_for(SemanticModel.from_yaml(DRAFTED), None)
+    scanned = scan(question, lex, dt.date(2025, 12, 31))
+    assert {t.name for t in scanned.tokens if t.gloss} == read, scanned.tokens
