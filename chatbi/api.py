@@ -361,16 +361,18 @@ class ChatBI:
 
         return correlate(self, metric, time_range, grain, candidates, filters, max_lag, language)
 
-    def report(self, spec: Any = None, period: Any = None, *, language: str | None = None) -> Any:
+    def report(self, spec: Any = None, period: Any = None, *, language: str | None = None,
+               scope: Any = None) -> Any:
         """An illustrated business report (``chatbi.reports``) of ``period`` (default: the last complete one).
 
         ``spec`` is None (the model's default report), the name of a spec beside the model, a YAML
-        path or a mapping. Returns a :class:`chatbi.reports.Report` (``.to_html()``, ``.to_pdf()``,
-        ``.save(path)``); a bad spec raises ``chatbi.reports.SpecError`` naming file, field and a fix.
+        path or a mapping; ``scope`` narrows the whole report to some members (``{"province": "广东"}``).
+        Returns a :class:`chatbi.reports.Report` (``.to_html()``, ``.to_pdf()``, ``.save(path)``); a bad
+        spec or scope raises ``chatbi.reports.SpecError`` naming file, field and a fix.
         """
         from .reports import build_report
 
-        return build_report(self, spec, period=period, language=language)
+        return build_report(self, spec, period=period, language=language, scope=scope)
 
     def run_sql(self, sql: str, *, language: str | None = None) -> Answer:
         """Run SQL typed or edited by a user (or written by a model) through the SQL guard.

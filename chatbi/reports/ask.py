@@ -19,7 +19,9 @@ from ..errors import ConfigError
 from ..translate.normalize import normalize_alias
 from .build import available_specs
 from .catalog import say
+from .errors import ReportError
 from .period import recent_periods, report_period
+from .scope import scope_label
 from .spec import ReportSpec
 
 __all__ = ["report_answer", "spec_for_question"]
@@ -55,14 +57,20 @@ def report_answer(bi: Any, question: str, translation: Any) -> Answer:
     specs = available_specs(bi)
     name = spec_for_question(question, specs) or "default"
     spec = specs[name]
+    # "广东的经营分析报告": the members the question names are the report's scope (chatbi.reports.scope)
+    scope = tuple(getattr(translation.draft, "members", ()) or ())
     asked = _period(bi, translation.draft)
     try:
         period = report_period(asked, spec.period, bi.anchor)
         if period[0] > bi.anchor:
             raise ConfigError(say("ask.no_data", lang, period=format_period(*period, lang)))
     except ConfigError:
-        return _ask_period(bi, question, spec, lang, translation)
-    report = bi.report(spec, period=period, language=lang)
+        return _ask_period(bi, question, spec, lang, translation, scope)
+    try:
+        report = bi.report(spec, period=period, language=lang, scope=scope or None)
+    except ReportError as exc:  # a scope no section can be about: said, never a traceback
+        return Answer(status="error", question=question, text=str(exc), error=str(exc), language=lang,
+                      intent="report", understood=translation.understood, ignored=translation.ignored)
     text = say("ask.text", lang, title=report.title, period=report.period_label,
                summary=say("ask.sep", lang).join(report.summary[:4]))
     return Answer(status="ok", question=question, text=text, language=lang, intent="report", report=report,
@@ -71,9 +79,12 @@ def report_answer(bi: Any, question: str, translation: Any) -> Answer:
                   ignored=translation.ignored, timings=dict(report.timings))
 
 
-def _ask_period(bi: Any, question: str, spec: ReportSpec, lang: str, translation: Any) -> Answer:
+def _ask_period(bi: Any, question: str, spec: ReportSpec, lang: str, translation: Any,
+                scope: tuple[Any, ...] = ()) -> Answer:
     """Which period? The latest three whole units of the report, as questions that build it."""
     title = spec.title_in(lang)
+    if scope:  # the options keep the members asked about
+        title = say("scoped_title", lang, title=title, scope=scope_label(scope, bi.members, lang))
     options = []
     for p in recent_periods(bi.anchor, spec.period, 3):
         label = format_period(p[0], p[1], lang)

@@ -25,7 +25,9 @@ from .defaults import DEFAULT_NAME, default_spec
 from .errors import SpecError, SpecProblem
 from .loader import check_spec, find_specs, load_spec, spec_from_dict
 from .period import report_period
+from .polish import polish_summary
 from .result import Bullets, Chart, KpiRow, Report, Section, SQLEntry, Table, Text, Tiles
+from .scope import check_scope, scope_filters, scope_label, scoped_spec
 from .sections import build_section
 from .spec import ReportSpec
 
@@ -99,10 +101,14 @@ def as_of(bi: Any, day: dt.date) -> Any:
 
 
 def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str | None = None,
-                 clock: Any = None) -> Report:
-    """Build the report ``spec`` (see :func:`resolve_spec`) for ``period`` (default: the last complete one)."""
+                 clock: Any = None, scope: Any = None) -> Report:
+    """Build the report ``spec`` (see :func:`resolve_spec`) for ``period`` (default: the last complete one),
+    about the members of ``scope`` only when given (``{province: 广东}``; see :mod:`.scope`)."""
     started = time.perf_counter()
     chosen = resolve_spec(bi, spec)
+    # members the viewer may see: a scope outside a user's rows is "no such member", never a hint
+    narrowed = check_scope(scope_filters(scope), bi.model, bi.members)
+    chosen = scoped_spec(chosen, narrowed, bi.model)
     lang = language or chosen.language or bi.language
     if lang not in ("zh", "en"):
         raise ConfigError(f"language must be 'zh' or 'en', not {lang!r}")
@@ -111,7 +117,7 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
     if p[0] > data_end:
         raise ConfigError(f"no data for {p[0].isoformat()}..{p[1].isoformat()} yet: the data ends "
                           f"{data_end.isoformat()}; choose an earlier period")
-    ctx = Context(as_of(bi, min(p[1], data_end)), chosen, p, lang, data_end)
+    ctx = Context(as_of(bi, min(p[1], data_end)), chosen, p, lang, data_end, narrowed)
     timings: dict[str, float] = {}
 
     def one(section: Any) -> Section:
@@ -124,6 +130,9 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
         sections = list(pool.map(one, chosen.sections))
     sections, entries = _renumber(sections, ctx.sql_entries())
     summary = _summary(sections)
+    # an LLM may word the highlights as a paragraph (when configured to see data); the numbers stay ours
+    overview, polish_timings = polish_summary(bi, [ctx.period_label(), *summary], lang)
+    timings.update(polish_timings)
     subtitle = ctx.period_label()
     if p[1] > data_end:
         subtitle += ctx.say("partial", end=data_end.isoformat())
@@ -132,9 +141,14 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
     label = bi.model.spec.label
     now = (clock or (lambda: dt.datetime.now(dt.UTC)))()
     timings["total_ms"] = (time.perf_counter() - started) * 1000
-    return Report(chosen.name, chosen.title_in(lang), subtitle, lang, chosen.period, p, ctx.period_label(),
+    title = chosen.title_in(lang)
+    where = scope_label(narrowed, bi.members, lang) if narrowed else None
+    if where:
+        title = ctx.say("scoped_title", title=title, scope=where)
+    return Report(chosen.name, title, subtitle, lang, chosen.period, p, ctx.period_label(),
                   tuple(sections), entries, summary, now, bi.model.name, label.get(lang) or bi.model.name,
-                  user=principal.user if principal is not None else None, restricted=restricted, timings=timings)
+                  user=principal.user if principal is not None else None, restricted=restricted, timings=timings,
+                  scope=narrowed, scope_label=where, overview=overview)
 
 
 def _summary(sections: list[Section]) -> tuple[str, ...]:

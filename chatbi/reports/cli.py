@@ -29,6 +29,8 @@ def add_report_commands(sub: Any, add_source_args: Callable[[argparse.ArgumentPa
     report.add_argument("--period", help="e.g. 2025-11, 2025-Q4, 2025-W45, 2025-07-12 (default: the last complete one)")
     report.add_argument("--out", type=Path, help="write report.html or report.pdf")
     report.add_argument("--lang", choices=["zh", "en"], help="language (default: the spec's, else the model's)")
+    report.add_argument("--scope", action="append", default=[], metavar="DIMENSION=MEMBER[,MEMBER]",
+                        help="a report about these members only, e.g. province=Guangdong (repeatable)")
     report.set_defaults(func=_cmd_report)
 
     reports = sub.add_parser("reports", help="report specs and scheduled reports by email").add_subparsers(
@@ -91,7 +93,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise ConfigError(f"cannot write {str(args.out)!r}: use a .html or .pdf file name")
     _quiet()
     bi = open_chatbi(args)
-    report = bi.report(args.spec, period=args.period, language=args.lang)
+    report = bi.report(args.spec, period=args.period, language=args.lang, scope=_scope_arg(args.scope) or None)
     if args.out is None:
         print(report.text())
         return 0
@@ -101,6 +103,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     for line in report.summary:
         print(f"  - {line}")
     return 0
+
+
+def _scope_arg(items: list[str]) -> tuple[Any, ...]:
+    """``--scope province=广东`` (repeatable; ``a,b`` for several members, ``!=`` to exclude)."""
+    from .scope import parse_scope_text
+
+    return tuple(f for item in items for f in parse_scope_text(item))
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

@@ -42,6 +42,8 @@ class Context:
     language: str
     #: the newest date with data (the period may end later when it is still running)
     data_end: dt.date
+    #: member filters the whole report is about (``.scope``); sections already carry them
+    scope: tuple[Any, ...] = ()
     _sql: dict[str, SQLEntry] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _keys: Any = field(default_factory=lambda: itertools.count(1))
@@ -107,6 +109,12 @@ class Context:
 
     def favorable(self, metric: str) -> str:
         return getattr(self.model.metrics.get(metric), "favorable", "up") or "up"
+
+    def scope_label(self) -> str:
+        """The report's scope in words (``广东``), empty for the whole business."""
+        from .scope import scope_label
+
+        return scope_label(self.scope, self.bi.members, self.language) if self.scope else ""
 
     def period_label(self, period: Period | None = None) -> str:
         p = period or self.period

@@ -33,6 +33,7 @@ from ..alerts.outbox import DeliveryReport, Outbox, OutboxEntry
 from ..alerts.schedule import UTC, Schedule, to_utc
 from .mail import render_mail
 from .period import Period, last_complete, unit_end
+from .scope import scope_text
 from .spec import DeliverySpec, ReportSpec
 
 __all__ = ["Delivery", "ReportRunner", "ReportRun", "deliveries", "delivery_period", "delivery_key",
@@ -84,6 +85,8 @@ def delivery_key(delivery: Delivery, period: Period, *, salt: str = "") -> str:
     payload = {"report": delivery.spec.name, "schedule": delivery.schedule.id, "recipients": list(delivery.recipients),
                "language": delivery.language, "owner": delivery.schedule.owner,
                "period": [period[0].isoformat(), period[1].isoformat()], "salt": salt}
+    if delivery.schedule.scope:  # only when given: keys of schedules without a scope stay what they were
+        payload["scope"] = scope_text(delivery.schedule.scope)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -198,7 +201,8 @@ class ReportRunner:
                 self.outbox.record_fires(fires)
             return
         try:
-            report = bi.report(delivery.spec, period=period, language=delivery.language)
+            report = bi.report(delivery.spec, period=period, language=delivery.language,
+                               scope=delivery.schedule.scope or None)
             mail = render_mail(report, key=key, sender=self.sender, recipients=delivery.recipients,
                                schedule=f"{delivery.spec.name}/{delivery.schedule.id} ({delivery.schedule.cron}, "
                                         f"{delivery.schedule.timezone})",

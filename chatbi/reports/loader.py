@@ -132,6 +132,8 @@ def check_spec(spec: ReportSpec, model: SemanticModel, members: Mapping[str, fro
         _check_section(f"sections[{i}]", section, model, members, grains, report)
     for i, delivery in enumerate(spec.schedules):
         _check_delivery(f"schedules[{i}]", delivery, report)
+        for j, f in enumerate(delivery.scope):
+            _check_scope(f"schedules[{i}].scope[{j}]", f, model, members, report)
     ids = [d.id for d in spec.schedules]
     for i, d in enumerate(spec.schedules):
         if ids.index(d.id) != i:
@@ -180,6 +182,20 @@ def _issue_path(where: str, section: SectionSpec, metric_index: int, field: str)
         m = re.match(r"dimensions\[(\d+)\]", field)
         return f"{where}.{_dim_field(section, int(m[1]) if m else 0)}"
     return f"{where}.{field}" if field else where
+
+
+def _check_scope(where: str, scope: Any, model: SemanticModel, members: Mapping[str, frozenset[str]] | None,
+                 report: Add) -> None:
+    dim = model.dimensions.get(scope.dimension)
+    if dim is None or dim.type == "time":
+        choices = [d for d, s in model.dimensions.items() if s.type != "time"]
+        report(f"{where}.dimension", f"no dimension {scope.dimension!r} to scope a report by",
+               suggest(scope.dimension, choices))
+        return
+    known = (members or {}).get(scope.dimension)
+    for v in scope.values:
+        if known and str(v) not in known:
+            report(f"{where}.values", f"no {scope.dimension} called {v!r}", suggest(str(v), sorted(known)))
 
 
 def _check_delivery(where: str, delivery: DeliverySpec, report: Add) -> None:

@@ -177,6 +177,11 @@ class Report:
     user: str | None = None
     restricted: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    #: the member filters the report is about (``bi.report(scope=...)``) and their names
+    scope: tuple[Any, ...] = ()
+    scope_label: str | None = None
+    #: the highlights worded as one paragraph by a language model (``.polish``), its numbers checked
+    overview: str | None = None
 
     # -- structured access --------------------------------------------------------------------
     def section(self, kind: str) -> Section:
@@ -203,6 +208,8 @@ class Report:
     def text(self) -> str:
         """The report as plain text: title, summary, then each section's paragraphs and bullets."""
         lines = [self.title, self.subtitle, ""]
+        if self.overview:
+            lines += [self.overview, ""]
         lines += [f"- {s}" for s in self.summary]
         for section in self.sections:
             lines += ["", section.title]

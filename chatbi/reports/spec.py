@@ -16,6 +16,7 @@ A spec lives beside the semantic model (``<model dir>/reports/<name>.yaml``)::
       - {type: question, question: {zh: 各渠道新增用户, en: new subscribers by channel}}
     schedules:
       - {id: board, cron: "0 9 2 * *", recipients: [ceo@example.com], language: zh}
+      - {id: gd, cron: "0 9 2 * *", recipients: [gd@example.com], scope: {province: 广东}}   # Guangdong's report
 
 Shape problems come from pydantic here; names are checked against the model in :mod:`.loader`.
 """
@@ -27,7 +28,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from semantic_layer.query import Filter
+from semantic_layer.query import Filter, MemberFilter
 
 __all__ = [
     "UNITS", "Unit", "Compare", "LocalText", "Text", "text_in",
@@ -185,8 +186,11 @@ class DeliverySpec(_S):
     #: count periods from the data's newest date instead of the run's date (data that arrives late)
     relative_to: Literal["schedule", "data"] = "schedule"
     enabled: bool = True
+    #: the members the report is about (``{province: 广东}``: Guangdong's report; ``chatbi.reports.scope``)
+    scope: tuple[MemberFilter, ...] = ()
 
     _many = field_validator("recipients", mode="before")(_one_or_many)
+    _scope = field_validator("scope", mode="before")(_member_filters)
 
 
 class ReportSpec(_S):

@@ -276,6 +276,31 @@ class LLMTranslator:
         usage = replace(usage, ms=(time.perf_counter() - start) * 1000)
         return (text.strip() if isinstance(text, str) and text.strip() else None), usage
 
+    def polish(self, lines: list[str], *, language: str = "en") -> tuple[str | None, LLMUsage]:
+        """Word a report's findings (``lines``, numbers already written) as one short paragraph.
+
+        Sends the findings, so only with ``share_data=True``. The caller checks the numbers
+        (``chatbi.reports.polish``): the model words, it never supplies a number.
+        """
+        if not self.settings.share_data or not lines:
+            return None, LLMUsage()
+        start = time.perf_counter()
+        lang = "Chinese" if language == "zh" else "English"
+        messages = [
+            {"role": "system", "content": f"Rewrite these findings of a business report as one short {lang} paragraph "
+                                          "for an executive. Copy every number exactly as written; add no number, "
+                                          "round nothing, compute nothing."},
+            {"role": "user", "content": "\n".join(f"- {line}" for line in lines)},
+        ]
+        try:
+            completion, usage = self._complete(messages, [], start + self.settings.total_timeout, use_tools=False)
+        except LLMUnavailableError:
+            return None, LLMUsage(ms=(time.perf_counter() - start) * 1000)
+        text = getattr(completion.choices[0].message, "content", None)
+        usage = replace(usage, ms=(time.perf_counter() - start) * 1000)
+        return (text.strip() if isinstance(text, str) and text.strip() else None), usage
+
+
 
 # -- helpers ---------------------------------------------------------------------------------
 def _make_client(settings: LLMSettings) -> Any:

@@ -73,9 +73,10 @@ class OfflineTranslator:
         clar = Clarifier(lex, context, lang, understood)
         if p.refusal:
             return clar.refuse(p.refusal)
-        if "report" in p.intents and not (p.metrics or p.fragments or p.dims or p.members or p.thresholds):
+        if "report" in p.intents and not (p.metrics or p.fragments or p.dims or p.thresholds or p.ambiguous_members):
             # "生成11月经营分析报告": a whole report (chatbi.reports), about the period the question names
-            report = Draft(time_range=p.time_range, relative=tuple(p.relative))
+            # and the members it names ("广东的…报告": every section narrowed to Guangdong)
+            report = Draft(members=tuple(p.members), time_range=p.time_range, relative=tuple(p.relative))
             if acc.unaccounted:  # "关于年龄的经营分析报告": a word no report part answers is asked back
                 return clar.ask_unaccounted(report, acc.unaccounted[0], question)
             return Translation(status="ok", language=lang, intent="report", understood=tuple(understood),

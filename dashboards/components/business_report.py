@@ -19,11 +19,14 @@ def is_business_report(answer: Any) -> bool:
 
 def business_report_card(answer: Any, answer_id: str, lang: str) -> Any:
     from chatbi.reports.period import period_value
+    from chatbi.reports.scope import scope_text
 
     from ..pages.reports_service import report_query
 
     report = answer.report
-    query = report_query(report.name, period_value(report.period, report.unit), report.language)
+    # the links open this report: its period and its members ("广东的…报告"), never the whole business
+    query = report_query(report.name, period_value(report.period, report.unit), report.language,
+                         scope_text(report.scope) or None)
     return dbc.Card(dbc.CardBody([
         html.Div(report.model_label, className="small text-primary fw-semibold"),
         html.H5(f"{report.title} · {report.period_label}", className="mb-2"),

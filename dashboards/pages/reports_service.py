@@ -38,9 +38,12 @@ class ReportCache:
         self._building: dict[tuple[str, ...], threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def get(self, ctx: AppContext, spec: str | None, period: str | None, lang: str) -> Any:
+    def get(self, ctx: AppContext, spec: str | None, period: str | None, lang: str, scope: str | None = None) -> Any:
+        """``scope``: the report's members as :func:`chatbi.reports.scope.scope_text` writes them."""
+        from chatbi.reports.scope import parse_scope_text
+
         bi = ctx.chatbi  # the signed-in user's view under sign-in
-        key = (ctx.owner(), spec or "default", period or "latest", lang, str(bi.anchor))
+        key = (ctx.owner(), spec or "default", period or "latest", lang, str(bi.anchor), scope or "")
         with self._lock:
             hit = self._items.get(key)
             if hit is not None and time.monotonic() - hit[0] < _TTL_S:
@@ -52,7 +55,8 @@ class ReportCache:
                 hit = self._items.get(key)
                 if hit is not None and time.monotonic() - hit[0] < _TTL_S:
                     return hit[1]
-            report = bi.report(spec or None, period=period or None, language=lang)
+            report = bi.report(spec or None, period=period or None, language=lang,
+                               scope=parse_scope_text(scope) or None)
             with self._lock:
                 self._items[key] = (time.monotonic(), report)
                 while len(self._items) > self.size:
@@ -61,16 +65,19 @@ class ReportCache:
         return report
 
 
-def report_query(spec: str | None, period: str | None, lang: str, **extra: str) -> str:
-    return urlencode({"spec": spec or "default", "period": period or "latest", "lang": lang, **extra})
+def report_query(spec: str | None, period: str | None, lang: str, scope: str | None = None, **extra: str) -> str:
+    args = {"spec": spec or "default", "period": period or "latest", "lang": lang}
+    if scope:
+        args["scope"] = scope
+    return urlencode({**args, **extra})
 
 
-def _args() -> tuple[str | None, str | None, str]:
+def _args() -> tuple[str | None, str | None, str, str | None]:
     args = flask.request.args
     spec = args.get("spec") or None
     period = args.get("period") or None
     lang = "en" if args.get("lang") == "en" else "zh"
-    return (None if spec == "default" else spec), (None if period == "latest" else period), lang
+    return (None if spec == "default" else spec), (None if period == "latest" else period), lang, args.get("scope")
 
 
 def _error_page(message: str, lang: str) -> flask.Response:
@@ -96,20 +103,20 @@ def install_routes(app: Any, ctx: AppContext) -> None:
         return response
 
     def view() -> flask.Response:
-        spec, period, lang = _args()
+        spec, period, lang, scope = _args()
         try:
-            report = cache.get(ctx, spec, period, lang)
+            report = cache.get(ctx, spec, period, lang, scope)
         except expected as exc:
             return _error_page(str(exc), lang)
         return flask.Response(render_html(report, plotlyjs=PLOTLY_URL), mimetype="text/html")
 
     def download() -> flask.Response:
-        spec, period, lang = _args()
+        spec, period, lang, scope = _args()
         kind = flask.request.args.get("format", "html")
         if kind not in ("html", "pdf"):
             return _error_page(f"format must be html or pdf, not {kind!r}", lang)
         try:
-            report = cache.get(ctx, spec, period, lang)
+            report = cache.get(ctx, spec, period, lang, scope)
             data = report.to_pdf() if kind == "pdf" else report.to_html().encode("utf-8")
         except expected as exc:
             return _error_page(str(exc), lang)
@@ -124,9 +131,12 @@ def install_routes(app: Any, ctx: AppContext) -> None:
 
 
 # -- report cards on dashboards ---------------------------------------------------------------------
-def pin_json(spec: str | None, period: str | None) -> str:
-    """What a pinned report card stores: which report and which period ("latest" follows the data)."""
-    return json.dumps({"report": spec or "default", "period": period or "latest"})
+def pin_json(spec: str | None, period: str | None, scope: str | None = None) -> str:
+    """What a pinned report card stores: which report, which period ("latest" follows the data), whose members."""
+    pinned = {"report": spec or "default", "period": period or "latest"}
+    if scope:
+        pinned["scope"] = scope
+    return json.dumps(pinned, ensure_ascii=False)
 
 
 def cache_for(ctx: AppContext) -> ReportCache:
@@ -150,7 +160,7 @@ def run_report_card(ctx: AppContext, card: Any) -> Any:
     spec = None if pinned.get("report") == "default" else pinned.get("report")
     period = None if pinned.get("period") == "latest" else pinned.get("period")
     lang = card.language if card.language in ("zh", "en") else "zh"
-    report = cache_for(ctx).get(ctx, spec, period, lang)
+    report = cache_for(ctx).get(ctx, spec, period, lang, pinned.get("scope"))
     charts = [c for s in report.sections for c in s.charts()]
     first = charts[0].figure if charts else None
     return Answer(status="ok", question=card.title, language=lang, intent="report",

@@ -78,6 +78,36 @@ def test_a_report_question_on_the_ask_page(report_app) -> None:
     assert "Guangdong × 5G × online" in text_of(card)
 
 
+def test_a_report_for_one_province_opens_as_that_provinces_report(report_app) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from dashboards.components.answer_card import answer_card
+
+    ctx = report_app.chatbi_context
+    answer = ctx.chatbi.ask("business review for Guangdong, November 2025")
+    card = answer_card(ctx.chatbi, answer, "a2", "en")
+    links = {a.children: a.href for a in find(card, type_="A")}
+    opened = parse_qs(urlsplit(links["Open the full report"]).query)
+    assert opened == {"spec": ["monthly_review"], "period": ["2025-11"], "lang": ["en"], "scope": ["province=广东"]}
+    page = report_app.server.test_client().get("/reports/view?" + urlsplit(links["Download PDF"]).query.replace(
+        "&format=pdf", "")).get_data(as_text=True)
+    assert "<h1>Monthly business review: Guangdong</h1>" in page
+    assert not any(name in page for name in ("Zhejiang", "Jiangsu", "Sichuan", "Beijing", "浙江", "江苏", "四川", "北京"))
+    # the page the link opens has Guangdong chosen, so preview, downloads and pin keep it
+    layout = reports.layout(ctx, "en", "x" * 32, {"spec": "monthly_review", "period": "2025-11",
+                                                  "scope": "province=广东"})
+    scope = next(s for s in find(layout, type_="Select") if s.id == "report-scope")
+    assert scope.value == "province=广东" and scope.options[0] == {"label": "Whole business", "value": ""}
+    assert {"label": "Guangdong", "value": "province=广东"} in scope.options
+    frame, _, links = reports.preview(ctx, "monthly_review", "2025-11", "en", "province=广东")
+    assert "scope=province%3D%E5%B9%BF%E4%B8%9C" in frame.src and "scope=" in links["pdf"]
+    ok, _ = reports.pin_report(ctx, "monthly_review", "2025-11", "广东", "zh", "province=广东")
+    board = next(b for b in ctx.store.dashboards(owner="") if b.name == "广东")
+    (pinned,) = ctx.store.cards(board.id, owner="")
+    assert ok and pinned.title == "广东月度经营分析报告 · 2025-11"
+    assert run_card(ctx, pinned).text.startswith("广东月度经营分析报告 · 2025年11月：")
+
+
 def test_reports_need_sign_in_and_show_the_users_rows(sample_bi, tmp_path) -> None:
     from chatbi.security import Security, hash_password
 
@@ -110,6 +140,18 @@ def test_reports_page_in_a_browser(chromium, sample_bi, tmp_path) -> None:
             assert frame.locator("div.chart .main-svg").count() >= 8
             page.screenshot(path=str(ARTIFACTS / f"reports-page-{short}-{name}.png"), full_page=True)
             assert page.locator("#report-dl-pdf").get_attribute("href").endswith("&format=pdf")
+            assert not page.js_errors, page.js_errors
+            page.context.close()
+        # one province's report, opened as the answer to "生成广东…报告" links it, on a phone
+        for lang, name, width, height in (("zh-CN", "desktop", 1400, 900), ("en-US", "phone", 390, 844)):
+            page = new_page(chromium, lang=lang, width=width, height=height)
+            short = lang[:2]
+            page.goto(f"{server.url}/reports?spec=monthly_review&period=2025-11&scope=province%3D%E5%B9%BF%E4%B8%9C")
+            frame = page.frame_locator("iframe.report-frame")
+            frame.locator("body[data-charts=ready]").wait_for(timeout=120_000)
+            title = frame.locator("h1").inner_text()
+            assert title == {"zh": "广东月度经营分析报告", "en": "Monthly business review: Guangdong"}[short]
+            page.screenshot(path=str(ARTIFACTS / f"reports-page-guangdong-{short}-{name}.png"), full_page=True)
             assert not page.js_errors, page.js_errors
             page.context.close()
         # a report asked for on the Ask page

@@ -20,6 +20,7 @@ from ...charts.numbers import format_value
 from ..context import Context
 from ..period import default_window, window
 from ..result import Section, Table, Text
+from ..scope import conflicts, regroup, scopable
 from ..spec import QuestionSpec, text_in
 
 __all__ = ["build", "answer_in_period"]
@@ -51,25 +52,67 @@ def _grain(ctx: Context, query: SemanticQuery) -> str | None:
 
 def answer_in_period(ctx: Context, question: str) -> Any:
     """The answer to ``question`` in the report's frame (see the module docstring)."""
+    return _answer(ctx, question)[0]
+
+
+def _answer(ctx: Context, question: str) -> tuple[Any, str | None]:
+    """The answer, and the dimension its rows were regrouped by to fit the report's scope (or None)."""
     from ...translate import TranslationContext
 
     bi = ctx.bi
     context = TranslationContext(model=bi.model, members=bi.members, anchor=bi.anchor, language=ctx.language)
     translation = _translator(bi).translate(question, context)
     query = translation.query
-    if translation.status != "ok" or query is None or _has_time(ctx, query):
-        return bi.ask(question, language=ctx.language)  # as asked (relative times end with the period)
-    grain = _grain(ctx, query)
-    span = ctx.period if grain is None else window(ctx.period, grain, default_window(grain))
-    answer = bi.run(query.model_copy(update={"time_range": TimeRange(start=span[0], end=span[1])}), question=question,
-                    language=ctx.language)
-    return dataclasses.replace(answer, understood=translation.understood)
+    if translation.status != "ok" or query is None:
+        return bi.ask(question, language=ctx.language), None  # asked back or refused: no numbers either way
+    regrouped = None
+    if ctx.scope:  # a report about Guangdong answers its questions about Guangdong only
+        if (translation.intent not in ("query", "list", "why", "compare") or conflicts(query.filters, ctx.scope)
+                or not all(scopable(ctx.model, ctx.scope, m) for m in query.metrics)):
+            return _outside(ctx, question, translation), None
+        query, regrouped = _scoped(ctx, query)
+    elif _has_time(ctx, query):
+        return bi.ask(question, language=ctx.language), None  # as asked (relative times end with the period)
+    if not _has_time(ctx, query):
+        grain = _grain(ctx, query)
+        span = ctx.period if grain is None else window(ctx.period, grain, default_window(grain))
+        query = query.model_copy(update={"time_range": TimeRange(start=span[0], end=span[1])})
+    # a scoped "why" question is explained within the scope; elsewhere the numbers, as before
+    intent = translation.intent if ctx.scope else "query"
+    answer = bi.run(query, question=question, language=ctx.language, intent=intent)
+    return dataclasses.replace(answer, understood=translation.understood), regrouped
+
+
+def _scoped(ctx: Context, query: SemanticQuery) -> tuple[SemanticQuery, str | None]:
+    """``query`` within the report's scope: its filters added, a grouping by a pinned dimension one level
+    down (or dropped: a city's report has one province). Also returns the new grouping ("" when dropped)."""
+    dims, regrouped = [], None
+    for d in query.dimensions:
+        moved = regroup(ctx.model, ctx.scope, d, query.metrics)
+        if moved != d:
+            regrouped = moved or ""
+        if moved is not None:
+            dims.append(moved)
+    return query.model_copy(update={"filters": (*ctx.scope, *query.filters),
+                                    "dimensions": tuple(dict.fromkeys(dims))}), regrouped
+
+
+def _outside(ctx: Context, question: str, translation: Any) -> Any:
+    from ...answer import Answer
+
+    text = ctx.say("question.outside", scope=ctx.scope_label())
+    return Answer(status="error", question=question, text=text, error=text, language=ctx.language,
+                  understood=translation.understood)
 
 
 def build(ctx: Context, spec: QuestionSpec) -> Section:
     question = text_in(spec.question, ctx.language) or ""
     title = text_in(spec.title, ctx.language) or question
-    answer = answer_in_period(ctx, question)
+    answer, regrouped = _answer(ctx, question)
+    if regrouped:  # "分省离网率" in Guangdong's report: its cities, and the title says so
+        title += ctx.say("question.regrouped", scope=ctx.scope_label(), by=ctx.label(regrouped))
+    elif regrouped is not None:  # ... in Guangzhou's report: Guangzhou's rate alone
+        title += ctx.say("question.scoped", scope=ctx.scope_label())
     ids = ctx.record("question", [answer.sql, *getattr(answer.report, "sql", ())])
     blocks: list[Any] = []
     if spec.intro:

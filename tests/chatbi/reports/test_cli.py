@@ -28,11 +28,25 @@ def test_report_to_html(sample_args: list[str], tmp_path: Path, capsys: pytest.C
     assert "<title>Monthly business review · Nov 2025</title>" in html and "ARPU trend of 5G plans" in html
 
 
+def test_a_report_for_one_province(sample_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "guangdong.html"
+    code = main(["report", *sample_args, "--spec", "monthly_review", "--period", "2025-11", "--scope", "province=广东",
+                 "--out", str(out)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert printed.out.startswith(f"{out}: 广东月度经营分析报告 · 2025年11月 (8 sections")
+    html = out.read_text(encoding="utf-8")
+    assert "<h1>广东月度经营分析报告</h1>" in html and "收入：按城市" in html and "江苏" not in html
+
+
 def test_report_errors_are_one_line(sample_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cases = [(["--spec", "monthly_reveiw"], "Did you mean 'monthly_review'?"),
              (["--period", "2025-11-05"], "this report covers one month"),
              (["--period", "2026-03"], "no data for 2026-03-01..2026-03-31 yet: the data ends 2025-12-31"),
-             (["--out", str(tmp_path / "r.docx")], "use a .html or .pdf file name")]
+             (["--out", str(tmp_path / "r.docx")], "use a .html or .pdf file name"),
+             (["--scope", "provnce=广东"], "no dimension 'provnce' to scope a report by Did you mean 'province'?"),
+             (["--scope", "province=Guangdongg"], "no province called 'Guangdongg' Did you mean 'Guangdong'"),
+             (["--scope", "广东"], "'广东' is not DIMENSION=MEMBER[,MEMBER] Did you mean 'province=Guangdong'?")]
     for extra, message in cases:
         assert main(["report", *sample_args, *extra]) == 1
         err = capsys.readouterr().err

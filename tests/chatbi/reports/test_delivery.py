@@ -10,8 +10,9 @@ import pytest
 
 from chatbi.alerts import Outbox, SMTPMailer, SMTPSettings
 from chatbi.reports import load_spec
-from chatbi.reports.delivery import ReportRunner, deliveries, delivery_period
+from chatbi.reports.delivery import ReportRunner, deliveries, delivery_key, delivery_period
 from sample_data import TELECOM_DIR
+from semantic_layer import MemberFilter
 
 SENDER = "ChatBI <reports@example.com>"
 TO = ["cfo@example.com", "ceo@example.com"]
@@ -95,3 +96,42 @@ def _screenshot(chromium, html: str, images: list, tmp_path: Path) -> None:
         page.goto(page_file.as_uri())
         page.screenshot(path=str(ARTIFACTS / f"report-mail-en-{name}.png"), full_page=True)
         context.close()
+
+
+def test_a_schedule_keeps_its_key_unless_it_has_a_scope(sample_model) -> None:
+    november = (dt.date(2025, 11, 1), dt.date(2025, 11, 30))
+    spec = load_spec(TELECOM_DIR / "reports" / "monthly_review.yaml", sample_model)
+    (plain,) = deliveries([spec])
+    # the key a schedule without a scope had before scopes existed: nothing delivered is sent again
+    assert delivery_key(plain, november) == "99cdd84b4402c8dc41a0a478734c0178752743bfec4767890f4d3b804e0030f0"
+    scoped = spec.schedules[0].model_copy(update={"scope": (MemberFilter(op="in", dimension="province",
+                                                                          values=("广东",)),)})
+    (gd,) = deliveries([spec.model_copy(update={"schedules": (scoped,)})])
+    assert delivery_key(gd, november) != delivery_key(plain, november)
+
+
+@pytest.mark.browser
+def test_a_schedule_with_a_scope_mails_that_provinces_report(tmp_path: Path, sample_bi, sample_model, smtp_down,
+                                                             clock, chromium) -> None:
+    from chatbi.reports import spec_from_dict
+
+    doc = {"name": "gd_review", "title": {"zh": "月度经营分析报告", "en": "Monthly business review"},
+           "sections": [{"type": "kpis", "metrics": ["revenue", "arpu"]},
+                        {"type": "breakdown", "metric": "revenue", "by": "province"}],
+           "schedules": [{"id": "gd", "cron": "0 9 2 * *", "recipients": ["gd@example.com"], "language": "en",
+                          "scope": {"province": "广东"}}]}
+    spec = spec_from_dict(doc, sample_model, sample_bi.members.as_sets())
+    assert spec.schedules[0].scope[0].values == ("广东",)
+    smtp_down.start()
+    outbox = Outbox(tmp_path / "app.sqlite3", clock=clock)
+    mailer = SMTPMailer(SMTPSettings(host="127.0.0.1", port=smtp_down.port, sender="reports@example.com", timeout=5))
+    run = ReportRunner(sample_bi, [spec], outbox, mailer, sender=SENDER).run()
+    assert len(run.delivery.sent) == 1 and not run.errors
+    message = smtp_down.wait_for(1)[0].message
+    assert message["Subject"] == "Monthly business review: Guangdong | Nov 2025"
+    html = message.get_body(("html",)).get_content()
+    assert "Revenue by City" in html and "Guangzhou" in html
+    assert not any(name in html for name in ("Jiangsu", "Zhejiang", "Beijing", "Sichuan", "江苏", "浙江", "北京"))
+    with pytest.raises(Exception, match=r"schedules\[0\]\.scope\[0\]\.values: no province called '广栋'"):
+        spec_from_dict({**doc, "schedules": [{**doc["schedules"][0], "scope": {"province": "广栋"}}]}, sample_model,
+                       sample_bi.members.as_sets())

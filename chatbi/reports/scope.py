@@ -1,0 +1,219 @@
+"""A report about one part of the business: "生成广东2025年11月的经营分析报告", ``bi.report(scope={"province": "广东"})``.
+
+The scope is a set of member filters. Every section reads only the scope's rows (the filters are
+added to the section's own), so no number in the report is about anything else. A breakdown,
+trend line or anomaly scan by a dimension the scope pins to one member (or by a coarser level of
+its hierarchy: region for a province) would show that one member, so it moves one level down
+(province -> city); without a finer level a breakdown is left out and a trend or anomaly scan
+reads the scope as a whole. A section whose own filters exclude the scope is left out: it could
+only be empty. Free questions get the same treatment query by query (``sections/question.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from semantic_layer import MemberFilter, SemanticModel
+from semantic_layer.errors import suggest
+
+from .catalog import say
+from .errors import SpecError, SpecProblem
+from .spec import AnomaliesSpec, BreakdownSpec, LocalText, ReportSpec, RootCauseSpec, TrendSpec
+
+__all__ = ["Scope", "scope_filters", "check_scope", "scoped_spec", "scopable", "regroup", "conflicts", "scope_label",
+           "scope_text", "parse_scope_text"]
+
+#: the scope of a report: member filters, all of which hold
+Scope = tuple[MemberFilter, ...]
+
+_FILTERS: TypeAdapter[tuple[MemberFilter, ...]] = TypeAdapter(tuple[MemberFilter, ...])
+
+
+def scope_filters(value: Any) -> Scope:
+    """``None``, ``{province: 广东}`` / ``{province: [广东, 江苏]}``, or member filters (objects or dicts)."""
+    if value is None:
+        return ()
+    if isinstance(value, Mapping):
+        value = [{"op": "in", "dimension": k, "values": v if isinstance(v, (list, tuple, set, frozenset)) else [v]}
+                 for k, v in value.items()]
+    elif isinstance(value, MemberFilter):
+        value = [value]
+    try:
+        return _FILTERS.validate_python(list(value))
+    except (ValidationError, TypeError) as exc:
+        raise SpecError([SpecProblem("scope", f"a report scope is member filters such as {{province: Guangdong}}: {exc}",
+                                     ())]) from None
+
+
+def check_scope(scope: Scope, model: SemanticModel, members: Any) -> Scope:
+    """The scope with each member as stored (an English name such as ``Guangdong`` is accepted);
+    an unknown dimension or member is a :class:`SpecError` with a suggestion."""
+    problems: list[SpecProblem] = []
+    out: list[MemberFilter] = []
+    for i, f in enumerate(scope):
+        where = f"scope[{i}]"
+        if f.dimension not in model.dimensions or model.dimensions[f.dimension].type == "time":
+            choices = [d for d, spec in model.dimensions.items() if spec.type != "time"]
+            problems.append(SpecProblem(f"{where}.dimension", f"no dimension {f.dimension!r} to scope a report by",
+                                        suggest(f.dimension, choices)))
+            continue
+        known = members.values(f.dimension)
+        values = []
+        for v in f.values:
+            stored = _stored(members, f.dimension, str(v))
+            if stored is None:
+                names = {*known, *(m.label for m in getattr(members, "members", {}).get(f.dimension, ()) if m.label)}
+                problems.append(SpecProblem(f"{where}.values", f"no {f.dimension} called {v!r}",
+                                            suggest(str(v), sorted(names))))
+            else:
+                values.append(stored)
+        if values:
+            out.append(f.model_copy(update={"values": tuple(dict.fromkeys(values))}))
+    if problems:
+        raise SpecError(problems)
+    return tuple(out)
+
+
+def _stored(members: Any, dimension: str, value: str) -> str | None:
+    known = members.values(dimension)
+    if value in known:
+        return value
+    wanted = value.casefold()
+    for m in getattr(members, "members", {}).get(dimension, ()):
+        if wanted in (a.casefold() for a in (*m.aliases, m.label or "")):
+            return str(m.value)
+    return None
+
+
+def _pinned(scope: Scope) -> dict[str, str]:
+    """Dimensions the scope narrows to exactly one member."""
+    return {f.dimension: str(f.values[0]) for f in scope if f.op == "in" and len(f.values) == 1}
+
+
+def _coarser_or_same(model: SemanticModel, dimension: str) -> set[str]:
+    out = {dimension}
+    parent = model.parent_level(dimension)
+    while parent is not None and parent not in out:
+        out.add(parent)
+        parent = model.parent_level(parent)
+    return out
+
+
+def regroup(model: SemanticModel, scope: Scope, by: str | None, metrics: Sequence[str] = ()) -> str | None:
+    """The dimension to group by inside the scope: ``by`` itself, one level below a dimension the
+    scope pins (province -> city) when ``by`` is that dimension or coarser, or None (no finer level
+    that every metric reaches)."""
+    if by is None:
+        return None
+    name = by.partition(".")[0]
+    for dim in _pinned(scope):
+        if name in _coarser_or_same(model, dim):
+            child = model.child_level(dim)
+            tables = [t for m in metrics for t in model.metric_tables(m)]
+            if child is not None and all(model.reachable(t, child) for t in tables):
+                return child
+            return None
+    return by
+
+
+def conflicts(filters: Sequence[Any], scope: Scope) -> bool:
+    """Whether ``filters`` exclude every row of the scope (another member of a pinned dimension)."""
+    wanted = {f.dimension: {str(v) for v in f.values} for f in scope if f.op == "in"}
+    for f in filters:
+        if not isinstance(f, MemberFilter) or f.dimension not in wanted:
+            continue
+        values = {str(v) for v in f.values}
+        if (f.op == "in" and not values & wanted[f.dimension]) or (f.op == "not_in" and wanted[f.dimension] <= values):
+            return True
+    return False
+
+
+def scopable(model: SemanticModel, scope: Scope, metric: str) -> bool:
+    """Whether every table ``metric`` reads can be filtered by every dimension of ``scope``."""
+    return all(model.reachable(t, f.dimension) for t in model.metric_tables(metric) for f in scope)
+
+
+def _unscoped_note(model: SemanticModel, scope: Scope, metrics: Sequence[str]) -> LocalText:
+    dims = {lang: say("list_sep", lang).join(dict.fromkeys(model.label(f.dimension, lang) for f in scope))
+            for lang in ("zh", "en")}
+    names = {lang: say("list_sep", lang).join(model.label(m, lang) for m in metrics) for lang in ("zh", "en")}
+    return LocalText(**{lang: say("scope_unsplit", lang, dims=dims[lang], metrics=names[lang])
+                        for lang in ("zh", "en")})
+
+
+def scoped_spec(spec: ReportSpec, scope: Scope, model: SemanticModel) -> ReportSpec:
+    """``spec`` with every section narrowed to ``scope`` (see the module docstring)."""
+    if not scope:
+        return spec
+    pinned = set(_pinned(scope))
+    blocked = set().union(*(_coarser_or_same(model, d) for d in pinned)) if pinned else set()
+    sections = []
+    for section in spec.sections:
+        if conflicts(section.filters, scope):
+            continue
+        update: dict[str, Any] = {"filters": (*scope, *section.filters)}
+        # a metric whose rows cannot be told apart by the scope (dropped calls by channel) is left out, and said
+        listed = getattr(section, "metrics", None) or ((section.metric,) if isinstance(section, BreakdownSpec) else ())
+        kept = tuple(m for m in listed if scopable(model, scope, m))
+        if listed and len(kept) < len(listed):
+            if not kept and not (isinstance(section, RootCauseSpec) and section.largest):
+                continue
+            if isinstance(section, BreakdownSpec):
+                continue
+            update["metrics"] = kept
+        if isinstance(section, BreakdownSpec):
+            by = regroup(model, scope, section.by, (section.metric,))
+            if by is None:
+                continue  # one member is not a breakdown
+            update["by"] = by
+        elif isinstance(section, (TrendSpec, AnomaliesSpec)):
+            update["by"] = regroup(model, scope, section.by, section.metrics)
+        if "by" in update and update["by"] != getattr(section, "by", None):
+            # the author's "分省收入" and its intro no longer describe it: the section names its own
+            update.update(title=None, intro=None)
+        if "metrics" in update:
+            update["intro"] = _unscoped_note(model, scope, [m for m in listed if m not in kept])
+        elif isinstance(section, RootCauseSpec) and section.dimensions:
+            kept = tuple(d for d in section.dimensions if d not in blocked)
+            children = [model.child_level(d) for d in pinned]
+            update["dimensions"] = tuple(dict.fromkeys([*kept, *(c for c in children if c)])) or None
+        sections.append(section.model_copy(update=update))
+    if not sections:
+        raise SpecError([SpecProblem("scope", "every section of this report is about other members than the scope",
+                                     ())])
+    return spec.model_copy(update={"sections": tuple(sections)})
+
+
+def scope_label(scope: Scope, members: Any, language: str) -> str:
+    """The scope in words: ``广东``, ``Guangdong, 5G``, ``excluding Beijing``."""
+    sep = say("list_sep", language)
+    parts = []
+    for f in scope:
+        names = sep.join(members.label(f.dimension, str(v), language) for v in f.values)
+        parts.append(names if f.op == "in" else say("scope_excluding", language, members=names))
+    return sep.join(parts)
+
+
+def scope_text(scope: Scope) -> str:
+    """The scope as one line for links and pinned cards: ``province=广东;plan_type=4G,5G`` (``!=`` excludes)."""
+    return ";".join(f"{f.dimension}{'=' if f.op == 'in' else '!='}{','.join(str(v) for v in f.values)}" for f in scope)
+
+
+def parse_scope_text(text: str | None) -> Scope:
+    """:func:`scope_text` read back (``--scope province=广东`` on the command line reads the same way)."""
+    out = []
+    for item in (text or "").split(";"):
+        if not item.strip():
+            continue
+        dim, sep, members = item.partition("=")
+        op = "in"
+        if dim.endswith("!"):
+            dim, op = dim[:-1], "not_in"
+        values = tuple(v.strip() for v in members.split(",") if v.strip())
+        if not sep or not dim.strip() or not values:
+            raise SpecError([SpecProblem("scope", f"{item!r} is not DIMENSION=MEMBER[,MEMBER]", ("province=Guangdong",))])
+        out.append(MemberFilter(op=op, dimension=dim.strip(), values=values))  # type: ignore[arg-type]
+    return tuple(out)
