@@ -79,3 +79,27 @@ def test_a_model_that_is_down_leaves_the_report_as_the_rules_wrote_it(make_bi, o
     openai_stub.script(stub.error_reply(503, "overloaded"))
     report = make_bi(share_data=True).report(None, period="2025-11", language="zh")
     assert report.overview is None and report.summary == offline_summary
+
+
+@pytest.mark.browser
+def test_the_overview_as_a_reader_sees_it(make_bi, openai_stub: OpenAIStub, offline_summary, chromium,
+                                          tmp_path) -> None:
+    from .conftest import ARTIFACTS
+
+    paragraph = f"2025年11月概览：{offline_summary[0]}；{offline_summary[3]}。"
+    openai_stub.script(content_reply(paragraph))
+    report = make_bi(share_data=True).report(None, period="2025-11", language="zh")
+    page_file = tmp_path / "overview.html"
+    page_file.write_text(report.to_html(), encoding="utf-8")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, width in (("desktop", 1400), ("phone", 390)):
+        context = chromium.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto(page_file.as_uri())
+        overview = page.locator("#summary .overview")
+        assert overview.inner_text().startswith(paragraph)
+        # the paragraph sits above the highlights, inside the page's width (nothing cut off on a phone)
+        box, first = overview.bounding_box(), page.locator("#summary li").first.bounding_box()
+        assert box["y"] < first["y"] and box["x"] + box["width"] <= width
+        page.locator("#summary").screenshot(path=str(ARTIFACTS / f"report-overview-zh-{name}.png"))
+        context.close()
