@@ -6,8 +6,8 @@
   character is not itself part of any name the lexicon knows, and the two characters sound alike (the
   same reading, or the same initial and nearly the same final), and a typed character at either end of
   the stretch does not make a common word with its neighbour outside it (女性用户 is no typo of 新用户:
-  性 belongs to 女性; wordfreq's Chinese list). Several candidate terms: no correction (the translator
-  then asks).
+  性 belongs to 女性; wordfreq's Chinese list), nor is the stretch itself a common word (电话 is no typo of
+  掉话, 原油 none of 原因). Several candidate terms: no correction (the translator then asks).
 * **English**: a word is corrected towards a model term (or a grain of its time dimension) only when it
   is not itself a common English word (wordfreq's frequency list, installed with the package: no download): "payment" stays
   "payment" and is asked about, "revenu" becomes "revenue".
@@ -153,6 +153,8 @@ class ChineseTypos:
             window = text[i:i + length]
             if len(window) < length or not all(is_cjk(c) for c in window) or window in self.lexicon.entries:
                 continue
+            if common_chinese(window):
+                continue  # 电话 is a word of its own, not a misspelt 掉话: asked about, never changed
             found: dict[str, tuple[tuple[str, str, str], ...]] = {}
             for k, typed in enumerate(window):
                 if explained[i + k]:

@@ -109,3 +109,11 @@ def test_a_character_of_a_real_word_next_to_a_term_is_no_typo(sample_bi, questio
     assert answer.status == "clarify" and f"“{word}”" in answer.text, answer.text
     assert not [u for u in answer.understood if u["kind"] == "typo"]
     assert common_chinese(word) and not common_chinese("收人")
+
+
+def test_a_common_word_is_no_typo_of_a_term_that_sounds_like_it(sample_bi):
+    # 电话 (telephone) sounds like 掉话 (dropped calls) one character away, but it is a word of its own:
+    # asked about, never answered as dropped calls
+    answer = sample_bi.ask("2025年11月各省的电话", conversation=Conversation())
+    assert answer.status == "clarify" and "“电话”" in answer.text, answer.text
+    assert not [u for u in answer.understood if u["kind"] == "typo"]
