@@ -199,7 +199,7 @@ class Clarifier:
             for alias in aliases:
                 pool.setdefault(alias, (kind, name, value))
         key = word.lower()
-        found = [(kind, name, "") for kind, name in self.gloss_candidates(key)]
+        found = self.gloss_candidates(key)
         found += [pool[a] for a in suggest(key, pool, n=4, cutoff=0.75)]
         if not key.isascii() and len(key) >= 2:
             # Chinese: names sharing a two-character word with it (营业额 -> 营业收入, 营业厅), most shared first
@@ -215,12 +215,12 @@ class Clarifier:
             out.append((kind, name, value, label))
         return out[:3]
 
-    def gloss_candidates(self, word: str) -> list[tuple[str, str]]:
-        """(kind, name) of the model elements a Chinese ``word`` may name through its dictionary glosses
-        ("重量" -> net and gross weight): offered first, never chosen for the user."""
+    def gloss_candidates(self, word: str) -> list[tuple[str, str, str]]:
+        """(kind, name, member value) of the model elements a Chinese ``word`` may name through its
+        dictionary glosses ("重量" -> net and gross weight): offered first, never chosen for the user."""
         if not word or not all(is_cjk(c) for c in word):
             return []
-        return [(kind, name) for kind, name in gloss_index(self.lex).candidates(word)
+        return [(kind, name, value) for kind, name, value in gloss_index(self.lex).candidates(word)
                 if not (kind == "metric" and self.model.metrics[name].hidden)]
 
     def describe(self, draft: Draft) -> str:
@@ -275,7 +275,7 @@ class Clarifier:
                     pool.setdefault(alias, name)
         found: list[str] = []
         for word in words:
-            found += [name for kind, name in self.gloss_candidates(word) if kind == "metric" and name not in found]
+            found += [name for kind, name, _ in self.gloss_candidates(word) if kind == "metric" and name not in found]
             for alias in suggest(word.lower(), pool, n=5, cutoff=0.7):
                 if pool[alias] not in found:
                     found.append(pool[alias])

@@ -12,6 +12,8 @@ English glosses are compared with the model's own English names:
   one element is named so;
 * a word whose gloss is only *part* of a name ("pressure" of "tubing pressure"), or names several
   elements, is no answer: the elements become candidates the translator asks about;
+* only elements the model names in English alone are read so: a Chinese name of the model's own is
+  never second-guessed by a dictionary;
 * a word glossed as producing or an amount (产 "to produce", grammar ``terms.gloss_quantity``) next
   to a summed metric's word is part of that metric's name (产油 is oil produced).
 
@@ -38,9 +40,12 @@ from .normalize import is_cjk
 if TYPE_CHECKING:
     from .lexicon import Lexicon
 
-__all__ = ["Reading", "GlossIndex", "gloss_index", "glosses"]
+__all__ = ["Element", "Reading", "GlossIndex", "gloss_index", "glosses"]
 
-_MODEL_KINDS = ("metric", "dimension")
+#: a model element: (kind, name, member value) -- metric / dimension with "", or member
+Element = tuple[str, str, str]
+
+_MODEL_KINDS = ("metric", "dimension", "member")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _GLOSS_WORDS = re.compile(r"[a-z][a-z ]*[a-z]|[a-z]")
 _MAX_WORD = 8  # longer dictionary entries are idioms, never names of data
@@ -66,6 +71,13 @@ def glosses(word: str) -> tuple[str, ...]:
     return _dictionary().get(word, ())
 
 
+def _heads(found: tuple[str, ...]) -> list[str]:
+    """Each gloss, and the name before a comma that explains it ("Lyon, French city on the Rhône")."""
+    out = list(found)
+    out += [g.split(",", 1)[0] for g in found if "," in g]
+    return out
+
+
 def _singular(word: str) -> str:
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
@@ -87,8 +99,8 @@ class Reading:
     start: int  # offsets inside the unknown stretch
     end: int
     word: str
-    #: (kind, name) of each model element the word may name; one for a direct reading
-    elements: tuple[tuple[str, str], ...] = ()
+    #: each model element the word may name; one for a direct reading
+    elements: tuple[Element, ...] = ()
     gloss: str = ""  # the gloss that named it
     #: exact: a gloss is a name or ends with one; partial: a gloss is only part of a name
     strength: str = ""
@@ -105,9 +117,9 @@ class GlossIndex:
     """The English names of one lexicon's model elements, keyed by their words."""
 
     lexicon: Lexicon
-    names: dict[tuple[str, ...], set[tuple[str, str]]] = field(default_factory=dict)
+    names: dict[tuple[str, ...], set[Element]] = field(default_factory=dict)
     #: every contiguous run of words inside a name -> the elements (for partial readings)
-    parts: dict[tuple[str, ...], set[tuple[str, str]]] = field(default_factory=dict)
+    parts: dict[tuple[str, ...], set[Element]] = field(default_factory=dict)
     words: set[str] = field(default_factory=set)  # every word of those names
     skip: tuple[str, ...] = ()
     articles: frozenset[str] = frozenset()
@@ -119,11 +131,16 @@ class GlossIndex:
         self.articles = frozenset(str(x).lower() for x in terms.get("gloss_articles", ()))
         self.quantity = frozenset(str(x).lower() for x in terms.get("gloss_quantity", ()))
         stop = self.lexicon.grammar.stopwords | frozenset(self.lexicon.grammar.keywords)
+        # the dictionary stands in for Chinese names a model lacks; it never second-guesses the ones it
+        # has (南方 is not 华南 because the model calls 华南 "South" too)
+        named = {key for key, aliases in self.lexicon.aliases_of.items()
+                 if any(is_cjk(c) for alias in aliases for c in alias)}
         for alias, targets in self.lexicon.entries.items():
             if not alias.isascii() or alias in self.lexicon.grammar.stopwords:
                 continue
-            found = {(t.kind, t.name) for t in targets if t.kind in _MODEL_KINDS}
-            found |= {("metric", m) for t in targets if t.kind == "fragment" for m in t.options}
+            found = {(t.kind, t.name, t.value) for t in targets if t.kind in _MODEL_KINDS}
+            found |= {("metric", m, "") for t in targets if t.kind == "fragment" for m in t.options}
+            found -= named
             if not found:
                 continue
             words = _GLOSS_WORDS.fullmatch(alias)
@@ -157,10 +174,10 @@ class GlossIndex:
         """What the dictionary word ``word`` (at ``start`` of its stretch) names in the model."""
         if word in self.lexicon.grammar.stopwords:
             return Reading(start, start + len(word), word, stop=True)
-        exact: dict[tuple[str, str], str] = {}
-        partial: dict[tuple[str, str], str] = {}
+        exact: dict[Element, str] = {}
+        partial: dict[Element, str] = {}
         quantity = False
-        for raw in glosses(word):
+        for raw in _heads(glosses(word)):
             key = self._clean(raw)
             if key is None:
                 continue
@@ -224,8 +241,10 @@ class GlossIndex:
         read = [r.elements[0][0] for r in out if r.direct]
         if read.count("metric") > 1:
             return None  # "气油(比)": two metrics glued into one word name a third thing, not both
-        if any(a == "metric" and b == "dimension" for a, b in pairwise(read)):
-            return None  # "气井": a Chinese compound's head comes last -- gas wells are wells, not gas by well
+        if any(a in ("metric", "member") and b == "dimension" for a, b in pairwise(read)):
+            # "气井": a Chinese compound's head comes last -- gas wells are wells, not gas by well, and
+            # "里昂仓库" the depots of Lyon, not a breakdown of them
+            return None
         return out if any(r.direct for r in out) else None
 
     def joins(self, text: str) -> bool:
@@ -233,11 +252,11 @@ class GlossIndex:
         words = _dictionary()
         return any(text[:n] in words for n in range(2, min(_MAX_WORD, len(text)) + 1))
 
-    def candidates(self, text: str) -> list[tuple[str, str]]:
+    def candidates(self, text: str) -> list[Element]:
         """Model elements the words of ``text`` may name through their glosses (for a clarification)."""
         if not text or not all(is_cjk(c) for c in text):
             return []
-        found: list[tuple[str, str]] = []
+        found: list[Element] = []
         at = 0
         for word in self.segment(text):
             for element in self.read_word(word, at).elements:
@@ -253,7 +272,7 @@ def _beside_summed(lexicon: Lexicon, readings: list[Reading], k: int) -> bool:
 
     for j in (k - 1, k + 1):
         if 0 <= j < len(readings) and readings[j].direct:
-            kind, name = readings[j].elements[0]
+            kind, name, _ = readings[j].elements[0]
             metric = lexicon.model.metrics.get(name) if kind == "metric" else None
             if isinstance(metric, (SimpleMetricSpec, SemiAdditiveMetricSpec)) and metric.agg == "sum":
                 return True

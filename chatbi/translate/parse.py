@@ -87,7 +87,7 @@ class Parsed:
 
 def _note(p: Parsed, tok: Token, kind: str, value: str) -> None:
     p.understood.append({"text": tok.text, "kind": kind, "value": value})
-    if tok.gloss and kind in ("metric", "dimension"):
+    if tok.gloss and kind in ("metric", "dimension", "filter"):
         # read through a dictionary, not the model's own words: the user sees how
         p.understood.append({"text": tok.text, "kind": "gloss", "value": value, "gloss": tok.gloss})
 

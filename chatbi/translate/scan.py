@@ -206,16 +206,21 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
     covered = {i for t in toks for i in range(t.start, t.end)}
     out: list[Token] = []
     for k, tok in enumerate(toks):
-        readings = index.read(tok.name) if tok.kind == "unknown" and text[tok.start:tok.end] == tok.name else None
-        s = tok.start - 1
-        if readings is not None and s >= 0 and s not in covered and text[s] in lexicon.grammar.stopwords and \
-                index.joins(text[s:tok.end]):
-            # "日产油": the grammar took 日 as a word of its own, the dictionary makes 日产 of it: the
-            # word in front changes what follows (a daily rate, not the total) -- asked, never guessed
-            out.append(Token(s, tok.end, "unknown", text[s:tok.end], text=result.norm.original(s, tok.end)))
+        if tok.kind != "unknown" or text[tok.start:tok.end] != tok.name:
+            out.append(tok)
+            continue
+        start = tok.start
+        if start > 0 and start - 1 not in covered and text[start - 1] in lexicon.grammar.stopwords and \
+                index.joins(text[start - 1:tok.end]):
+            # the grammar took 里 / 日 as a word of its own, the dictionary makes 里昂 (Lyon) / 日产 of it:
+            # the dictionary's word is read (日产油 then reads as nothing: a daily rate, not the total)
+            start -= 1
+        readings = index.read(text[start:tok.end])
+        if readings is None and start < tok.start:
+            out.append(Token(start, tok.end, "unknown", text[start:tok.end], text=result.norm.original(start, tok.end)))
             continue
         glued = [x for x in (toks[k - 1] if k else None, toks[k + 1] if k + 1 < len(toks) else None)
-                 if x is not None and (x.end == tok.start or tok.end == x.start)]
+                 if x is not None and (x.end in (start, tok.start) or tok.end == x.start)]
         guessed = {wrong for wrong, _ in result.corrections}
         if readings is None or any(x.text in guessed for x in glued) or \
                 (any(x.kind == "member" for x in glued) and any(r.elements[0][0] == "dimension"
@@ -226,10 +231,10 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
             continue
         made: list[Token] = []
         for r in readings:
-            s, e = tok.start + r.start, tok.start + r.end
+            s, e = start + r.start, start + r.end
             if r.direct:
-                kind, name = r.elements[0]
-                made.append(Token(s, e, kind, name, None, (Target(kind, name),), False,
+                kind, name, value = r.elements[0]
+                made.append(Token(s, e, kind, name, value or None, (Target(kind, name, value),), False,
                                   result.norm.original(s, e), r.gloss))
             elif r.quantity:  # "产" of 产油: part of the metric's name beside it
                 made.append(Token(s, e, "quantity", text=result.norm.original(s, e)))
