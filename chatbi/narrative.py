@@ -19,6 +19,7 @@ last and peak), so the text and the chart always tell the same story.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pandas as pd
@@ -92,6 +93,11 @@ class _Narrator:
         if inner and self.cased and len(text) > 1 and text[0].isupper() and text[1].islower():
             return text[0].lower() + text[1:]
         return text
+
+    def was(self, metric: str) -> str:
+        """The verb after a metric: "were" after a plural label in English ("New subscribers were")."""
+        plural = self.p["plural"] == "english" and _is_plural(self.label(metric))
+        return self.p["were" if plural else "was"]
 
     def dims_word(self, column: str) -> str:
         ref = self.refs.get(column)
@@ -249,9 +255,9 @@ class _Narrator:
         row = self.frame.iloc[0]
         clauses = []
         for i, m in enumerate(spec.y):
-            key, subject = ("value", self.subject([m])) if i == 0 else ("also_value", self.label(m))
+            key, subject = ("value", self.subject([m])) if i == 0 else ("also_value", self.label(m, inner=True))
             clauses.append(self.say(key, subject=subject, metric=subject, value=self.value(m, row[m]),
-                                    change=self.change(row, m)))
+                                    change=self.change(row, m), was=self.was(m)))
         return self.p["join"].join(clauses)
 
     def winner(self, spec: ChartSpec) -> str:
@@ -393,7 +399,7 @@ class _Narrator:
         if spec.x in self.refs and self._is_time(self.refs[spec.x]):
             last = self.frame.sort_values(spec.x, kind="stable").iloc[-1]
             values = self.p["and"].join(self.say("latest_value", metric=self.label(m, inner=True),
-                                                 value=self.value(m, last[m])) for m in metrics)
+                                                 value=self.value(m, last[m]), was=self.was(m)) for m in metrics)
             return self.say("latest_values", last=self.member(spec.x, last[spec.x]), scope=self.scope(period=False),
                             values=values)
         clauses = []
@@ -465,6 +471,26 @@ def is_period_range(start: Any, end: Any) -> bool:
         months = (nxt.year - a.year) * 12 + nxt.month - a.month
         return not ((months == 12 and a.month == 1) or (months == 3 and a.month in (1, 4, 7, 10)) or months == 1)
     return True
+
+
+_HEAD_END = re.compile(r"\s*\(|\s+(?:of|per|in|by|for|from|on|at|to|with)\s+|\s*[:,/]", re.IGNORECASE)
+
+
+def _is_plural(label: str) -> bool:
+    """Whether an English metric label reads as a plural ("New subscribers were", "Number of deals was").
+
+    The head noun is the last word before a preposition or a bracket; a plural ends in one s
+    (not "gas", "status", "analysis", "loss"). Acronyms and unit words stay singular ("KPIs" is rare
+    in labels; "ARPU" never plural).
+
+    >>> [_is_plural(x) for x in ("New subscribers", "Number of deals", "Revenue", "Complaints per 10k users",
+    ...                          "Gas", "Traffic (GB)", "Status", "Dropped calls", "Avg. days to close")]
+    [True, False, False, True, False, False, False, True, True]
+    """
+    head = _HEAD_END.split(label.strip(), maxsplit=1)[0].split()
+    word = head[-1] if head else ""
+    return (len(word) > 3 and word.isalpha() and not word.isupper() and word.endswith("s")
+            and not word.lower().endswith(("ss", "us", "is", "as", "os")))
 
 
 def _plural(word: str) -> str:

@@ -29,6 +29,13 @@ def test_phrase_tables_have_the_same_keys():
     assert set(en) == set(zh)
 
 
+def test_a_plural_label_takes_were_and_a_second_metric_is_not_capitalised(sample_model):
+    query = SemanticQuery(metrics=["new_subscribers", "revenue"])
+    frame = pd.DataFrame({"new_subscribers": [194_160], "revenue": [6.2e9]})
+    assert narrate(query, frame, sample_model, language="en") == "New subscribers were 194K; revenue was ¥6.20B."
+    assert narrate(query, frame, sample_model, language="zh") == "新增用户数为 19.42 万；收入为 62.00 亿元。"
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_single_value_with_change(sample_bi, lang):
     frame, text = ask(sample_bi, lang, metrics=["revenue"], time_range=NOV_2025, filters=[GUANGDONG], compare="mom")
