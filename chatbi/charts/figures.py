@@ -266,9 +266,10 @@ def _winner(ctx: Context) -> go.Figure:
         values.append(row[second_value])
         colors.append(_PREVIOUS_COLOR)
     labels = ctx.member_labels(spec.x, keys)
-    if len(labels) > 1:
-        labels[1] = f"{labels[1]} ({text('runner_up', ctx.language)})" if ctx.language == "en" else \
-            f"{labels[1]}（{text('runner_up', ctx.language)}）"
+    if len(labels) > 1:  # the second of a "lowest" ranking is the second lowest, not the second best
+        lowest = bool(ctx.query.order_by) and not ctx.query.order_by[0].startswith("-")
+        word = text("runner_up_lowest" if lowest else "runner_up", ctx.language)
+        labels[1] = f"{labels[1]} ({word})" if ctx.language == "en" else f"{labels[1]}（{word}）"
     bar = _bar(ctx, labels, values, metric, ctx.label(metric), colors[0], texts=ctx.value_text(metric, values))
     bar.marker.color = colors
     layout = _bar_layout(ctx, labels, values, metric, showlegend=False, outside=True)

@@ -60,7 +60,7 @@ def _metric_header(model: SemanticModel | None, base: str, suffix: str, compare:
         word = text(compare or "previous_period", lang)
         word = word[:1].lower() + word[1:] if message("common.sentence_case", lang) == "yes" else word
         return message("table.previous", lang, name=name, word=word)
-    if suffix in ("change", "change_pct", "share", "runner_up"):
+    if suffix in ("change", "change_pct", "share", "runner_up", "runner_up_lowest"):
         return message(f"table.{suffix}", lang, name=name)
     return name
 
@@ -80,6 +80,9 @@ def table_columns(query: SemanticQuery | None, frame: pd.DataFrame, model: Seman
     metrics = set(query.metrics) if query is not None else set()
     masked = set(frame.attrs.get("masked", ()))
     compare = query.compare if query is not None else None
+    # the second of a "lowest" ranking is the second lowest (倒数第二), not the second best (第二名)
+    lowest = query is not None and bool(query.order_by) and not query.order_by[0].startswith("-")
+    second_word = "runner_up_lowest" if lowest else "runner_up"
     out: list[TableColumn] = []
     for raw in frame.columns:
         key = str(raw)
@@ -92,7 +95,7 @@ def table_columns(query: SemanticQuery | None, frame: pd.DataFrame, model: Seman
             out.append(TableColumn(key, message(f"table.grain.{grain}", lang), "time", grain=grain, dimension=ref.name))
         elif key.endswith("__runner_up") and key[:-11] in refs:  # who came second (a winner's query)
             second = refs[key[:-11]]
-            header = _metric_header(model, second.name, "runner_up", compare, lang)
+            header = _metric_header(model, second.name, second_word, compare, lang)
             if second.grain is not None:
                 out.append(TableColumn(key, header, "time", grain=second.grain, dimension=second.name))
             else:
@@ -105,7 +108,8 @@ def table_columns(query: SemanticQuery | None, frame: pd.DataFrame, model: Seman
         else:
             fmt, unit = column_format(model, key)
             metric_suffix = suffix if base in metrics or base in (model.metrics if model is not None else {}) else ""
-            label = _with_unit(_metric_header(model, base if metric_suffix else key, metric_suffix, compare, lang),
+            worded = second_word if metric_suffix == "runner_up" else metric_suffix
+            label = _with_unit(_metric_header(model, base if metric_suffix else key, worded, compare, lang),
                                fmt, unit, lang, metric_suffix)
             numeric = pd.api.types.is_numeric_dtype(frame[raw]) and not pd.api.types.is_bool_dtype(frame[raw])
             exact = numeric and not metric_suffix and key not in masked

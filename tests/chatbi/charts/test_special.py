@@ -71,3 +71,19 @@ def test_anomaly_chart_without_anomalies_has_no_highlight_trace():
                         title="掉话率", language="zh")
     assert [t.name for t in fig.data][-2:] == ["预期", "实际"]
     assert fig.layout.xaxis.type == "date" and fig.layout.xaxis.tickformat == "%Y年%-m月%-d日"  # the language's dates
+
+
+@pytest.mark.parametrize(("question", "lang", "second", "table"), [
+    ("2025年11月收入最低的省份", "zh", "（倒数第二）", ["倒数第二收入（元）", "倒数第二省份"]),
+    ("lowest revenue province in November 2025", "en", " (second lowest)",
+     ["Revenue, second lowest (¥)", "Province, second lowest"]),
+    ("2025年11月收入最高的省份", "zh", "（第二名）", ["第二名收入（元）", "第二名省份"]),
+])
+def test_the_second_of_a_lowest_ranking_is_called_second_lowest(sample_bi, question, lang, second, table):
+    from chatbi.charts.tables import table_columns
+
+    answer = sample_bi.ask(question)
+    assert answer.ok and answer.language == lang
+    labels = list(answer.figure.data[0].y)
+    assert len(labels) == 2 and labels[1].endswith(second)
+    assert [c.label for c in table_columns(answer.query, answer.data, sample_bi.model, lang)][-2:] == table
