@@ -246,8 +246,14 @@ def suggestions(query: SemanticQuery, model: SemanticModel, lang: str, *, member
     if not query.compare and not has_time_dim and days is not None:
         offer(t("suggest.pop", lang), query.with_(compare="previous_period"))
         offer(t("suggest.yoy", lang), query.with_(compare="year_over_year"))
-    # a dimension filtered to one member would break down into a single bar
+    # a dimension filtered to one member would break down into a single bar, and so would a coarser
+    # level of its hierarchy (Sichuan's complaints "by region" are one bar)
     pinned = {f.dimension for f in query.filters if isinstance(f, MemberFilter) and f.op == "in" and len(f.values) == 1}
+    for name in list(pinned):
+        parent = model.parent_level(name) if name in model.dimensions else None
+        while parent is not None and parent not in pinned:
+            pinned.add(parent)
+            parent = model.parent_level(parent)
     if not [r for r in refs if r.name != time_dim]:
         tops = [h.levels[0] for h in model.hierarchies.values() if DimensionRef.parse(h.levels[0]).name != time_dim]
         others = [n for n, d in model.dimensions.items() if d.type == "categorical"]

@@ -167,3 +167,14 @@ def test_suggestions_drill_trend_and_compare(sample_bi):
     assert suggestions(SemanticQuery(dimensions=["province"]), model, "en") == []
 
 
+def test_a_member_is_never_broken_down_by_a_coarser_level_of_its_own_hierarchy(sample_bi):
+    # Sichuan's complaints "by region" would be one bar: the region of Sichuan
+    q = SemanticQuery(metrics=["complaints"], filters=[{"op": "in", "dimension": "province", "values": ["四川"]}],
+                      time_range=("2025-10-01", "2025-10-31"))
+    found = suggestions(q, sample_bi.model, "en", members=sample_bi.members, period=("2025-10-01", "2025-10-31"),
+                        limit=12)
+    grouped = [d for s in found for d in s.query.dimensions]
+    assert "city" in grouped and "region" not in grouped and "province" not in grouped
+    assert "Break down by Region" not in [s.label for s in found]
+
+
