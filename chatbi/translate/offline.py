@@ -34,12 +34,13 @@ import datetime as dt
 
 from pydantic import ValidationError
 
-from semantic_layer import IssueCode, validate_query
+from semantic_layer import IssueCode, SemanticModel, validate_query
 from semantic_layer.compiler import resolve_period
 from semantic_layer.compiler.timeframe import relative_period
 from semantic_layer.errors import QueryError
+from semantic_layer.spec import SemiAdditiveMetricSpec, SimpleMetricSpec
 
-from .accounting import Accounting, account
+from .accounting import Accounting, Unaccounted, account
 from .base import Draft, Translation, TranslationContext
 from .clarify import Clarifier
 from .eventdates import attach_event_dates
@@ -133,6 +134,13 @@ class OfflineTranslator:
         conflict = _contradiction(draft, ctx)
         if conflict:  # a follow-up's period against one it kept ("2025年11月..." then "近三年呢" is fine)
             return clar.empty_period(conflict, draft)
+        if p.average is not None and not followup and any(_summed(model, m) for m in draft.metrics):
+            # "average revenue by province": a sum has no average of its own (per day? per member?) -- asked,
+            # as "平均收入" is, never answered as the sum with the word dropped
+            at = question.find(p.average.text)
+            word = Unaccounted(p.average.text, p.average.start, p.average.end,
+                               (at, at + len(p.average.text)) if at >= 0 else (0, 0))
+            return clar.ask_unaccounted(draft, word, question)
         attached = [w for w in _attached_unknown(p) if w not in acc.named]
         if attached and draft.metrics and not followup:
             # "water cut", "oil per well": a word the model lacks changes what the metric means
@@ -208,6 +216,13 @@ class OfflineTranslator:
         return Translation(status="ok", language=lang, intent=draft.intent, query=query, draft=draft,
                            understood=tuple(understood), confidence=round(confidence, 2), followup=followup,
                            ignored=ignored)
+
+
+def _summed(model: SemanticModel, metric: str) -> bool:
+    """Is ``metric`` a plain sum or count of rows (no average, ratio or formula of its own)?"""
+    spec = model.metrics.get(metric)
+    return isinstance(spec, (SimpleMetricSpec, SemiAdditiveMetricSpec)) and spec.agg in ("sum", "count",
+                                                                                       "count_distinct")
 
 
 def _contradiction(draft: Draft, ctx: TranslationContext) -> list[tuple[str, tuple[dt.date, dt.date]]]:

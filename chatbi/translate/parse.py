@@ -49,6 +49,8 @@ class Parsed:
     drop_dims: list[str] = field(default_factory=list)
     drop_filters: list[tuple[str, str | None]] = field(default_factory=list)
     growth: bool = False
+    #: "average" said of the metrics (they must be averages or ratios already to answer it)
+    average: Token | None = None
     share: bool = False
     order: str | None = None
     limit: int | None = None
@@ -121,6 +123,8 @@ def parse(scan: Scan, lex: Lexicon) -> Parsed:
                 p.trend = True
             elif t.name == "growth":
                 p.growth = True
+            elif t.name == "average" and p.average is None:
+                p.average = t
             elif t.name in ("pop", "yoy") and p.compare is None:
                 p.compare = "previous_period" if t.name == "pop" else "year_over_year"
                 _note(p, t, "compare", p.compare)

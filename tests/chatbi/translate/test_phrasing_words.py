@@ -117,3 +117,17 @@ def test_a_common_word_is_no_typo_of_a_term_that_sounds_like_it(sample_bi):
     answer = sample_bi.ask("2025年11月各省的电话", conversation=Conversation())
     assert answer.status == "clarify" and "“电话”" in answer.text, answer.text
     assert not [u for u in answer.understood if u["kind"] == "typo"]
+
+
+@pytest.mark.parametrize("question", ["average revenue by province in 2025", "avg churned users by city last month",
+                                      "2025年11月各省的平均收入"])
+def test_an_average_of_a_summed_metric_is_asked_back(sample_bi, question):
+    # revenue is a sum: its average (per day? per province?) is no metric of the model -- asked in both
+    # languages, never answered as the sum with the word dropped
+    answer = sample_bi.ask(question, conversation=Conversation())
+    assert answer.status == "clarify", (answer.text, answer.query)
+
+
+@pytest.mark.parametrize("question", ["average ARPU by province in 2025", "average downlink throughput in 2025"])
+def test_an_average_of_an_average_or_ratio_is_the_metric(sample_bi, question):
+    assert ask_ok(sample_bi, question).query is not None
