@@ -94,6 +94,12 @@ def _screenshot(chromium, html: str, images: list, tmp_path: Path) -> None:
         context = chromium.new_context(viewport={"width": width, "height": 900})
         page = context.new_page()
         page.goto(page_file.as_uri())
+        # as wide as the screen: wide tables scroll in their own box, KPI tiles wrap two to a row on a phone
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        if name == "phone":
+            tiles = page.evaluate("[...document.querySelectorAll('div')].filter(d => d.style.display == "
+                                  "'inline-block').map(d => Math.round(d.getBoundingClientRect().right))")
+            assert tiles and max(tiles) <= width
         page.screenshot(path=str(ARTIFACTS / f"report-mail-en-{name}.png"), full_page=True)
         context.close()
 
