@@ -247,6 +247,26 @@ class GlossIndex:
             return None
         return out if any(r.direct for r in out) else None
 
+    def count_metric(self, dimension: str) -> str | None:
+        """The one metric that counts what ``dimension`` names: "Number of wells" for the well dimension
+        (the count phrases are grammar, ``terms.count_of``); None when none or several do."""
+        found: set[str] = set()
+        phrases = [str(x).lower() for x in self.lexicon.grammar.terms.get("count_of", ())]
+        for alias in self.lexicon.names("dimension", dimension):
+            if not alias.isascii():
+                continue
+            for phrase in phrases:
+                for key in (f"{phrase} {alias}", f"{phrase} {alias}s"):
+                    targets = self.lexicon.entries.get(key, ())
+                    found |= {t.name for t in targets if t.kind == "metric"}
+        return next(iter(found)) if len(found) == 1 else None
+
+    def count_suffix(self, text: str) -> str:
+        """The count word ``text`` starts with ("数" of 井数), or ""."""
+        suffixes = sorted((str(x) for x in self.lexicon.grammar.terms.get("count_suffixes", ())), key=len,
+                          reverse=True)
+        return next((x for x in suffixes if text.startswith(x)), "")
+
     def joins(self, text: str) -> bool:
         """Does the first character of ``text`` make a dictionary word with the ones after it?"""
         words = _dictionary()

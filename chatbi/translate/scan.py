@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -230,6 +230,12 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
             out.append(tok)
             continue
         made: list[Token] = []
+        suffix = index.count_suffix(text[tok.end:])
+        last = readings[-1]
+        if suffix and last.direct and last.elements[0][0] == "dimension":
+            counted = index.count_metric(last.elements[0][1])
+            if counted is not None:  # "井数": the number of wells, the model's "Number of wells"
+                readings[-1] = replace(last, end=last.end + len(suffix), elements=(("metric", counted, ""),))
         for r in readings:
             s, e = start + r.start, start + r.end
             if r.direct:
