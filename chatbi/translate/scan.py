@@ -42,7 +42,7 @@ class Token:
     targets: tuple[Target, ...] = ()
     plural: bool = False
     text: str = ""  # the user's own words
-    #: the dictionary gloss a Chinese word was read through ("oil field" for 油田), when it was
+    #: the dictionary gloss a Chinese word was read through ("(retail) store" for 门店), when it was
     gloss: str = ""
 
 
@@ -213,7 +213,7 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
         if start > 0 and start - 1 not in covered and text[start - 1] in lexicon.grammar.stopwords and \
                 index.joins(text[start - 1:tok.end]):
             # the grammar took 里 / 日 as a word of its own, the dictionary makes 里昂 (Lyon) / 日产 of it:
-            # the dictionary's word is read (日产油 then reads as nothing: a daily rate, not the total)
+            # the dictionary's word is read (日产... then reads as nothing: a daily rate, not the total)
             start -= 1
         readings = index.read(text[start:tok.end])
         if readings is None and start < tok.start:
@@ -225,8 +225,8 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
         if readings is None or any(x.text in guessed for x in glued) or \
                 (any(x.kind == "member" for x in glued) and any(r.elements[0][0] == "dimension"
                                                                   for r in readings if r.elements)):
-            # "电潜泵井": a member's things, not a breakdown of them; "日均|产油" after the typo 日均 -> 日期:
-            # a gloss beside a corrected typo is a guess on a guess -- asked, never guessed
+            # a member and a thing glued ("里昂仓库"): the member's things, not a breakdown of them; a gloss
+            # beside a corrected typo is a guess on a guess -- asked, never guessed
             out.append(tok)
             continue
         made: list[Token] = []
@@ -234,7 +234,7 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
         last = readings[-1]
         if suffix and last.direct and last.elements[0][0] == "dimension":
             counted = index.count_metric(last.elements[0][1])
-            if counted is not None:  # "井数": the number of wells, the model's "Number of wells"
+            if counted is not None:  # "司机数": the number of drivers, the model's "Number of drivers"
                 readings[-1] = replace(last, end=last.end + len(suffix), elements=(("metric", counted, ""),))
         for r in readings:
             s, e = start + r.start, start + r.end
@@ -242,7 +242,7 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
                 kind, name, value = r.elements[0]
                 made.append(Token(s, e, kind, name, value or None, (Target(kind, name, value),), False,
                                   result.norm.original(s, e), r.gloss))
-            elif r.quantity:  # "产" of 产油: part of the metric's name beside it
+            elif r.quantity:  # 产 ("to produce") beside a summed metric's word: part of its name
                 made.append(Token(s, e, "quantity", text=result.norm.original(s, e)))
         for i, t in enumerate(made):
             if t.kind != "quantity":

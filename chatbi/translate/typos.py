@@ -6,8 +6,8 @@
   character is not itself part of any name the lexicon knows, and the two characters sound alike (the
   same reading, or the same initial and nearly the same final), and a typed character at either end of
   the stretch does not make a common word with its neighbour outside it (女性用户 is no typo of 新用户:
-  性 belongs to 女性; wordfreq's Chinese list), nor is the stretch itself a common word (电话 is no typo of
-  掉话, 原油 none of 原因). Several candidate terms: no correction (the translator then asks).
+  性 belongs to 女性; wordfreq's Chinese list), nor is the stretch itself a common word (电话, "telephone", is
+  typed as meant, whatever term it sounds like). Several candidate terms: no correction (the translator then asks).
 * **English**: a word is corrected towards a model term (or a grain of its time dimension) only when it
   is not itself a common English word (wordfreq's frequency list, installed with the package: no download): "payment" stays
   "payment" and is asked about, "revenu" becomes "revenue".

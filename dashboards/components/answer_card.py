@@ -66,7 +66,7 @@ def _chips(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
     for wrong, right in _corrections(answer):  # 收人 -> 收入: the user sees what was corrected
         items.append(html.Span(t("card.corrected", lang, wrong=wrong, right=right), className="chip chip-typo",
                                title=t("card.corrected_title", lang)))
-    for word, name, gloss in _glossed(answer):  # 油田 -> Field name: read through the dictionary, shown
+    for word, name, gloss in _glossed(answer):  # 城市 -> City: read through the dictionary, shown
         label = chatbi.model.label(name, lang) if name in chatbi.model.metrics or name in chatbi.model.dimensions \
             else name
         items.append(html.Span(t("card.glossed", lang, word=word, element=label, gloss=gloss),
