@@ -212,7 +212,10 @@ class OfflineTranslator:
         # read as part of a name next to them do not
         ignored = tuple(u["text"] for u in understood if u["kind"] == "ignored" and u["text"])
         typos = sum(1 for u in understood if u["kind"] == "typo")
-        confidence = max(0.2, 1.0 - 0.15 * len(ignored) - 0.1 * typos)
+        # a word read through a dictionary gloss is weaker than a name of the model: a hybrid translator
+        # has its model look again
+        glossed = len({u["text"] for u in understood if u["kind"] == "gloss"})
+        confidence = max(0.2, 1.0 - 0.15 * len(ignored) - 0.1 * typos - 0.1 * glossed)
         return Translation(status="ok", language=lang, intent=draft.intent, query=query, draft=draft,
                            understood=tuple(understood), confidence=round(confidence, 2), followup=followup,
                            ignored=ignored)

@@ -19,6 +19,8 @@ import pytest
 from chatbi import ChatBI, Conversation
 from chatbi.conversation import understood_line
 from chatbi.evaluation import compare_frames
+from chatbi.pipeline import translation_context
+from chatbi.translate import OfflineTranslator
 from chatbi.translate.glossary import gloss_index, glosses
 from chatbi.translate.lexicon import lexicon_for
 from chatbi.translate.scan import scan
@@ -212,3 +214,11 @@ def test_a_chinese_name_of_the_model_is_never_second_guessed(sample_bi: ChatBI) 
     answer = sample_bi.ask("2025年11月南方各省的收入", conversation=Conversation())
     assert answer.status == "clarify" and "南方" in answer.text, answer.text
     assert not [u for u in answer.understood if u["kind"] == "gloss"]
+
+
+def test_a_gloss_is_weaker_than_a_name_a_hybrid_translator_looks_again(parcels: ChatBI) -> None:
+    ctx = translation_context(parcels)
+    read = OfflineTranslator().translate("2024年3月各城市的收入", ctx)
+    named = OfflineTranslator().translate("revenue by city in March 2024", ctx)
+    assert read.status == named.status == "ok" and read.query == named.query
+    assert named.confidence == 1.0 and read.confidence < 1.0
