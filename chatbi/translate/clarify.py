@@ -189,6 +189,25 @@ class Clarifier:
         return self._clarify(self._msg(key, word=word.text), tuple(unique[:MAX_OPTIONS]), pending=kept,
                              kind="unaccounted")
 
+    def ask_change_ranking(self, draft: Draft, question: str, ranks: Sequence[tuple[int, int]],
+                           changes: Sequence[tuple[int, int]], words: str) -> Translation:
+        """"增长最快的省份": ranking by the size of a change is not something a query can do yet, and the
+        value's ranking with a comparison beside it would name another winner. Offer both halves:
+        every member's change (the ranking words dropped) and the ranking by the value (the change words dropped)."""
+        options: list[ClarifyOption] = []
+        changed = draft.with_(order=None, rank_metric=None, limit=None, compare=draft.compare or "previous_period")
+        valued = draft.with_(compare=None, baseline=None)
+        for kept, spans, key in ((changed, ranks, "change_option"), (valued, changes, "value_option")):
+            query = self._valid(kept)
+            if query is None:
+                continue
+            followup = question
+            for span in sorted(spans, reverse=True):
+                followup = _spliced(followup, span, "")
+            options.append(ClarifyOption(self._msg(key, query=self.describe(kept)), followup, query))
+        return self._clarify(self._msg("ask_change_ranking", words=words), tuple(options), pending=draft,
+                             kind="unaccounted")
+
     def closest_terms(self, word: str) -> list[tuple[str, str, str, str]]:
         """(kind, name, member value, label) of model names that look like ``word`` (spelling or
         shared characters), best first."""

@@ -31,6 +31,7 @@ Refusals (weather, jokes, "delete all data") are ``status="clarify"`` with
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -99,6 +100,9 @@ class OfflineTranslator:
                     return clar.refuse("oos")  # "hello", "谢谢": small talk
                 return clar.refuse("nothing")
             draft = fresh_draft(p, model)
+        ranked_change = _change_ranking(scanned, question) if p.order is not None else None
+        if ranked_change is not None:  # "收入环比下降最多的城市" is no "收入最高的城市"
+            return clar.ask_change_ranking(draft, question, *ranked_change)
         return self._finish(draft, p, clar, context, lang, followup, acc, question)
 
     # -- checks: clarify rather than guess -----------------------------------------------
@@ -226,6 +230,39 @@ def _summed(model: SemanticModel, metric: str) -> bool:
     spec = model.metrics.get(metric)
     return isinstance(spec, (SimpleMetricSpec, SemiAdditiveMetricSpec)) and spec.agg in ("sum", "count",
                                                                                        "count_distinct")
+
+
+def _change_ranking(scanned: Any, question: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]], str] | None:
+    """The ranking words and the change words of "增长最快", "biggest drop", "top 3 by revenue growth"
+    (their spans in the question), or None. A change word that asks for an amount ("增长了多少",
+    "how much did") is the winner's change, not what ranks it ("收入最高的省份增长了多少")."""
+    tokens = scanned.tokens
+
+    def ranking(t: Any) -> bool:
+        return bool(t.kind == "top" or (t.kind == "kw" and t.name in RANK_WORDS))
+
+    ranks = [t for t in tokens if ranking(t)]
+    changes = [t for t in tokens if t.kind == "kw" and t.name == "growth"]
+    # "同比增长最快", "环比下降最多": a comparison word right before the ranking word is the change ranked
+    # ("收入最高的省份及其同比" ranks the value and shows its comparison)
+    changes += [t for i, t in enumerate(tokens) if t.kind == "kw" and t.name in ("pop", "yoy")
+                and i + 1 < len(tokens) and ranking(tokens[i + 1])]
+    if not ranks or not changes or any(amount in t.text.lower() for t in changes for amount in AMOUNT_WORDS):
+        return None
+
+    def span(t: Any) -> tuple[int, int]:
+        at = question.find(t.text)
+        return (at, at + len(t.text)) if at >= 0 else (0, 0)
+
+    spans = [span(t) for t in changes]
+    words = " / ".join(dict.fromkeys(question[a:b] for a, b in sorted([span(t) for t in ranks] + spans) if b > a))
+    compares = [span(t) for t in tokens if t.kind == "kw" and t.name in ("pop", "yoy") and span(t) not in spans]
+    return [span(t) for t in ranks], [*spans, *compares], words
+
+
+#: keywords that rank rows; and the words of a change word that ask for its amount
+RANK_WORDS = frozenset({"highest", "lowest", "best", "worst", "rank", "desc", "asc"})
+AMOUNT_WORDS = ("多少", "how much", "how many")
 
 
 def _contradiction(draft: Draft, ctx: TranslationContext) -> list[tuple[str, tuple[dt.date, dt.date]]]:
