@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -106,6 +106,8 @@ class Reading:
     #: exact: a gloss is a name or ends with one; partial: a gloss is only part of a name
     strength: str = ""
     quantity: bool = False  # a word of producing / amount (absorbed by the metric beside it)
+    #: the member filter ("city = Lyon") whose things this word names, glued after it: no breakdown
+    holder: str = ""
     stop: bool = False  # a particle of the grammar
 
     @property
@@ -239,14 +241,30 @@ class GlossIndex:
                 out.append(r)
                 continue
             return None
-        read = [r.elements[0][0] for r in out if r.direct]
+        direct = [r for r in out if r.direct]
+        read = [r.elements[0][0] for r in direct]
         if read.count("metric") > 1:
             return None  # two metrics glued into one word (收支比) name a third thing, not both
-        if any(a in ("metric", "member") and b == "dimension" for a, b in pairwise(read)):
-            # "包裹司机": a Chinese compound's head comes last -- parcel drivers are drivers, not parcels
-            # by driver, and "里昂仓库" the depots of Lyon, not a breakdown of them
-            return None
+        for a, b in pairwise(direct):
+            if b.elements[0][0] != "dimension" or a.elements[0][0] not in ("metric", "member"):
+                continue
+            # a Chinese compound's head comes last: "包裹司机" are drivers (not parcels by driver), and
+            # "里昂仓库" Lyon's depots -- the member's things when they carry it, else asked
+            if a.elements[0][0] == "metric" or not self.holds(a.elements[0][1], b.elements[0][1]):
+                return None
+            out[out.index(b)] = replace(b, holder=f"{a.elements[0][1]} = {a.elements[0][2]}")
         return out if any(r.direct for r in out) else None
+
+    def holds(self, member_dimension: str, thing: str) -> bool:
+        """Are ``thing``'s members what carry ``member_dimension``'s values (the same table, and not a
+        level of its hierarchy)? A pump type's wells are the wells with that pump; a region's cities
+        are its breakdown."""
+        model = self.lexicon.model
+        held, carrier = model.dimensions.get(member_dimension), model.dimensions.get(thing)
+        if held is None or carrier is None or not carrier.table or carrier.table != held.table:
+            return False
+        tree = model.hierarchy_of(member_dimension)
+        return tree is None or thing not in tree[1].levels
 
     def count_metric(self, dimension: str) -> str | None:
         """The one metric that counts what ``dimension`` names: "Number of drivers" for the driver dimension

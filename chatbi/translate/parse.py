@@ -89,9 +89,10 @@ class Parsed:
 
 def _note(p: Parsed, tok: Token, kind: str, value: str) -> None:
     p.understood.append({"text": tok.text, "kind": kind, "value": value})
-    if tok.gloss and kind in ("metric", "dimension", "filter"):
+    if tok.gloss and kind in ("metric", "dimension", "filter", "qualifier"):
         # read through a dictionary, not the model's own words: the user sees how
-        p.understood.append({"text": tok.text, "kind": "gloss", "value": value, "gloss": tok.gloss})
+        element = tok.name if kind == "qualifier" else value
+        p.understood.append({"text": tok.text, "kind": "gloss", "value": element, "gloss": tok.gloss})
 
 
 def parse(scan: Scan, lex: Lexicon) -> Parsed:
@@ -130,6 +131,8 @@ def parse(scan: Scan, lex: Lexicon) -> Parsed:
                 _note(p, t, "compare", p.compare)
             elif t.name == "injection":
                 _note(p, t, "ignored", "instruction in the question (ignored)")
+        elif t.kind == "qualifier":  # "<member> wells": the member's things, read through a gloss
+            _note(p, t, "qualifier", f"{t.name} of {t.value}")
     if toks and toks[0].start == 0 and toks[0].kind == "kw" and toks[0].name == "and":
         p.flags.add("followup")  # "and by channel?"
 

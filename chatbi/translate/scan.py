@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from .glossary import gloss_index
+from .glossary import Reading, gloss_index
 from .grammar import Grammar
 from .lexicon import Lexicon, Target
 from .normalize import Normalized, detect_language, is_cjk, is_word_char, normalize, parse_number
@@ -222,11 +222,19 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
         glued = [x for x in (toks[k - 1] if k else None, toks[k + 1] if k + 1 < len(toks) else None)
                  if x is not None and (x.end in (start, tok.start) or tok.end == x.start)]
         guessed = {wrong for wrong, _ in result.corrections}
+        holder = _holder(lexicon, toks, k, readings) if readings is not None else None
+        if readings is not None and holder is not None:
+            # a member glued to a thing that carries it ("Lyon depots"): the member's things, a qualifier
+            # of the filter -- no breakdown
+            dim = readings[0].elements[0][1]
+            out.append(Token(start, tok.end, "qualifier", dim, holder, (), False,
+                             result.norm.original(start, tok.end), readings[0].gloss))
+            continue
         if readings is None or any(x.text in guessed for x in glued) or \
                 (any(x.kind == "member" for x in glued) and any(r.elements[0][0] == "dimension"
                                                                   for r in readings if r.elements)):
-            # a member and a thing glued ("里昂仓库"): the member's things, not a breakdown of them; a gloss
-            # beside a corrected typo is a guess on a guess -- asked, never guessed
+            # any other member and thing glued: a breakdown or the member's things? A gloss beside a
+            # corrected typo is a guess on a guess -- asked, never guessed
             out.append(tok)
             continue
         made: list[Token] = []
@@ -236,9 +244,15 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
             counted = index.count_metric(last.elements[0][1])
             if counted is not None:  # "司机数": the number of drivers, the model's "Number of drivers"
                 readings[-1] = replace(last, end=last.end + len(suffix), elements=(("metric", counted, ""),))
+        if any(r.holder for r in readings) and k > 0 and toks[k - 1].kind == "kw" and toks[k - 1].name == "group":
+            out.append(tok)  # "各里昂仓库": each of Lyon's depots, or them together? asked
+            continue
         for r in readings:
             s, e = start + r.start, start + r.end
-            if r.direct:
+            if r.holder:
+                made.append(Token(s, e, "qualifier", r.elements[0][1], r.holder, (), False,
+                                  result.norm.original(s, e), r.gloss))
+            elif r.direct:
                 kind, name, value = r.elements[0]
                 made.append(Token(s, e, kind, name, value or None, (Target(kind, name, value),), False,
                                   result.norm.original(s, e), r.gloss))
@@ -255,6 +269,23 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
             made[j] = Token(s, e, m.kind, m.name, m.value, m.targets, m.plural, result.norm.original(s, e), m.gloss)
         out.extend(t for t in made if t.kind != "quantity")
     result.tokens = sorted(out, key=lambda t: t.start)
+
+
+def _holder(lexicon: Lexicon, toks: list[Token], k: int, readings: list[Reading]) -> str | None:
+    """The member filter "dim = value" that the stretch ``toks[k]`` -- one thing read through a gloss,
+    glued right after a member -- is the holder of: the thing's dimension sits in the member's table
+    and is no level of the member's hierarchy (a field's blocks are its breakdown, a pump type's wells
+    are the wells that have it), and no "each" comes before the member."""
+    if k < 1 or len(readings) != 1 or not readings[0].direct or readings[0].elements[0][0] != "dimension":
+        return None
+    member = toks[k - 1]
+    if member.kind != "member" or member.end != toks[k].start or len(member.targets) != 1:
+        return None
+    if k >= 2 and toks[k - 2].kind == "kw" and toks[k - 2].name == "group":
+        return None  # "各<member>井": each of them
+    if not gloss_index(lexicon).holds(member.name, readings[0].elements[0][1]):
+        return None
+    return f"{member.name} = {member.value}"
 
 
 def _in_a_name(lexicon: Lexicon, text: str, pos: int, reach: int = 40) -> bool:

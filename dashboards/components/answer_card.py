@@ -67,8 +67,9 @@ def _chips(chatbi: Any, answer: Any, answer_id: str, lang: str) -> Any:
         items.append(html.Span(t("card.corrected", lang, wrong=wrong, right=right), className="chip chip-typo",
                                title=t("card.corrected_title", lang)))
     for word, name, gloss in _glossed(answer):  # 城市 -> City: read through the dictionary, shown
-        label = chatbi.model.label(name, lang) if name in chatbi.model.metrics or name in chatbi.model.dimensions \
-            else name
+        dim, _, member = name.partition(" = ")  # a member filter reads "city = Lyon"
+        label = chatbi.model.label(dim, lang) + (f" = {member}" if member else "") \
+            if dim in chatbi.model.metrics or dim in chatbi.model.dimensions else name
         items.append(html.Span(t("card.glossed", lang, word=word, element=label, gloss=gloss),
                                className="chip chip-gloss", title=t("card.glossed_title", lang)))
     return html.Div(items, className="chips")

@@ -39,7 +39,8 @@ MODEL: dict[str, Any] = {
             "net_kg": "double", "gross_kg": "double", "fee": "double"}},
         "depots": {"primary_key": ["depot_id"],
                    "columns": {"depot_id": "integer", "depot_name": "varchar", "city": "varchar"}},
-        "drivers": {"primary_key": ["driver_id"], "columns": {"driver_id": "integer", "driver_name": "varchar"}},
+        "drivers": {"primary_key": ["driver_id"],
+                    "columns": {"driver_id": "integer", "driver_name": "varchar", "vehicle": "varchar"}},
     },
     "joins": [{"left": "deliveries", "right": "depots", "keys": {"depot_id": "depot_id"}},
               {"left": "deliveries", "right": "drivers", "keys": {"driver_id": "driver_id"}}],
@@ -50,6 +51,8 @@ MODEL: dict[str, Any] = {
                        "synonyms": ["depot", "depots"]},
         "driver_name": {"table": "drivers", "column": "driver_name", "label": {"en": "Driver name"},
                         "synonyms": ["driver", "drivers"]},
+        # values in Chinese, as a warehouse may hold them; the dimension itself is named in English only
+        "vehicle": {"table": "drivers", "column": "vehicle", "label": {"en": "Vehicle"}},
     },
     "metrics": {
         "parcels": {"table": "deliveries", "agg": "sum", "column": "parcels", "label": {"en": "Parcels"}},
@@ -63,7 +66,7 @@ MODEL: dict[str, Any] = {
 }
 
 DEPOTS = [(1, "North Hub", "Lyon"), (2, "South Hub", "Lyon"), (3, "Harbour", "Nantes")]
-DRIVERS = [(1, "Ada"), (2, "Ben"), (3, "Cleo")]
+DRIVERS = [(1, "Ada", "货车"), (2, "Ben", "货车"), (3, "Cleo", "摩托车")]
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +74,16 @@ def parcel_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("parcels") / "parcels.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE depots (depot_id INTEGER, depot_name VARCHAR, city VARCHAR)")
-    con.execute("CREATE TABLE drivers (driver_id INTEGER, driver_name VARCHAR)")
+    con.execute("CREATE TABLE drivers (driver_id INTEGER, driver_name VARCHAR, vehicle VARCHAR)")
     con.execute("CREATE TABLE deliveries (day DATE, depot_id INTEGER, driver_id INTEGER, parcels INTEGER, "
                 "net_kg DOUBLE, gross_kg DOUBLE, fee DOUBLE)")
     con.executemany("INSERT INTO depots VALUES (?, ?, ?)", DEPOTS)
-    con.executemany("INSERT INTO drivers VALUES (?, ?)", DRIVERS)
+    con.executemany("INSERT INTO drivers VALUES (?, ?, ?)", DRIVERS)
     rows = []
     day = dt.date(2024, 1, 1)
     while day <= dt.date(2024, 3, 31):
         for d, *_ in DEPOTS:
-            for v, _name in DRIVERS:
+            for v, *_ in DRIVERS:
                 n = (day.toordinal() * 7 + d * 13 + v * 5) % 20 + 1
                 rows.append((day, d, v, n, n * 1.5, n * 1.7, n * (3.0 + d)))
         day += dt.timedelta(days=1)
@@ -117,6 +120,10 @@ ANSWERED = [
      {"南特": "city = Nantes", "仓库": "depot_name"}),
     ("2024年3月各城市的司机数",  # 数 after a thing counts it: the model's "Number of drivers"
      f"SELECT d.city, COUNT(DISTINCT x.driver_id) {JOIN} WHERE {MARCH} GROUP BY 1", {"司机数": "driver_count"}),
+    ("2024年3月里昂仓库的收入",  # Lyon's depots: the depots that are in Lyon, no breakdown
+     f"SELECT SUM(x.fee) {JOIN} WHERE {MARCH} AND d.city = 'Lyon'", {"里昂": "city = Lyon", "仓库": "depot_name"}),
+    ("2024年3月货车司机的包裹数",  # the drivers who drive trucks: a filter, no breakdown by driver
+     f"SELECT SUM(x.parcels) {JOIN} WHERE {MARCH} AND v.vehicle = '货车'", {"司机": "driver_name"}),
     ("2024年3月收入最高的司机",
      f"SELECT v.driver_name, SUM(x.fee) AS r {JOIN} WHERE {MARCH} GROUP BY 1 ORDER BY r DESC LIMIT 1",
      {"司机": "driver_name", "收入": "revenue"}),
@@ -222,3 +229,9 @@ def test_a_gloss_is_weaker_than_a_name_a_hybrid_translator_looks_again(parcels: 
     named = OfflineTranslator().translate("revenue by city in March 2024", ctx)
     assert read.status == named.status == "ok" and read.query == named.query
     assert named.confidence == 1.0 and read.confidence < 1.0
+
+
+def test_each_of_a_members_things_is_asked_back(parcels: ChatBI) -> None:
+    # "各里昂仓库": each of Lyon's depots (a breakdown) or Lyon's depots together? Asked, never guessed
+    answer = parcels.ask("2024年3月各里昂仓库的收入", conversation=Conversation())
+    assert answer.status == "clarify", (answer.text, answer.query)
