@@ -255,6 +255,20 @@ class GlossIndex:
             out[out.index(b)] = replace(b, holder=f"{a.elements[0][1]} = {a.elements[0][2]}")
         return out if any(r.direct for r in out) else None
 
+    def metrics_meant(self, text: str) -> tuple[str, ...]:
+        """The metrics the Chinese stretch ``text`` may mean when it is one word whose glosses name
+        several metrics and nothing else ("重量": net or gross weight), model order; else ()."""
+        if not text or not all(is_cjk(c) for c in text):
+            return ()
+        words = [w for w in self.segment(text) if w not in self.lexicon.grammar.stopwords]
+        if len(words) != 1:
+            return ()
+        r = self.read_word(words[0], 0)
+        if r.strength != "exact" or len(r.elements) < 2 or any(e[0] != "metric" for e in r.elements):
+            return ()
+        named = {e[1] for e in r.elements}
+        return tuple(m for m in self.lexicon.model.metrics if m in named)
+
     def holds(self, member_dimension: str, thing: str) -> bool:
         """Are ``thing``'s members what carry ``member_dimension``'s values (the same table, and not a
         level of its hierarchy)? A pump type's wells are the wells with that pump; a region's cities

@@ -215,20 +215,33 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
             # the grammar took 里 / 日 as a word of its own, the dictionary makes 里昂 (Lyon) / 日产 of it:
             # the dictionary's word is read (日产... then reads as nothing: a daily rate, not the total)
             start -= 1
-        readings = index.read(text[start:tok.end])
+        end = tok.end
+        readings = index.read(text[start:end])
+        if readings is None and end < len(text) and end not in covered and text[end] in lexicon.grammar.stopwords \
+                and (index.read(text[start:end + 1]) is not None or index.metrics_meant(text[start:end + 1])):
+            # the grammar took 量 as a word of its own, the dictionary makes 重量 (weight) of it; read only
+            # when the stretch alone reads as nothing (产气量 stays 产气 + 量)
+            end += 1
+            readings = index.read(text[start:end])
+        meant = index.metrics_meant(text[start:end]) if readings is None else ()
+        if meant:  # "重量": net or gross weight -- the translator asks which, with both as options
+            word = text[start:end]
+            out.append(Token(start, end, "fragment", word, meant, (Target("fragment", word, options=meant),),
+                             False, result.norm.original(start, end)))
+            continue
         if readings is None and start < tok.start:
-            out.append(Token(start, tok.end, "unknown", text[start:tok.end], text=result.norm.original(start, tok.end)))
+            out.append(Token(start, end, "unknown", text[start:end], text=result.norm.original(start, end)))
             continue
         glued = [x for x in (toks[k - 1] if k else None, toks[k + 1] if k + 1 < len(toks) else None)
-                 if x is not None and (x.end in (start, tok.start) or tok.end == x.start)]
+                 if x is not None and (x.end in (start, tok.start) or end == x.start)]
         guessed = {wrong for wrong, _ in result.corrections}
         holder = _holder(lexicon, toks, k, readings) if readings is not None else None
         if readings is not None and holder is not None:
             # a member glued to a thing that carries it ("Lyon depots"): the member's things, a qualifier
             # of the filter -- no breakdown
             dim = readings[0].elements[0][1]
-            out.append(Token(start, tok.end, "qualifier", dim, holder, (), False,
-                             result.norm.original(start, tok.end), readings[0].gloss))
+            out.append(Token(start, end, "qualifier", dim, holder, (), False,
+                             result.norm.original(start, end), readings[0].gloss))
             continue
         if readings is None or any(x.text in guessed for x in glued) or \
                 (any(x.kind == "member" for x in glued) and any(r.elements[0][0] == "dimension"
@@ -238,7 +251,7 @@ def _read_glosses(result: Scan, lexicon: Lexicon) -> None:
             out.append(tok)
             continue
         made: list[Token] = []
-        suffix = index.count_suffix(text[tok.end:])
+        suffix = index.count_suffix(text[end:])
         last = readings[-1]
         if suffix and last.direct and last.elements[0][0] == "dimension":
             counted = index.count_metric(last.elements[0][1])
