@@ -158,7 +158,11 @@ class _Narrator:
 
     def subject(self, metrics: list[str], *, inner: bool = False) -> str:
         names = self.p["list_sep"].join(self.label(m, inner=inner) for m in metrics)
-        return self.p["subject_order"].format(scope=self.scope(), names=names)
+        scope = self.scope()
+        if "{scope}{names}" in self.p["subject_order"] and scope and names and _latin_edge(scope[-1]) \
+                and _latin_edge(names[0]):
+            scope += " "  # "广东5G ARPU", not "广东5GARPU": Latin words that meet keep a space between them
+        return self.p["subject_order"].format(scope=scope, names=names)
 
     def compare_word(self, grain: str | None = None) -> str:
         """环比 / "year over year" / 较2025年10月 / "from Oct 2025" (a time bucket: from the matching
@@ -474,6 +478,10 @@ def is_period_range(start: Any, end: Any) -> bool:
 
 
 _HEAD_END = re.compile(r"\s*\(|\s+(?:of|per|in|by|for|from|on|at|to|with)\s+|\s*[:,/]", re.IGNORECASE)
+
+
+def _latin_edge(char: str) -> bool:
+    return char.isascii() and char.isalnum()
 
 
 def _is_plural(label: str) -> bool:

@@ -21,7 +21,7 @@ from .build import available_specs
 from .catalog import say
 from .errors import ReportError
 from .period import recent_periods, report_period
-from .scope import scope_label
+from .scope import ScopeError, scope_label
 from .spec import ReportSpec
 
 __all__ = ["report_answer", "spec_for_question"]
@@ -68,6 +68,8 @@ def report_answer(bi: Any, question: str, translation: Any) -> Answer:
         return _ask_period(bi, question, spec, lang, translation, scope)
     try:
         report = bi.report(spec, period=period, language=lang, scope=scope or None)
+    except ScopeError as exc:
+        return _scope_problem(bi, question, spec, lang, translation, exc, period)
     except ReportError as exc:  # a scope no section can be about: said, never a traceback
         return Answer(status="error", question=question, text=str(exc), error=str(exc), language=lang,
                       intent="report", understood=translation.understood, ignored=translation.ignored)
@@ -92,3 +94,22 @@ def _ask_period(bi: Any, question: str, spec: ReportSpec, lang: str, translation
     text = say("ask.which_period", lang, title=title, unit=say(f"grain.{spec.period}", lang))
     return Answer(status="clarify", question=question, text=text, language=lang, intent="report",
                   clarification=tuple(options), understood=translation.understood, ignored=translation.ignored)
+
+
+def _scope_problem(bi: Any, question: str, spec: ReportSpec, lang: str, translation: Any, exc: ScopeError,
+                   period: Any) -> Answer:
+    """"广东和深圳的报告" is asked (which one?); a scope without rows the viewer may see is said."""
+    title, when = spec.title_in(lang), format_period(period[0], period[1], lang)
+    if exc.kind == "levels":
+        options = []
+        for f in exc.scope:
+            one = (f,)
+            named = say("scoped_title", lang, title=title, scope=scope_label(one, bi.members, lang))
+            options.append(ClarifyOption(label=named, followup=say("ask.followup", lang, period=when, title=named)))
+        names = [scope_label((f,), bi.members, lang) for f in exc.scope]
+        return Answer(status="clarify", question=question, text=say("ask.scope_levels", lang, a=names[0], b=names[1]),
+                      language=lang, intent="report", clarification=tuple(options), understood=translation.understood,
+                      ignored=translation.ignored)
+    text = say("ask.scope_empty", lang, scope=scope_label(exc.scope, bi.members, lang))
+    return Answer(status="error", question=question, text=text, error=text, language=lang, intent="report",
+                  understood=translation.understood, ignored=translation.ignored)

@@ -27,7 +27,7 @@ from .loader import check_spec, find_specs, load_spec, spec_from_dict
 from .period import report_period
 from .polish import polish_summary
 from .result import Bullets, Chart, KpiRow, Report, Section, SQLEntry, Table, Text, Tiles
-from .scope import check_scope, scope_filters, scope_label, scoped_spec
+from .scope import ScopeError, ScopeRows, check_levels, check_scope, scope_filters, scope_label, scope_text, scoped_spec
 from .sections import build_section
 from .spec import ReportSpec
 
@@ -108,7 +108,13 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
     chosen = resolve_spec(bi, spec)
     # members the viewer may see: a scope outside a user's rows is "no such member", never a hint
     narrowed = check_scope(scope_filters(scope), bi.model, bi.members)
-    chosen = scoped_spec(chosen, narrowed, bi.model)
+    rows = None
+    if narrowed:
+        check_levels(bi.model, narrowed)
+        rows = ScopeRows(bi, narrowed)
+        if rows.empty():  # "除广东外" for a user who sees only 广东: nothing, said as such
+            raise ScopeError("empty", narrowed, f"no data within the scope {scope_text(narrowed)}")
+    chosen = scoped_spec(chosen, narrowed, bi.model, rows)
     lang = language or chosen.language or bi.language
     if lang not in ("zh", "en"):
         raise ConfigError(f"language must be 'zh' or 'en', not {lang!r}")
@@ -117,7 +123,7 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
     if p[0] > data_end:
         raise ConfigError(f"no data for {p[0].isoformat()}..{p[1].isoformat()} yet: the data ends "
                           f"{data_end.isoformat()}; choose an earlier period")
-    ctx = Context(as_of(bi, min(p[1], data_end)), chosen, p, lang, data_end, narrowed)
+    ctx = Context(as_of(bi, min(p[1], data_end)), chosen, p, lang, data_end, narrowed, rows)
     timings: dict[str, float] = {}
 
     def one(section: Any) -> Section:
@@ -130,8 +136,13 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
         sections = list(pool.map(one, chosen.sections))
     sections, entries = _renumber(sections, ctx.sql_entries())
     summary = _summary(sections)
-    # an LLM may word the highlights as a paragraph (when configured to see data); the numbers stay ours
-    overview, polish_timings = polish_summary(bi, [ctx.period_label(), *summary], lang)
+    title = chosen.title_in(lang)
+    where = scope_label(narrowed, bi.members, lang) if narrowed else None
+    if where:
+        title = ctx.say("scoped_title", title=title, scope=where)
+    # an LLM may word the highlights as a paragraph (when configured to see data); the numbers stay ours.
+    # The title goes first: a Guangdong report's highlights do not say "Guangdong" themselves
+    overview, polish_timings = polish_summary(bi, [title, ctx.period_label(), *summary], lang)
     timings.update(polish_timings)
     subtitle = ctx.period_label()
     if p[1] > data_end:
@@ -141,10 +152,6 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
     label = bi.model.spec.label
     now = (clock or (lambda: dt.datetime.now(dt.UTC)))()
     timings["total_ms"] = (time.perf_counter() - started) * 1000
-    title = chosen.title_in(lang)
-    where = scope_label(narrowed, bi.members, lang) if narrowed else None
-    if where:
-        title = ctx.say("scoped_title", title=title, scope=where)
     return Report(chosen.name, title, subtitle, lang, chosen.period, p, ctx.period_label(),
                   tuple(sections), entries, summary, now, bi.model.name, label.get(lang) or bi.model.name,
                   user=principal.user if principal is not None else None, restricted=restricted, timings=timings,

@@ -44,6 +44,8 @@ class Context:
     data_end: dt.date
     #: member filters the whole report is about (``.scope``); sections already carry them
     scope: tuple[Any, ...] = ()
+    #: the scope's members per dimension (``chatbi.reports.scope.ScopeRows``), for free questions
+    scope_rows: Any = None
     _sql: dict[str, SQLEntry] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _keys: Any = field(default_factory=lambda: itertools.count(1))

@@ -8,6 +8,8 @@ either way: the paragraph is an overview above them, marked as the model's wordi
 
 >>> sorted(numbers("收入 8.81 亿元（环比 -10.1%），2025年11月"))
 ['-10.1%', '11', '2025', '8.81']
+>>> sorted(numbers("In Nov 2025, 1,138.97 subscribers"))
+['1,138.97', '2025']
 >>> accepted("Revenue was ¥881M, -10.1% on October.", ["Revenue ¥881M (-10.1% vs previous period)"])
 True
 >>> accepted("Revenue fell 10.1% to ¥881M.", ["Revenue ¥881M (-10.1% vs previous period)"])  # a sign dropped
@@ -22,7 +24,8 @@ from typing import Any
 
 __all__ = ["numbers", "accepted", "polish_summary"]
 
-_NUMBER = re.compile(r"[-+−]?\d[\d,]*(?:\.\d+)?%?")
+#: a number as written: sign, thousands separators inside it (not the comma after "Nov 2025,"), decimals, %
+_NUMBER = re.compile(r"[-+−]?\d(?:[\d,]*\d)?(?:\.\d+)?%?")
 
 
 def numbers(text: str) -> set[str]:

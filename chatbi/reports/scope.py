@@ -23,7 +23,8 @@ from .catalog import say
 from .errors import SpecError, SpecProblem
 from .spec import AnomaliesSpec, BreakdownSpec, LocalText, ReportSpec, RootCauseSpec, TrendSpec
 
-__all__ = ["Scope", "scope_filters", "check_scope", "scoped_spec", "scopable", "regroup", "conflicts", "scope_label",
+__all__ = ["Scope", "ScopeError", "ScopeRows", "scope_filters", "check_scope", "check_levels", "scoped_spec", "scopable",
+           "regroup", "related", "merged", "conflicts", "scope_label",
            "scope_text", "parse_scope_text"]
 
 #: the scope of a report: member filters, all of which hold
@@ -103,20 +104,85 @@ def _coarser_or_same(model: SemanticModel, dimension: str) -> set[str]:
 
 
 def regroup(model: SemanticModel, scope: Scope, by: str | None, metrics: Sequence[str] = ()) -> str | None:
-    """The dimension to group by inside the scope: ``by`` itself, one level below a dimension the
+    """The dimension to group by inside the scope: ``by`` itself; one level below a dimension the
     scope pins (province -> city) when ``by`` is that dimension or coarser, or None (no finer level
-    that every metric reaches)."""
+    that every metric reaches); the scoped dimension itself when ``by`` is coarser than a dimension
+    the scope names several members of or excludes members from (a region's row would hold only the
+    scope's part of it, under the whole region's name)."""
     if by is None:
         return None
     name = by.partition(".")[0]
-    for dim in _pinned(scope):
+    pinned = _pinned(scope)
+    for dim in pinned:
         if name in _coarser_or_same(model, dim):
             child = model.child_level(dim)
             tables = [t for m in metrics for t in model.metric_tables(m)]
             if child is not None and all(model.reachable(t, child) for t in tables):
                 return child
             return None
+    for f in scope:
+        if f.dimension not in pinned and name != f.dimension and name in _coarser_or_same(model, f.dimension):
+            return f.dimension
     return by
+
+
+def related(model: SemanticModel, a: str, b: str) -> bool:
+    """Whether dimensions ``a`` and ``b`` are the same or levels of one hierarchy (region, province, city)."""
+    if a == b:
+        return True
+    ha, hb = model.hierarchy_of(a), model.hierarchy_of(b)
+    return ha is not None and hb is not None and ha[0] == hb[0]
+
+
+class ScopeRows:
+    """Which members of a dimension the scope's rows have (a listing through the viewer's ChatBI, once
+    per dimension): how a filter on another level of the scope's hierarchy is checked against it."""
+
+    def __init__(self, bi: Any, scope: Scope) -> None:
+        self.bi, self.scope = bi, scope
+        self._seen: dict[str, frozenset[str] | None] = {}
+
+    def members(self, dimension: str) -> frozenset[str] | None:
+        """Members of ``dimension`` within the scope (None when the warehouse cannot list them)."""
+        if dimension not in self._seen:
+            from semantic_layer import SemanticQuery
+
+            answer = self.bi.run(SemanticQuery(dimensions=(dimension,), filters=self.scope))
+            data = answer.data if answer.ok else None
+            self._seen[dimension] = (frozenset(str(v) for v in data[dimension]) if data is not None
+                                     and dimension in data else None)
+        return self._seen[dimension]
+
+    def empty(self) -> bool:
+        """Whether no row is in the scope (for this viewer)."""
+        found = self.members(self.scope[0].dimension) if self.scope else None
+        return found is not None and not found
+
+    def outside(self, filters: Sequence[Any], *, strict: bool) -> bool:
+        """Whether ``filters`` are about members outside the scope. ``strict`` (a free question): any
+        member outside, or a coarser level than the scope's (its number is not the scope's to give);
+        otherwise (a section): only when nothing of the scope is left."""
+        model = self.bi.model
+        for f in filters:
+            if not isinstance(f, MemberFilter):
+                continue
+            scoped = [g for g in self.scope if related(model, f.dimension, g.dimension)]
+            if not scoped:
+                continue
+            coarser = any(f.dimension != g.dimension and f.dimension in _coarser_or_same(model, g.dimension)
+                          for g in scoped)
+            if strict and coarser:
+                return True
+            within = self.members(f.dimension)
+            if within is None:
+                continue
+            values = {str(v) for v in f.values}
+            if f.op == "not_in":
+                if within <= values:
+                    return True
+            elif (strict and not values <= within) or not values & within:
+                return True
+        return False
 
 
 def conflicts(filters: Sequence[Any], scope: Scope) -> bool:
@@ -131,30 +197,65 @@ def conflicts(filters: Sequence[Any], scope: Scope) -> bool:
     return False
 
 
+def merged(scope: Scope, filters: Sequence[Any]) -> tuple[Any, ...]:
+    """``scope`` and ``filters`` together, a scope filter left out where ``filters`` already say it or
+    say something narrower of the same dimension (江苏 in a 江苏+浙江 report; 广东 in 广东's): each
+    member is named once."""
+    own = [f for f in filters if isinstance(f, MemberFilter)]
+
+    def covered(g: MemberFilter) -> bool:
+        return any(f.dimension == g.dimension and f.op == g.op and (
+            set(map(str, f.values)) <= set(map(str, g.values)) if g.op == "in" else set(map(str, g.values)) <= set(
+                map(str, f.values))) for f in own)
+
+    return (*(g for g in scope if not covered(g)), *filters)
+
+
+class ScopeError(SpecError):
+    """A scope no report can be about: two levels of one hierarchy ("广东和深圳"), or no rows at all."""
+
+    def __init__(self, kind: str, scope: Scope, message: str) -> None:
+        super().__init__([SpecProblem("scope", message, ())])
+        self.kind = kind
+        self.scope = scope
+
+
+def check_levels(model: SemanticModel, scope: Scope) -> None:
+    """Two filters on one hierarchy ("广东和深圳": Guangdong, or Shenzhen in it?) are asked, not intersected."""
+    for i, f in enumerate(scope):
+        for g in scope[i + 1:]:
+            if related(model, f.dimension, g.dimension) and f.op == g.op == "in":
+                raise ScopeError("levels", scope, f"{f.dimension} and {g.dimension} are levels of one hierarchy: "
+                                                  "a report is about one of them")
+
+
 def scopable(model: SemanticModel, scope: Scope, metric: str) -> bool:
     """Whether every table ``metric`` reads can be filtered by every dimension of ``scope``."""
     return all(model.reachable(t, f.dimension) for t in model.metric_tables(metric) for f in scope)
 
 
 def _unscoped_note(model: SemanticModel, scope: Scope, metrics: Sequence[str]) -> LocalText:
-    dims = {lang: say("list_sep", lang).join(dict.fromkeys(model.label(f.dimension, lang) for f in scope))
+    blocking = [f.dimension for f in scope if any(not model.reachable(t, f.dimension)
+                                                  for m in metrics for t in model.metric_tables(m))]
+    dims = {lang: say("list_sep", lang).join(dict.fromkeys(model.label(d, lang) for d in blocking))
             for lang in ("zh", "en")}
     names = {lang: say("list_sep", lang).join(model.label(m, lang) for m in metrics) for lang in ("zh", "en")}
     return LocalText(**{lang: say("scope_unsplit", lang, dims=dims[lang], metrics=names[lang])
                         for lang in ("zh", "en")})
 
 
-def scoped_spec(spec: ReportSpec, scope: Scope, model: SemanticModel) -> ReportSpec:
-    """``spec`` with every section narrowed to ``scope`` (see the module docstring)."""
+def scoped_spec(spec: ReportSpec, scope: Scope, model: SemanticModel, rows: ScopeRows | None = None) -> ReportSpec:
+    """``spec`` with every section narrowed to ``scope`` (see the module docstring); ``rows`` checks
+    section filters on other levels of the scope's hierarchy (a 江苏 section in 华南's report)."""
     if not scope:
         return spec
     pinned = set(_pinned(scope))
     blocked = set().union(*(_coarser_or_same(model, d) for d in pinned)) if pinned else set()
     sections = []
     for section in spec.sections:
-        if conflicts(section.filters, scope):
+        if conflicts(section.filters, scope) or (rows is not None and rows.outside(section.filters, strict=False)):
             continue
-        update: dict[str, Any] = {"filters": (*scope, *section.filters)}
+        update: dict[str, Any] = {"filters": merged(scope, section.filters)}
         # a metric whose rows cannot be told apart by the scope (dropped calls by channel) is left out, and said
         listed = getattr(section, "metrics", None) or ((section.metric,) if isinstance(section, BreakdownSpec) else ())
         kept = tuple(m for m in listed if scopable(model, scope, m))

@@ -102,9 +102,10 @@ def build(ctx: Context, spec: KpiSpec) -> Section:
 
 def _scope(ctx: Context, spec: KpiSpec) -> str:
     """The filters of the section in words (``仅含：广东、5G``)."""
-    names = [ctx.member(f.dimension, v) for f in spec.filters if isinstance(f, MemberFilter) and f.op == "in"
-             for v in f.values]
-    return ctx.say("scope", members=ctx.say("list_sep").join(names)) if names else ""
+    from ..scope import scope_label
+
+    filters = tuple(f for f in spec.filters if isinstance(f, MemberFilter))
+    return ctx.say("scope", members=scope_label(filters, ctx.bi.members, ctx.language)) if filters else ""
 
 
 def _highlights(ctx: Context, rows: list[KpiRow]) -> tuple[str, ...]:

@@ -13,14 +13,14 @@ from typing import Any
 
 from semantic_layer import RelativeTimeFilter, SemanticQuery, TimeRange
 from semantic_layer.model import DimensionRef
-from semantic_layer.query import RangeFilter
+from semantic_layer.query import MemberFilter, RangeFilter
 
 from ...charts.formatting import column_format
 from ...charts.numbers import format_value
 from ..context import Context
 from ..period import default_window, window
 from ..result import Section, Table, Text
-from ..scope import conflicts, regroup, scopable
+from ..scope import conflicts, merged, regroup, related, scopable
 from ..spec import QuestionSpec, text_in
 
 __all__ = ["build", "answer_in_period"]
@@ -67,10 +67,16 @@ def _answer(ctx: Context, question: str) -> tuple[Any, str | None]:
         return bi.ask(question, language=ctx.language), None  # asked back or refused: no numbers either way
     regrouped = None
     if ctx.scope:  # a report about Guangdong answers its questions about Guangdong only
-        if (translation.intent not in ("query", "list", "why", "compare") or conflicts(query.filters, ctx.scope)
+        # the members the question names, also where the query keeps them as a grouping ("广东的收入占比")
+        named = (*query.filters, *_named(ctx, translation))
+        if (translation.intent not in ("query", "list", "why", "compare") or conflicts(named, ctx.scope)
+                or (ctx.scope_rows is not None and ctx.scope_rows.outside(named, strict=True))
+                or (query.share and _about_scope_level(ctx, query, named))  # "广东的收入占比": a share of the whole
                 or not all(scopable(ctx.model, ctx.scope, m) for m in query.metrics)):
             return _outside(ctx, question, translation), None
         query, regrouped = _scoped(ctx, query)
+        if regrouped == "" and (query.order_by or query.limit):  # "收入最高的大区" in 深圳's report: no ranking left
+            return _outside(ctx, question, translation), None
     elif _has_time(ctx, query):
         return bi.ask(question, language=ctx.language), None  # as asked (relative times end with the period)
     if not _has_time(ctx, query):
@@ -83,6 +89,49 @@ def _answer(ctx: Context, question: str) -> tuple[Any, str | None]:
     return dataclasses.replace(answer, understood=translation.understood), regrouped
 
 
+def _named(ctx: Context, translation: Any) -> tuple[MemberFilter, ...]:
+    """The members a question named, from what the translator understood ("province = 广东")."""
+    out = []
+    for item in translation.understood:
+        dim, sep, value = str(item.get("value", "")).partition(" = ")
+        if item.get("kind") == "filter" and sep and dim in ctx.model.dimensions and value:
+            out.append(MemberFilter(op="in", dimension=dim, values=(value,)))
+    return tuple(out)
+
+
+def _about_scope_level(ctx: Context, query: SemanticQuery, named: tuple[Any, ...]) -> bool:
+    """Whether the question names a member of the scope's hierarchy, or groups by the scope's dimension
+    or a coarser level: a share of that ("广东的收入占比", "各省收入占比") is a share of more than the
+    scope holds. A finer grouping (各城市收入占比 in 广东's report) is a share within the scope."""
+    if any(isinstance(f, MemberFilter) and related(ctx.model, f.dimension, g.dimension)
+           for f in named for g in ctx.scope):
+        return True
+    names = [DimensionRef.parse(d).name for d in query.dimensions]
+    return any(name == g.dimension or _coarser(ctx, name, g.dimension) for name in names for g in ctx.scope)
+
+
+def _coarser(ctx: Context, a: str, b: str) -> bool:
+    level = ctx.model.parent_level(b)
+    while level is not None:
+        if level == a:
+            return True
+        level = ctx.model.parent_level(level)
+    return False
+
+
+def _redundant(ctx: Context, filters: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Scope filters a question's own narrower filter already implies (深圳 in 广东's report): after the
+    scope check, "江苏的收入" in 华东's report is 江苏's, named once."""
+    own = [f for f in filters if isinstance(f, MemberFilter) and f.op == "in" and f not in ctx.scope]
+
+    def implied(g: Any) -> bool:
+        return any(related(ctx.model, f.dimension, g.dimension) and (f.dimension == g.dimension
+                                                                    or _coarser(ctx, g.dimension, f.dimension))
+                   for f in own)
+
+    return tuple(f for f in filters if f not in ctx.scope or not implied(f))
+
+
 def _scoped(ctx: Context, query: SemanticQuery) -> tuple[SemanticQuery, str | None]:
     """``query`` within the report's scope: its filters added, a grouping by a pinned dimension one level
     down (or dropped: a city's report has one province). Also returns the new grouping ("" when dropped)."""
@@ -93,7 +142,7 @@ def _scoped(ctx: Context, query: SemanticQuery) -> tuple[SemanticQuery, str | No
             regrouped = moved or ""
         if moved is not None:
             dims.append(moved)
-    return query.model_copy(update={"filters": (*ctx.scope, *query.filters),
+    return query.model_copy(update={"filters": _redundant(ctx, merged(ctx.scope, query.filters)),
                                     "dimensions": tuple(dict.fromkeys(dims))}), regrouped
 
 

@@ -49,7 +49,8 @@ def test_the_models_paragraph_tops_the_highlights_when_its_numbers_are_the_repor
     openai_stub.script(content_reply(paragraph))
     report = make_bi(share_data=True).report(None, period="2025-11", language="zh")
     (sent,) = _polish_requests(openai_stub)
-    assert sent["messages"][1]["content"].splitlines() == [f"- {line}" for line in ("2025年11月", *offline_summary)]
+    lines = ("电信运营经营分析报告", "2025年11月", *offline_summary)   # the title first: what the report is about
+    assert sent["messages"][1]["content"].splitlines() == [f"- {line}" for line in lines]
     assert report.overview == paragraph and report.summary == offline_summary   # the highlights stay, unchanged
     assert report.timings["llm_polish_rounds"] == 1
     html = report.to_html(plotlyjs="plotly.js")

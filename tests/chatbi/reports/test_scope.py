@@ -130,3 +130,70 @@ def test_a_city_report_answers_a_by_province_question_for_the_city(sample_bi) ->
     assert churn.title == "分省离网率（广州）"
     (row,) = churn.items[0].data.to_dict("records")
     assert set(row) == {"churn_rate"} and churn.items[0].query.dimensions == ()
+
+
+QUESTIONS = ["广东和江苏的收入对比", "江苏的收入", "华南的收入", "收入最高的大区", "深圳的收入", "广东的收入占比",
+             "5G套餐ARPU"]
+
+
+def _answers(sample_bi, scope) -> dict[str, str]:
+    spec = {"name": "q", "title": {"zh": "测试", "en": "Test"},
+            "sections": [{"type": "question", "question": q} for q in QUESTIONS]}
+    report = sample_bi.report(spec, period="2025-11", language="zh", scope=scope)
+    return {s.items[0].question: (s.title, s.items[0].text) for s in report.sections}  # type: ignore[misc]
+
+
+def test_a_free_question_about_members_outside_the_scope_is_said_to_be_outside(sample_bi) -> None:
+    outside = "此问题不属于本报告的范围"
+    got = _answers(sample_bi, {"province": "广东"})
+    for q in ("广东和江苏的收入对比", "江苏的收入", "华南的收入", "广东的收入占比"):   # another member, a coarser one,
+        assert got[q][1].startswith(outside), (q, got[q])                          # a share of the whole
+    assert got["深圳的收入"][1] == "2025年11月深圳收入为 3.12 亿元。"               # inside, named once
+    assert got["5G套餐ARPU"][1].startswith("2025年11月广东5G ARPU为")
+    assert got["收入最高的大区"][0] == "收入最高的大区（广东，按城市）"
+    # several provinces: a region's row would hold only their part, so the ranking is by province
+    two = _answers(sample_bi, {"province": ["广东", "江苏"]})
+    assert two["收入最高的大区"][0] == "收入最高的大区（广东、江苏，按省份）"
+    assert two["广东和江苏的收入对比"][1].startswith("2025年11月广东、江苏在 2 个省份中")
+    assert two["华南的收入"][1].startswith(outside) and two["广东的收入占比"][1].startswith(outside)
+    # an exclusion: the excluded member and its cities are outside; another province is its own
+    other = _answers(sample_bi, [{"op": "not_in", "dimension": "province", "values": ["广东"]}])
+    assert other["深圳的收入"][1].startswith(outside) and other["江苏的收入"][1] == "2025年11月江苏收入为 7.92 亿元。"
+    # a city: no ranking of regions is left to give
+    assert _answers(sample_bi, {"city": "深圳"})["收入最高的大区"][1].startswith(outside)
+
+
+def test_two_levels_of_one_hierarchy_are_asked_which_report(sample_bi) -> None:
+    from chatbi.reports.scope import ScopeError
+
+    answer = sample_bi.ask("广东和深圳2025年11月经营分析报告")
+    assert answer.status == "clarify" and answer.report is None
+    assert [o.followup for o in answer.clarification] == ["2025年11月广东月度经营分析报告", "2025年11月深圳月度经营分析报告"]
+    assert sample_bi.ask(answer.clarification[1].followup).report.title == "深圳月度经营分析报告"
+    with pytest.raises(ScopeError, match="levels of one hierarchy"):
+        sample_bi.report(None, period="2025-11", scope={"province": "江苏", "city": "深圳"})
+
+
+def test_a_scope_without_rows_the_viewer_may_see_is_said(sample_bi, security) -> None:
+    from chatbi.reports.scope import ScopeError
+
+    alice = sample_bi.for_user("alice", security=security)    # rows: 广东 only
+    answer = alice.ask("除广东外2025年11月的经营分析报告")
+    assert answer.status == "error" and answer.report is None and answer.text == "没有您可查看的除广东外的数据。"
+    with pytest.raises(ScopeError):
+        alice.report(None, period="2025-11", scope=[{"op": "not_in", "dimension": "province", "values": ["广东"]}])
+
+
+def test_the_kpi_note_says_an_exclusion_and_a_left_out_metric_names_its_dimension(sample_bi) -> None:
+    report = sample_bi.report(None, period="2025-11", language="zh",
+                              scope=[{"op": "in", "dimension": "province", "values": ["广东"]},
+                                     {"op": "not_in", "dimension": "plan_type", "values": ["5G"]}])
+    notes = [b.text for b in report.section("kpis").blocks if hasattr(b, "text")]
+    assert "范围：广东、除5G外" in notes
+    assert any(t.endswith("不能按套餐类型区分，本节未列入。") and "省份" not in t for t in notes)
+
+
+@pytest.mark.parametrize("question", ["广东11月月报", "2025年11月广东月度报告"])
+def test_yue_bao_asks_for_the_monthly_report(sample_bi, question: str) -> None:
+    answer = sample_bi.ask(question)
+    assert answer.intent == "report" and answer.report.title == "广东月度经营分析报告"
