@@ -271,8 +271,8 @@ class GlossIndex:
 
     def holds(self, member_dimension: str, thing: str) -> bool:
         """Are ``thing``'s members what carry ``member_dimension``'s values (the same table, and not a
-        level of its hierarchy)? A pump type's wells are the wells with that pump; a region's cities
-        are its breakdown."""
+        level of its hierarchy)? A vehicle type's drivers are the drivers who drive it; a region's
+        cities are its breakdown."""
         model = self.lexicon.model
         held, carrier = model.dimensions.get(member_dimension), model.dimensions.get(thing)
         if held is None or carrier is None or not carrier.table or carrier.table != held.table:

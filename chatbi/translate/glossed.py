@@ -110,15 +110,15 @@ def read_glosses(result: Scan, lexicon: Lexicon) -> None:
 def _holder(lexicon: Lexicon, toks: list[Token], k: int, readings: list[Reading]) -> str | None:
     """The member filter "dim = value" that the stretch ``toks[k]`` -- one thing read through a gloss,
     glued right after a member -- is the holder of: the thing's dimension sits in the member's table
-    and is no level of the member's hierarchy (a field's blocks are its breakdown, a pump type's wells
-    are the wells that have it), and no "each" comes before the member."""
+    and is no level of the member's hierarchy (a region's cities are its breakdown, a vehicle type's
+    drivers are the drivers who drive it), and no "each" comes before the member."""
     if k < 1 or len(readings) != 1 or not readings[0].direct or readings[0].elements[0][0] != "dimension":
         return None
     member = toks[k - 1]
     if member.kind != "member" or member.end != toks[k].start or len(member.targets) != 1:
         return None
     if k >= 2 and toks[k - 2].kind == "kw" and toks[k - 2].name == "group":
-        return None  # "各<member>井": each of them
+        return None  # "各<member><thing>": each of them
     if not gloss_index(lexicon).holds(member.name, readings[0].elements[0][1]):
         return None
     return f"{member.name} = {member.value}"

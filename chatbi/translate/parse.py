@@ -131,7 +131,7 @@ def parse(scan: Scan, lex: Lexicon) -> Parsed:
                 _note(p, t, "compare", p.compare)
             elif t.name == "injection":
                 _note(p, t, "ignored", "instruction in the question (ignored)")
-        elif t.kind == "qualifier":  # "<member> wells": the member's things, read through a gloss
+        elif t.kind == "qualifier":  # "<member> drivers": the member's things, read through a gloss
             _note(p, t, "qualifier", f"{t.name} of {t.value}")
     if toks and toks[0].start == 0 and toks[0].kind == "kw" and toks[0].name == "and":
         p.flags.add("followup")  # "and by channel?"
