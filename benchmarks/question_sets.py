@@ -1,6 +1,6 @@
 """Accuracy and confident-wrong answers on every question set of the samples.
 
-    python -m benchmarks.question_sets [--sets dev holdout trust_dev phrasing_dev blind oilfield oilfield_drafted]
+    python -m benchmarks.question_sets [--sets dev holdout trust_dev phrasing_dev blind oilfield oilfield_drafted metro_drafted]
                                        [--label before|after]
 
 Runs ``chatbi eval``'s harness (``chatbi.evaluation.evaluate``) on the telecom dev, hold-out and
@@ -32,6 +32,8 @@ SETS = {
     "blind": ROOT / "telecom" / "questions" / "blind.yaml",
     "oilfield": ROOT / "oilfield" / "questions.yaml",
     "oilfield_drafted": ROOT / "oilfield" / "questions.yaml",  # the same questions, the model as drafted
+    # a metro warehouse and the model exactly as drafted from it: the blind set of the "any model" work
+    "metro_drafted": ROOT / "metro" / "questions.yaml",
 }
 
 
@@ -51,6 +53,10 @@ def main() -> None:
                 model = "model.drafted.yaml" if name == "oilfield_drafted" else "model.yaml"
                 bi = ChatBI(ROOT / "oilfield" / model, warehouse if warehouse.exists() else build_warehouse(warehouse),
                             translator="offline")
+            elif name == "metro_drafted":
+                from sample_data.metro import DRAFTED_MODEL, warehouse_path
+
+                bi = ChatBI(DRAFTED_MODEL, warehouse_path(), translator="offline")
             else:
                 bi = telecom
             report = evaluate(bi, load_items(SETS[name]))
