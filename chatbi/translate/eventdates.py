@@ -32,6 +32,9 @@ def attach_event_dates(p: Parsed, scanned: Scan, lex: Lexicon, anchor: dt.date) 
     links = frozenset(normalize_alias(str(x)) for x in lex.grammar.terms.get("date_links", ()))
     used: set[int] = set()
     for i, t in enumerate(toks):
+        if t.kind == "member" and normalize_alias(t.text) in lex.events:
+            _event_not_member(p, model, toks, i, lex.events[normalize_alias(t.text)], text, links, used, anchor)
+            continue
         if t.kind != "dimension" or t.name == model.time_dimension:
             continue
         dim = model.dimensions.get(t.name)
@@ -53,6 +56,32 @@ def attach_event_dates(p: Parsed, scanned: Scan, lex: Lexicon, anchor: dt.date) 
                                    high=period[1].isoformat()))
         p.understood.append({"text": f"{t.text} {when.text}", "kind": "time",
                              "value": f"{target} {period[0]}..{period[1]}"})
+
+
+def _event_not_member(p: Parsed, model: SemanticModel, toks: list[Token], i: int, column: str, text: str,
+                      links: frozenset[str], used: set[int], anchor: dt.date) -> None:
+    """"deals won in March": a member word that is also a date column's event ("won": the deal stage,
+    and won_at), said right before a period, is the event's date -- not the won-stage deals created
+    in March. Without a period next to it, it stays the member."""
+    member_dims = {x.name for x in toks[i].targets if x.kind == "member"}
+    if i > 0 and toks[i - 1].kind == "dimension" and toks[i - 1].name in member_dims:
+        return  # "deals in stage won in March": the stage, said as such
+    k = i + 1 if i + 1 < len(toks) and toks[i + 1].kind == "time" else None
+    if k is None or k in used or normalize_alias(text[toks[i].end:toks[k].start]) not in (links | {""}):
+        return
+    target = _own_copy(model, p.metrics, column)
+    if target is None:
+        return
+    values = {x.value for x in toks[i].targets if x.kind == "member"}
+    p.members = [f for f in p.members if not (f.op == "in" and set(map(str, f.values)) <= values)]
+    p.understood = [u for u in p.understood if not (u["kind"] == "filter" and u["text"] == toks[i].text)]
+    used.add(k)
+    when = toks[k]
+    period = when.value.period if when.value.kind == "absolute" else relative_period(anchor, *when.value.relative)
+    _forget_period(p, toks, k)
+    p.dated.append(RangeFilter(op="between", dimension=target, low=period[0].isoformat(), high=period[1].isoformat()))
+    p.understood.append({"text": f"{toks[i].text} {when.text}", "kind": "time",
+                         "value": f"{target} {period[0]}..{period[1]}"})
 
 
 def _grouped(toks: list[Token], i: int) -> bool:

@@ -28,7 +28,7 @@ from semantic_layer import SemanticModel
 from ..members import MemberIndex
 from .grammar import Grammar, load_grammar
 from .normalize import is_cjk, is_word_char, normalize_alias
-from .terms import TermRules, derived_terms, member_heads
+from .terms import TermRules, derived_terms, event_words, member_heads
 from .typos import common_english
 
 __all__ = ["Target", "Match", "Lexicon", "lexicon_for"]
@@ -68,6 +68,9 @@ class Lexicon:
     model_words: set[str] = field(default_factory=set)
     #: display names for clarification options and suggestions, by kind
     aliases_of: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
+    #: event words of time columns that another entry took ("won" of won_at, also a deal stage):
+    #: said right before a period they are the event's date ("deals won in March")
+    events: dict[str, str] = field(default_factory=dict)
 
     # -- building ---------------------------------------------------------------------
     def add(self, alias: str, target: Target) -> None:
@@ -276,7 +279,9 @@ def _build(model: SemanticModel, members: MemberIndex | None, grammar: Grammar) 
         for key, dim_name, value in member_heads(model, named, lex.entries):
             if key not in grammar.stopwords and key not in grammar.keywords:
                 lex.add(key, Target("member", dim_name, value))  # "Xihe" for Xihe Field
-    for key, kind, name in derived_terms(model, _term_rules(grammar), lex.entries):
+    rules = _term_rules(grammar)
+    lex.events = event_words(model, rules)
+    for key, kind, name in derived_terms(model, rules, lex.entries):
         lex.add(key, Target(kind, name, plural=kind == "dimension" and _is_plural(key)))
     _add_roles(lex)
     _add_fragments(lex, metric_aliases)

@@ -30,7 +30,7 @@ from semantic_layer.spec import SemiAdditiveMetricSpec, SimpleMetricSpec
 
 from .normalize import normalize_alias
 
-__all__ = ["TermRules", "derived_terms", "member_heads"]
+__all__ = ["TermRules", "derived_terms", "event_words", "member_heads"]
 
 _WORD = re.compile(r"[a-z][a-z0-9']*")
 _UNIT = re.compile(r"\s*[\(（][^\)）]{1,12}[\)）]\s*$")  # a unit in brackets at the end of a label
@@ -231,6 +231,17 @@ def _table_thing(table: str, rules: TermRules) -> str | None:
     if not words or not all(w.isascii() and w.isalpha() for w in words):
         return None
     return " ".join([*words[:-1], _singular(words[-1])])
+
+
+def event_words(model: SemanticModel, rules: TermRules) -> dict[str, str]:
+    """The one-word event names of time columns other than the model's own time ("won" of won_at),
+    each claimed by one column."""
+    claims: dict[str, set[str]] = {}
+    for alias, name, _, _ in _dimension_terms(model, rules):
+        key = normalize_alias(alias)
+        if name != model.time_dimension and model.dimensions[name].type == "time" and key and " " not in key:
+            claims.setdefault(key, set()).add(name)
+    return {key: next(iter(names)) for key, names in claims.items() if len(names) == 1}
 
 
 def derived_terms(model: SemanticModel, rules: TermRules, taken: Iterable[str]) -> list[tuple[str, str, str]]:

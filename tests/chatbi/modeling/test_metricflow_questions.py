@@ -95,3 +95,22 @@ def test_a_named_date_columns_period_is_the_questions_period(crm_db: Path) -> No
         assert answer.status == "ok", answer.text
         assert answer.query.time_range is None and int(answer.data["deals"].iloc[0]) == 2
         assert bi.ask("how many deals").query.time_range is not None  # no period named: the default
+
+
+# "won" is a deal stage and the event of won_at: said right before a period it is the event's date
+# (d1 won 2025-02-14, created in January; d3 won 2025-03-21, created in March)
+@pytest.mark.parametrize(("question", "won"), [
+    ("deals won in February 2025", ("2025-02-01", "2025-02-28")),
+    ("how many deals were won in March 2025", ("2025-03-01", "2025-03-31")),
+])
+def test_a_member_that_is_also_an_event_dates_its_event(bi: ChatBI, question: str, won: tuple[str, str]) -> None:
+    answer = bi.ask(question)
+    assert answer.status == "ok", answer.text
+    assert [(f.dimension, f.low, f.high) for f in answer.query.filters] == [("won_at", *won)]
+    assert answer.query.time_range is None and int(answer.data["deals"].iloc[0]) == 1
+
+
+def test_a_member_said_with_its_dimension_stays_the_member(bi: ChatBI) -> None:
+    answer = bi.ask("deals in deal stage won in March 2025")
+    assert answer.status == "ok" and [f.dimension for f in answer.query.filters] == ["deal_stage"]
+    assert bi.ask("deals won").query.filters[0].dimension == "deal_stage"   # no period: the stage
