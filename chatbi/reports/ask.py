@@ -21,7 +21,7 @@ from .build import available_specs
 from .catalog import say
 from .errors import ReportError
 from .period import recent_periods, report_period
-from .scope import ScopeError, scope_label
+from .scope import ScopeError, scope_label, scoped_title
 from .spec import ReportSpec
 
 __all__ = ["report_answer", "spec_for_question"]
@@ -86,7 +86,7 @@ def _ask_period(bi: Any, question: str, spec: ReportSpec, lang: str, translation
     """Which period? The latest three whole units of the report, as questions that build it."""
     title = spec.title_in(lang)
     if scope:  # the options keep the members asked about
-        title = say("scoped_title", lang, title=title, scope=scope_label(scope, bi.members, lang))
+        title = scoped_title(title, scope, bi.members, lang)
     options = []
     for p in recent_periods(bi.anchor, spec.period, 3):
         label = format_period(p[0], p[1], lang)
@@ -104,7 +104,7 @@ def _scope_problem(bi: Any, question: str, spec: ReportSpec, lang: str, translat
         options = []
         for f in exc.scope:
             one = (f,)
-            named = say("scoped_title", lang, title=title, scope=scope_label(one, bi.members, lang))
+            named = scoped_title(title, one, bi.members, lang)
             options.append(ClarifyOption(label=named, followup=say("ask.followup", lang, period=when, title=named)))
         names = [scope_label((f,), bi.members, lang) for f in exc.scope]
         return Answer(status="clarify", question=question, text=say("ask.scope_levels", lang, a=names[0], b=names[1]),

@@ -27,7 +27,17 @@ from .loader import check_spec, find_specs, load_spec, spec_from_dict
 from .period import report_period
 from .polish import polish_summary
 from .result import Bullets, Chart, KpiRow, Report, Section, SQLEntry, Table, Text, Tiles
-from .scope import ScopeError, ScopeRows, check_levels, check_scope, scope_filters, scope_label, scope_text, scoped_spec
+from .scope import (
+    ScopeError,
+    ScopeRows,
+    check_levels,
+    check_scope,
+    scope_filters,
+    scope_label,
+    scope_text,
+    scoped_spec,
+    scoped_title,
+)
 from .sections import build_section
 from .spec import ReportSpec
 
@@ -108,13 +118,12 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
     chosen = resolve_spec(bi, spec)
     # members the viewer may see: a scope outside a user's rows is "no such member", never a hint
     narrowed = check_scope(scope_filters(scope), bi.model, bi.members)
-    rows = None
+    rows = ScopeRows(bi, narrowed)
     if narrowed:
         check_levels(bi.model, narrowed)
-        rows = ScopeRows(bi, narrowed)
         if rows.empty():  # "除广东外" for a user who sees only 广东: nothing, said as such
             raise ScopeError("empty", narrowed, f"no data within the scope {scope_text(narrowed)}")
-    chosen = scoped_spec(chosen, narrowed, bi.model, rows)
+        chosen = scoped_spec(chosen, rows)
     lang = language or chosen.language or bi.language
     if lang not in ("zh", "en"):
         raise ConfigError(f"language must be 'zh' or 'en', not {lang!r}")
@@ -123,7 +132,7 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
     if p[0] > data_end:
         raise ConfigError(f"no data for {p[0].isoformat()}..{p[1].isoformat()} yet: the data ends "
                           f"{data_end.isoformat()}; choose an earlier period")
-    ctx = Context(as_of(bi, min(p[1], data_end)), chosen, p, lang, data_end, narrowed, rows)
+    ctx = Context(as_of(bi, min(p[1], data_end)), chosen, p, lang, data_end, rows)
     timings: dict[str, float] = {}
 
     def one(section: Any) -> Section:
@@ -136,10 +145,7 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
         sections = list(pool.map(one, chosen.sections))
     sections, entries = _renumber(sections, ctx.sql_entries())
     summary = _summary(sections)
-    title = chosen.title_in(lang)
-    where = scope_label(narrowed, bi.members, lang) if narrowed else None
-    if where:
-        title = ctx.say("scoped_title", title=title, scope=where)
+    title = scoped_title(chosen.title_in(lang), narrowed, bi.members, lang)
     # an LLM may word the highlights as a paragraph (when configured to see data); the numbers stay ours.
     # The title goes first: a Guangdong report's highlights do not say "Guangdong" themselves
     overview, polish_timings = polish_summary(bi, [title, ctx.period_label(), *summary], lang)
@@ -155,7 +161,8 @@ def build_report(bi: Any, spec: Any = None, *, period: Any = None, language: str
     return Report(chosen.name, title, subtitle, lang, chosen.period, p, ctx.period_label(),
                   tuple(sections), entries, summary, now, bi.model.name, label.get(lang) or bi.model.name,
                   user=principal.user if principal is not None else None, restricted=restricted, timings=timings,
-                  scope=narrowed, scope_label=where, overview=overview)
+                  scope=narrowed, scope_label=scope_label(narrowed, bi.members, lang) if narrowed else None,
+                  overview=overview)
 
 
 def _summary(sections: list[Section]) -> tuple[str, ...]:

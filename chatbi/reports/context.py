@@ -42,9 +42,8 @@ class Context:
     language: str
     #: the newest date with data (the period may end later when it is still running)
     data_end: dt.date
-    #: member filters the whole report is about (``.scope``); sections already carry them
-    scope: tuple[Any, ...] = ()
-    #: the scope's members per dimension (``chatbi.reports.scope.ScopeRows``), for free questions
+    #: the members the whole report is about and their rows per dimension (``chatbi.reports.scope.ScopeRows``);
+    #: sections already carry its filters, free questions are checked against it
     scope_rows: Any = None
     _sql: dict[str, SQLEntry] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -53,6 +52,11 @@ class Context:
     @property
     def model(self) -> Any:
         return self.bi.model
+
+    @property
+    def scope(self) -> tuple[Any, ...]:
+        """The member filters the report is about (empty for the whole business)."""
+        return tuple(self.scope_rows.scope) if self.scope_rows is not None else ()
 
     @property
     def unit(self) -> str:

@@ -24,8 +24,8 @@ from .errors import SpecError, SpecProblem
 from .spec import AnomaliesSpec, BreakdownSpec, LocalText, ReportSpec, RootCauseSpec, TrendSpec
 
 __all__ = ["Scope", "ScopeError", "ScopeRows", "scope_filters", "check_scope", "check_levels", "scoped_spec", "scopable",
-           "regroup", "related", "merged", "conflicts", "scope_label",
-           "scope_text", "parse_scope_text"]
+           "regroup", "related", "merged", "coarser_or_same", "scope_label",
+           "scope_text", "parse_scope_text", "scoped_title"]
 
 #: the scope of a report: member filters, all of which hold
 Scope = tuple[MemberFilter, ...]
@@ -94,7 +94,8 @@ def _pinned(scope: Scope) -> dict[str, str]:
     return {f.dimension: str(f.values[0]) for f in scope if f.op == "in" and len(f.values) == 1}
 
 
-def _coarser_or_same(model: SemanticModel, dimension: str) -> set[str]:
+def coarser_or_same(model: SemanticModel, dimension: str) -> set[str]:
+    """``dimension`` and every level above it in its hierarchy (city -> {city, province, region})."""
     out = {dimension}
     parent = model.parent_level(dimension)
     while parent is not None and parent not in out:
@@ -114,14 +115,14 @@ def regroup(model: SemanticModel, scope: Scope, by: str | None, metrics: Sequenc
     name = by.partition(".")[0]
     pinned = _pinned(scope)
     for dim in pinned:
-        if name in _coarser_or_same(model, dim):
+        if name in coarser_or_same(model, dim):
             child = model.child_level(dim)
             tables = [t for m in metrics for t in model.metric_tables(m)]
             if child is not None and all(model.reachable(t, child) for t in tables):
                 return child
             return None
     for f in scope:
-        if f.dimension not in pinned and name != f.dimension and name in _coarser_or_same(model, f.dimension):
+        if f.dimension not in pinned and name != f.dimension and name in coarser_or_same(model, f.dimension):
             return f.dimension
     return by
 
@@ -143,7 +144,17 @@ class ScopeRows:
         self._seen: dict[str, frozenset[str] | None] = {}
 
     def members(self, dimension: str) -> frozenset[str] | None:
-        """Members of ``dimension`` within the scope (None when the warehouse cannot list them)."""
+        """Members of ``dimension`` within the scope (None when the warehouse cannot list them); a
+        dimension the scope lists its members of needs no query."""
+        listed = [set(map(str, f.values)) for f in self.scope if f.dimension == dimension and f.op == "in"]
+        return frozenset(set.intersection(*listed)) if listed else self._listed(dimension)
+
+    def empty(self) -> bool:
+        """Whether no row is in the scope for this viewer (always a listing through the viewer's view)."""
+        found = self._listed(self.scope[0].dimension) if self.scope else None
+        return found is not None and not found
+
+    def _listed(self, dimension: str) -> frozenset[str] | None:
         if dimension not in self._seen:
             from semantic_layer import SemanticQuery
 
@@ -152,11 +163,6 @@ class ScopeRows:
             self._seen[dimension] = (frozenset(str(v) for v in data[dimension]) if data is not None
                                      and dimension in data else None)
         return self._seen[dimension]
-
-    def empty(self) -> bool:
-        """Whether no row is in the scope (for this viewer)."""
-        found = self.members(self.scope[0].dimension) if self.scope else None
-        return found is not None and not found
 
     def outside(self, filters: Sequence[Any], *, strict: bool) -> bool:
         """Whether ``filters`` are about members outside the scope. ``strict`` (a free question): any
@@ -169,7 +175,7 @@ class ScopeRows:
             scoped = [g for g in self.scope if related(model, f.dimension, g.dimension)]
             if not scoped:
                 continue
-            coarser = any(f.dimension != g.dimension and f.dimension in _coarser_or_same(model, g.dimension)
+            coarser = any(f.dimension != g.dimension and f.dimension in coarser_or_same(model, g.dimension)
                           for g in scoped)
             if strict and coarser:
                 return True
@@ -183,18 +189,6 @@ class ScopeRows:
             elif (strict and not values <= within) or not values & within:
                 return True
         return False
-
-
-def conflicts(filters: Sequence[Any], scope: Scope) -> bool:
-    """Whether ``filters`` exclude every row of the scope (another member of a pinned dimension)."""
-    wanted = {f.dimension: {str(v) for v in f.values} for f in scope if f.op == "in"}
-    for f in filters:
-        if not isinstance(f, MemberFilter) or f.dimension not in wanted:
-            continue
-        values = {str(v) for v in f.values}
-        if (f.op == "in" and not values & wanted[f.dimension]) or (f.op == "not_in" and wanted[f.dimension] <= values):
-            return True
-    return False
 
 
 def merged(scope: Scope, filters: Sequence[Any]) -> tuple[Any, ...]:
@@ -244,16 +238,17 @@ def _unscoped_note(model: SemanticModel, scope: Scope, metrics: Sequence[str]) -
                         for lang in ("zh", "en")})
 
 
-def scoped_spec(spec: ReportSpec, scope: Scope, model: SemanticModel, rows: ScopeRows | None = None) -> ReportSpec:
-    """``spec`` with every section narrowed to ``scope`` (see the module docstring); ``rows`` checks
-    section filters on other levels of the scope's hierarchy (a 江苏 section in 华南's report)."""
+def scoped_spec(spec: ReportSpec, rows: ScopeRows) -> ReportSpec:
+    """``spec`` with every section narrowed to ``rows.scope`` (see the module docstring); ``rows``
+    checks section filters at every level of the scope's hierarchy (a 江苏 section in 华南's report)."""
+    scope, model = rows.scope, rows.bi.model
     if not scope:
         return spec
     pinned = set(_pinned(scope))
-    blocked = set().union(*(_coarser_or_same(model, d) for d in pinned)) if pinned else set()
+    blocked = set().union(*(coarser_or_same(model, d) for d in pinned)) if pinned else set()
     sections = []
     for section in spec.sections:
-        if conflicts(section.filters, scope) or (rows is not None and rows.outside(section.filters, strict=False)):
+        if rows.outside(section.filters, strict=False):
             continue
         update: dict[str, Any] = {"filters": merged(scope, section.filters)}
         # a metric whose rows cannot be told apart by the scope (dropped calls by channel) is left out, and said
@@ -318,3 +313,8 @@ def parse_scope_text(text: str | None) -> Scope:
             raise SpecError([SpecProblem("scope", f"{item!r} is not DIMENSION=MEMBER[,MEMBER]", ("province=Guangdong",))])
         out.append(MemberFilter(op=op, dimension=dim.strip(), values=values))  # type: ignore[arg-type]
     return tuple(out)
+
+
+def scoped_title(title: str, scope: Scope, members: Any, language: str) -> str:
+    """A report's title naming its scope ("广东月度经营分析报告", "Monthly business review: Guangdong")."""
+    return say("scoped_title", language, title=title, scope=scope_label(scope, members, language)) if scope else title

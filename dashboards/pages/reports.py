@@ -105,16 +105,12 @@ def pin_report(ctx: AppContext, spec: str | None, period: str | None, board: str
         return False, t("reports.pick", lang)
     name = (board or "").strip() or t("reports.board", lang)
     when = t("reports.latest_short", lang) if (period or "latest") == "latest" else period
-    title = chosen.title_in(lang)
-    if scope:
-        from chatbi.reports.catalog import say
-        from chatbi.reports.scope import parse_scope_text, scope_label
+    from chatbi.reports.scope import parse_scope_text, scoped_title
 
-        try:
-            title = say("scoped_title", lang, title=title, scope=scope_label(parse_scope_text(scope), ctx.chatbi.members,
-                                                                               lang))
-        except ValueError as exc:
-            return False, str(exc)
+    try:
+        title = scoped_title(chosen.title_in(lang), parse_scope_text(scope), ctx.chatbi.members, lang)
+    except ValueError as exc:
+        return False, str(exc)
     try:
         ctx.store.add_card(name, owner=ctx.owner(), title=f"{title} · {when}",
                            query_json=pin_json(spec, period, scope or None), language=lang)

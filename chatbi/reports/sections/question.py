@@ -20,7 +20,7 @@ from ...charts.numbers import format_value
 from ..context import Context
 from ..period import default_window, window
 from ..result import Section, Table, Text
-from ..scope import conflicts, merged, regroup, related, scopable
+from ..scope import coarser_or_same, merged, regroup, related, scopable
 from ..spec import QuestionSpec, text_in
 
 __all__ = ["build", "answer_in_period"]
@@ -69,8 +69,7 @@ def _answer(ctx: Context, question: str) -> tuple[Any, str | None]:
     if ctx.scope:  # a report about Guangdong answers its questions about Guangdong only
         # the members the question names, also where the query keeps them as a grouping ("广东的收入占比")
         named = (*query.filters, *_named(ctx, translation))
-        if (translation.intent not in ("query", "list", "why", "compare") or conflicts(named, ctx.scope)
-                or (ctx.scope_rows is not None and ctx.scope_rows.outside(named, strict=True))
+        if (translation.intent not in ("query", "list", "why", "compare") or ctx.scope_rows.outside(named, strict=True)
                 or (query.share and _about_scope_level(ctx, query, named))  # "广东的收入占比": a share of the whole
                 or not all(scopable(ctx.model, ctx.scope, m) for m in query.metrics)):
             return _outside(ctx, question, translation), None
@@ -107,16 +106,7 @@ def _about_scope_level(ctx: Context, query: SemanticQuery, named: tuple[Any, ...
            for f in named for g in ctx.scope):
         return True
     names = [DimensionRef.parse(d).name for d in query.dimensions]
-    return any(name == g.dimension or _coarser(ctx, name, g.dimension) for name in names for g in ctx.scope)
-
-
-def _coarser(ctx: Context, a: str, b: str) -> bool:
-    level = ctx.model.parent_level(b)
-    while level is not None:
-        if level == a:
-            return True
-        level = ctx.model.parent_level(level)
-    return False
+    return any(name in coarser_or_same(ctx.model, g.dimension) for name in names for g in ctx.scope)
 
 
 def _redundant(ctx: Context, filters: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -125,9 +115,7 @@ def _redundant(ctx: Context, filters: tuple[Any, ...]) -> tuple[Any, ...]:
     own = [f for f in filters if isinstance(f, MemberFilter) and f.op == "in" and f not in ctx.scope]
 
     def implied(g: Any) -> bool:
-        return any(related(ctx.model, f.dimension, g.dimension) and (f.dimension == g.dimension
-                                                                    or _coarser(ctx, g.dimension, f.dimension))
-                   for f in own)
+        return any(g.dimension in coarser_or_same(ctx.model, f.dimension) for f in own)
 
     return tuple(f for f in filters if f not in ctx.scope or not implied(f))
 
